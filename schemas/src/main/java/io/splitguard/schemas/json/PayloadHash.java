@@ -1,0 +1,65 @@
+package io.splitguard.schemas.json;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Hashes a JSON document independently of key order and white space, so that a retried request
+ * whose client re-serialized the same body gets the same hash. The value is {@code sha256:<hex>}.
+ */
+public final class PayloadHash {
+
+    public static final String PREFIX = "sha256:";
+
+    private PayloadHash() {}
+
+    public static String of(JsonNode document) {
+        try {
+            byte[] canonical = Json.mapper().writeValueAsBytes(canonical(document));
+            return PREFIX + sha256Hex(canonical);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("document cannot be serialized", e);
+        }
+    }
+
+    /** {@code sha256:<hex>} of the UTF-8 bytes of {@code text}. */
+    public static String ofText(String text) {
+        return PREFIX + sha256Hex(text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    static JsonNode canonical(JsonNode node) {
+        if (node.isObject()) {
+            List<Map.Entry<String, JsonNode>> fields = new ArrayList<>(node.properties());
+            fields.sort(Map.Entry.comparingByKey());
+            ObjectNode sorted = JsonNodeFactory.instance.objectNode();
+            for (Map.Entry<String, JsonNode> field : fields) {
+                sorted.set(field.getKey(), canonical(field.getValue()));
+            }
+            return sorted;
+        }
+        if (node.isArray()) {
+            ArrayNode array = JsonNodeFactory.instance.arrayNode();
+            node.forEach(element -> array.add(canonical(element)));
+            return array;
+        }
+        return node;
+    }
+
+    private static String sha256Hex(byte[] bytes) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JVM has SHA-256", e);
+        }
+    }
+}

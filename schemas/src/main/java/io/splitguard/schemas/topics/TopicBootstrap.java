@@ -1,0 +1,64 @@
+package io.splitguard.schemas.topics;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Creates the catalog's topics and checks existing ones. Safe to run from every instance at every
+ * start: topics that exist with the expected layout are left alone, a topic with another partition
+ * count is an error (it would break co-partitioning).
+ */
+public final class TopicBootstrap {
+
+    private static final Logger LOG = LoggerFactory.getLogger(TopicBootstrap.class);
+
+    private TopicBootstrap() {}
+
+    public static void ensure(Admin admin, TopicCatalog catalog, long timeoutMs) {
+        try {
+            Set<String> existing = admin.listTopics().names().get(timeoutMs, TimeUnit.MILLISECONDS);
+            List<NewTopic> missing = new ArrayList<>();
+            for (Topic<?, ?> topic : catalog.all()) {
+                if (!existing.contains(topic.name())) {
+                    missing.add(new NewTopic(topic.name(), topic.partitions(), topic.replicationFactor()).configs(topic.configs()));
+                }
+            }
+            for (NewTopic topic : missing) {
+                try {
+                    admin.createTopics(List.of(topic)).all().get(timeoutMs, TimeUnit.MILLISECONDS);
+                    LOG.info("created topic {} ({} partitions, rf {})", topic.name(), topic.numPartitions(), topic.replicationFactor());
+                } catch (ExecutionException e) {
+                    if (!(e.getCause() instanceof TopicExistsException)) {
+                        throw e;
+                    }
+                }
+            }
+            Map<String, TopicDescription> described = admin.describeTopics(catalog.all().stream().map(Topic::name).toList())
+                    .allTopicNames()
+                    .get(timeoutMs, TimeUnit.MILLISECONDS);
+            for (Topic<?, ?> topic : catalog.all()) {
+                int actual = described.get(topic.name()).partitions().size();
+                if (actual != topic.partitions()) {
+                    throw new IllegalStateException("topic " + topic.name() + " has " + actual + " partitions, the catalog says "
+                            + topic.partitions() + "; session-keyed topics must stay co-partitioned");
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while bootstrapping topics", e);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("cannot bootstrap topics: " + e.getMessage(), e);
+        }
+    }
+}

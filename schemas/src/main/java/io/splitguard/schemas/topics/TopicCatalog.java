@@ -1,0 +1,149 @@
+package io.splitguard.schemas.topics;
+
+import io.splitguard.schemas.json.JsonSerde;
+import io.splitguard.schemas.json.SchemaId;
+import io.splitguard.schemas.model.AuditRecord;
+import io.splitguard.schemas.model.IdempotencyOutcome;
+import io.splitguard.schemas.model.MutationRequest;
+import io.splitguard.schemas.model.SequencedMutation;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.serialization.Serdes;
+
+/**
+ * Every topic SplitGuard reads or writes. All session-keyed topics share one partition count, so a
+ * session's records land on the same partition number everywhere (co-partitioning), which is what
+ * makes one Streams task the single writer of a session.
+ *
+ * <p>The partition count must never change on a running deployment: it would move sessions between
+ * partitions and break both ordering and the dedup store's locality.
+ */
+public final class TopicCatalog {
+
+    public static final String DEFAULT_PREFIX = "splitguard.";
+
+    private final String prefix;
+    private final int sessionPartitions;
+    private final short replicationFactor;
+    private final int minInSyncReplicas;
+    private final Duration dedupWindow;
+
+    public final Topic<String, MutationRequest> mutationsIn;
+    public final Topic<String, SequencedMutation> mutations;
+    public final Topic<String, IdempotencyOutcome> idempotencyOutcomes;
+    public final Topic<String, AuditRecord> audit;
+    public final Topic<byte[], byte[]> deadLetters;
+
+    private TopicCatalog(Builder b) {
+        this.prefix = b.prefix;
+        this.sessionPartitions = b.sessionPartitions;
+        this.replicationFactor = b.replicationFactor;
+        this.minInSyncReplicas = b.minInSyncReplicas;
+        this.dedupWindow = b.dedupWindow;
+
+        long week = Duration.ofDays(7).toMillis();
+        long dedupPlusDay = dedupWindow.plusDays(1).toMillis();
+        this.mutationsIn = session("mutations-in", retention(week), JsonSerde.of(MutationRequest.class, SchemaId.MUTATION_REQUEST));
+        this.mutations = session("mutations", retention(week), JsonSerde.of(SequencedMutation.class, SchemaId.SEQUENCED_MUTATION));
+        this.idempotencyOutcomes = session(
+                "idempotency-outcomes",
+                Map.of(
+                        TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT + "," + TopicConfig.CLEANUP_POLICY_DELETE,
+                        TopicConfig.RETENTION_MS_CONFIG, Long.toString(dedupPlusDay)),
+                JsonSerde.of(IdempotencyOutcome.class, SchemaId.IDEMPOTENCY_OUTCOME));
+        this.audit = session("audit", retention(Duration.ofDays(90).toMillis()), JsonSerde.of(AuditRecord.class, SchemaId.AUDIT_RECORD));
+        this.deadLetters = new Topic<>(
+                prefix + "dead-letters", sessionPartitions, replicationFactor, withIsr(retention(Duration.ofDays(30).toMillis())),
+                Serdes.ByteArray(), Serdes.ByteArray());
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public static TopicCatalog defaults() {
+        return builder().build();
+    }
+
+    public String prefix() {
+        return prefix;
+    }
+
+    public int sessionPartitions() {
+        return sessionPartitions;
+    }
+
+    public Duration dedupWindow() {
+        return dedupWindow;
+    }
+
+    /** Every topic, in creation order. */
+    public List<Topic<?, ?>> all() {
+        return List.of(mutationsIn, mutations, idempotencyOutcomes, audit, deadLetters);
+    }
+
+    private <V> Topic<String, V> session(String name, Map<String, String> configs, JsonSerde<V> valueSerde) {
+        return new Topic<>(prefix + name, sessionPartitions, replicationFactor, withIsr(configs), Serdes.String(), valueSerde);
+    }
+
+    private Map<String, String> withIsr(Map<String, String> configs) {
+        Map<String, String> all = new HashMap<>(configs);
+        all.put(TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG, Integer.toString(minInSyncReplicas));
+        all.put(TopicConfig.UNCLEAN_LEADER_ELECTION_ENABLE_CONFIG, "false");
+        return all;
+    }
+
+    private static Map<String, String> retention(long millis) {
+        return Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_DELETE, TopicConfig.RETENTION_MS_CONFIG, Long.toString(millis));
+    }
+
+    public static final class Builder {
+        private String prefix = DEFAULT_PREFIX;
+        private int sessionPartitions = 12;
+        private short replicationFactor = 1;
+        private int minInSyncReplicas = 1;
+        private Duration dedupWindow = Duration.ofHours(24);
+
+        private Builder() {}
+
+        /** Prefix of every topic name; tests use a unique one per test. */
+        public Builder prefix(String prefix) {
+            this.prefix = prefix;
+            return this;
+        }
+
+        public Builder sessionPartitions(int partitions) {
+            this.sessionPartitions = partitions;
+            return this;
+        }
+
+        /** Replication factor and min.insync.replicas; a multi-broker cluster wants 3 and 2. */
+        public Builder replication(int replicationFactor, int minInSyncReplicas) {
+            if (minInSyncReplicas > replicationFactor) {
+                throw new IllegalArgumentException("min.insync.replicas > replication factor");
+            }
+            this.replicationFactor = (short) replicationFactor;
+            this.minInSyncReplicas = minInSyncReplicas;
+            return this;
+        }
+
+        /** How long idempotency keys are remembered; the outcomes topic keeps them one day longer. */
+        public Builder dedupWindow(Duration window) {
+            if (window.isNegative() || window.isZero()) {
+                throw new IllegalArgumentException("dedup window must be positive");
+            }
+            this.dedupWindow = window;
+            return this;
+        }
+
+        public TopicCatalog build() {
+            if (sessionPartitions < 1) {
+                throw new IllegalArgumentException("session partitions must be >= 1");
+            }
+            return new TopicCatalog(this);
+        }
+    }
+}
