@@ -1,0 +1,203 @@
+package io.splitguard.infra;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A throwaway PostgreSQL server started from the machine's own server binaries ({@code initdb},
+ * {@code pg_ctl}), listening on 127.0.0.1 only, with trust authentication for user {@code postgres}.
+ * Run as root, it runs the server as the {@code postgres} OS user (PostgreSQL refuses root).
+ *
+ * <p>Binaries are looked up in {@code $SPLITGUARD_PG_BIN}, then the newest
+ * {@code /usr/lib/postgresql/N/bin}, then {@code PATH}. On Debian: {@code apt-get install postgresql}.
+ */
+public final class LocalPostgres implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(LocalPostgres.class);
+    private static final Pattern DB_NAME = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
+    private static final String USER = "postgres";
+
+    private final Path binDir;
+    private final Path dataDir;
+    private final int port;
+    private final boolean asPostgresUser;
+    private boolean running;
+
+    private LocalPostgres(Path binDir, Path dataDir, int port, boolean asPostgresUser) {
+        this.binDir = binDir;
+        this.dataDir = dataDir;
+        this.port = port;
+        this.asPostgresUser = asPostgresUser;
+    }
+
+    /**
+     * Initializes a fresh cluster in a new directory below {@code parent} and starts it.
+     *
+     * @param durable false turns fsync off: for tests, where a crash of the machine loses nothing of value
+     */
+    public static LocalPostgres start(Path parent, boolean durable) {
+        Path bin = findBinaries().orElseThrow(() -> new IllegalStateException(
+                "PostgreSQL server binaries (initdb, pg_ctl) not found: install them (Debian: apt-get install -y postgresql),"
+                        + " set SPLITGUARD_PG_BIN, or give DATABASE_URL"));
+        boolean root = "root".equals(System.getProperty("user.name"));
+        try {
+            Path base = root ? Path.of("/tmp") : parent;
+            Files.createDirectories(base);
+            Path dir = Files.createTempDirectory(base, "splitguard-pg-");
+            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+            LocalPostgres pg = new LocalPostgres(bin, dir, freePort(), root);
+            if (root) {
+                pg.run(List.of("chown", "-R", "postgres:postgres", dir.toString()), false);
+            }
+            pg.initAndStart(durable);
+            return pg;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static Optional<Path> findBinaries() {
+        String env = System.getenv("SPLITGUARD_PG_BIN");
+        if (env != null && !env.isBlank()) {
+            return Optional.of(Path.of(env)).filter(p -> Files.isExecutable(p.resolve("initdb")));
+        }
+        Path debian = Path.of("/usr/lib/postgresql");
+        if (Files.isDirectory(debian)) {
+            try (Stream<Path> versions = Files.list(debian)) {
+                Optional<Path> newest = versions.map(v -> v.resolve("bin"))
+                        .filter(b -> Files.isExecutable(b.resolve("initdb")))
+                        .max(Comparator.comparingInt(b -> versionOf(b.getParent().getFileName().toString())));
+                if (newest.isPresent()) {
+                    return newest;
+                }
+            } catch (IOException e) {
+                LOG.debug("cannot list {}", debian, e);
+            }
+        }
+        for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
+            if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, "initdb"))) {
+                return Optional.of(Path.of(dir));
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static int versionOf(String name) {
+        try {
+            return Integer.parseInt(name);
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    private void initAndStart(boolean durable) {
+        run(List.of(binDir.resolve("initdb").toString(), "-D", dataDir.toString(), "-U", USER, "-A", "trust", "-E", "UTF8",
+                "--no-locale", "--no-sync"), asPostgresUser);
+        String options = "-p " + port + " -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c max_connections=200"
+                + (durable ? "" : " -c fsync=off -c synchronous_commit=off -c full_page_writes=off");
+        run(List.of(binDir.resolve("pg_ctl").toString(), "-D", dataDir.toString(), "-l", dataDir.resolve("server.log").toString(),
+                "-w", "-t", "60", "-o", options, "start"), asPostgresUser);
+        running = true;
+        LOG.info("PostgreSQL up at 127.0.0.1:{} (data in {})", port, dataDir);
+    }
+
+    /** Creates database {@code name} (lower case letters, digits, underscore) and returns its JDBC URL. */
+    public String createDatabase(String name) {
+        if (!DB_NAME.matcher(name).matches()) {
+            throw new IllegalArgumentException("not a plain database name: " + name);
+        }
+        try (Connection c = DriverManager.getConnection(jdbcUrl("postgres"), USER, "");
+                Statement s = c.createStatement()) {
+            s.execute("CREATE DATABASE " + name);
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot create database " + name + ": " + e.getMessage(), e);
+        }
+        return jdbcUrl(name);
+    }
+
+    public String jdbcUrl(String database) {
+        return "jdbc:postgresql://127.0.0.1:" + port + "/" + database;
+    }
+
+    public String user() {
+        return USER;
+    }
+
+    public String password() {
+        return "";
+    }
+
+    public int port() {
+        return port;
+    }
+
+    public synchronized void stop() {
+        if (!running) {
+            return;
+        }
+        run(List.of(binDir.resolve("pg_ctl").toString(), "-D", dataDir.toString(), "-m", "fast", "-w", "stop"), asPostgresUser);
+        running = false;
+        deleteQuietly(dataDir);
+    }
+
+    @Override
+    public void close() {
+        stop();
+    }
+
+    private void run(List<String> command, boolean asPostgres) {
+        List<String> full = new ArrayList<>();
+        if (asPostgres) {
+            full.addAll(List.of("runuser", "-u", USER, "--"));
+        }
+        full.addAll(command);
+        try {
+            Process process = new ProcessBuilder(full).redirectErrorStream(true).start();
+            process.getOutputStream().close();
+            byte[] output = process.getInputStream().readAllBytes();
+            if (!process.waitFor(120, TimeUnit.SECONDS) || process.exitValue() != 0) {
+                throw new IllegalStateException("command failed: " + String.join(" ", full) + "\n"
+                        + new String(output, StandardCharsets.UTF_8));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot run " + full.get(0), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted running " + full.get(0), e);
+        }
+    }
+
+    private static void deleteQuietly(Path dir) {
+        try (Stream<Path> paths = Files.walk(dir)) {
+            paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            LOG.debug("cannot delete {}", dir, e);
+        }
+    }
+
+    private static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException("no free port", e);
+        }
+    }
+}
