@@ -54,9 +54,10 @@ public final class LocalPostgres implements AutoCloseable {
      * @param durable false turns fsync off: for tests, where a crash of the machine loses nothing of value
      */
     public static LocalPostgres start(Path parent, boolean durable) {
-        Path bin = findBinaries().orElseThrow(() -> new IllegalStateException(
-                "PostgreSQL server binaries (initdb, pg_ctl) not found: install them (Debian: apt-get install -y postgresql),"
-                        + " set SPLITGUARD_PG_BIN, or give DATABASE_URL"));
+        Path bin = findBinaries()
+                .orElseThrow(() -> new IllegalStateException(
+                        "PostgreSQL server binaries (initdb, pg_ctl) not found: install them (Debian: apt-get install -y postgresql),"
+                                + " set SPLITGUARD_PG_BIN, or give DATABASE_URL"));
         boolean root = "root".equals(System.getProperty("user.name"));
         try {
             Path base = root ? Path.of("/tmp") : parent;
@@ -84,7 +85,8 @@ public final class LocalPostgres implements AutoCloseable {
             try (Stream<Path> versions = Files.list(debian)) {
                 Optional<Path> newest = versions.map(v -> v.resolve("bin"))
                         .filter(b -> Files.isExecutable(b.resolve("initdb")))
-                        .max(Comparator.comparingInt(b -> versionOf(b.getParent().getFileName().toString())));
+                        .max(Comparator.comparingInt(
+                                b -> versionOf(b.getParent().getFileName().toString())));
                 if (newest.isPresent()) {
                     return newest;
                 }
@@ -109,12 +111,37 @@ public final class LocalPostgres implements AutoCloseable {
     }
 
     private void initAndStart(boolean durable) {
-        run(List.of(binDir.resolve("initdb").toString(), "-D", dataDir.toString(), "-U", USER, "-A", "trust", "-E", "UTF8",
-                "--no-locale", "--no-sync"), asPostgresUser);
-        String options = "-p " + port + " -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c max_connections=200"
-                + (durable ? "" : " -c fsync=off -c synchronous_commit=off -c full_page_writes=off");
-        run(List.of(binDir.resolve("pg_ctl").toString(), "-D", dataDir.toString(), "-l", dataDir.resolve("server.log").toString(),
-                "-w", "-t", "60", "-o", options, "start"), asPostgresUser);
+        run(
+                List.of(
+                        binDir.resolve("initdb").toString(),
+                        "-D",
+                        dataDir.toString(),
+                        "-U",
+                        USER,
+                        "-A",
+                        "trust",
+                        "-E",
+                        "UTF8",
+                        "--no-locale",
+                        "--no-sync"),
+                asPostgresUser);
+        String options =
+                "-p " + port + " -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c max_connections=200"
+                        + (durable ? "" : " -c fsync=off -c synchronous_commit=off -c full_page_writes=off");
+        run(
+                List.of(
+                        binDir.resolve("pg_ctl").toString(),
+                        "-D",
+                        dataDir.toString(),
+                        "-l",
+                        dataDir.resolve("server.log").toString(),
+                        "-w",
+                        "-t",
+                        "60",
+                        "-o",
+                        options,
+                        "start"),
+                asPostgresUser);
         running = true;
         LOG.info("PostgreSQL up at 127.0.0.1:{} (data in {})", port, dataDir);
     }
@@ -153,7 +180,9 @@ public final class LocalPostgres implements AutoCloseable {
         if (!running) {
             return;
         }
-        run(List.of(binDir.resolve("pg_ctl").toString(), "-D", dataDir.toString(), "-m", "fast", "-w", "stop"), asPostgresUser);
+        run(
+                List.of(binDir.resolve("pg_ctl").toString(), "-D", dataDir.toString(), "-m", "fast", "-w", "stop"),
+                asPostgresUser);
         running = false;
         deleteQuietly(dataDir);
     }

@@ -27,7 +27,8 @@ public final class SharedInfra implements BeforeAllCallback {
     public void beforeAll(ExtensionContext context) {
         context.getRoot()
                 .getStore(ExtensionContext.Namespace.GLOBAL)
-                .computeIfAbsent(SharedInfra.class.getName(), k -> (AutoCloseable) SharedInfra::shutdown, AutoCloseable.class);
+                .computeIfAbsent(
+                        SharedInfra.class.getName(), k -> (AutoCloseable) SharedInfra::shutdown, AutoCloseable.class);
     }
 
     /** The per-JVM broker, started on first call. */

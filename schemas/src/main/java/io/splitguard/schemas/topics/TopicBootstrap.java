@@ -31,27 +31,34 @@ public final class TopicBootstrap {
             List<NewTopic> missing = new ArrayList<>();
             for (Topic<?, ?> topic : catalog.all()) {
                 if (!existing.contains(topic.name())) {
-                    missing.add(new NewTopic(topic.name(), topic.partitions(), topic.replicationFactor()).configs(topic.configs()));
+                    missing.add(new NewTopic(topic.name(), topic.partitions(), topic.replicationFactor())
+                            .configs(topic.configs()));
                 }
             }
             for (NewTopic topic : missing) {
                 try {
                     admin.createTopics(List.of(topic)).all().get(timeoutMs, TimeUnit.MILLISECONDS);
-                    LOG.info("created topic {} ({} partitions, rf {})", topic.name(), topic.numPartitions(), topic.replicationFactor());
+                    LOG.info(
+                            "created topic {} ({} partitions, rf {})",
+                            topic.name(),
+                            topic.numPartitions(),
+                            topic.replicationFactor());
                 } catch (ExecutionException e) {
                     if (!(e.getCause() instanceof TopicExistsException)) {
                         throw e;
                     }
                 }
             }
-            Map<String, TopicDescription> described = admin.describeTopics(catalog.all().stream().map(Topic::name).toList())
+            Map<String, TopicDescription> described = admin.describeTopics(
+                            catalog.all().stream().map(Topic::name).toList())
                     .allTopicNames()
                     .get(timeoutMs, TimeUnit.MILLISECONDS);
             for (Topic<?, ?> topic : catalog.all()) {
                 int actual = described.get(topic.name()).partitions().size();
                 if (actual != topic.partitions()) {
-                    throw new IllegalStateException("topic " + topic.name() + " has " + actual + " partitions, the catalog says "
-                            + topic.partitions() + "; session-keyed topics must stay co-partitioned");
+                    throw new IllegalStateException(
+                            "topic " + topic.name() + " has " + actual + " partitions, the catalog says "
+                                    + topic.partitions() + "; session-keyed topics must stay co-partitioned");
                 }
             }
         } catch (InterruptedException e) {

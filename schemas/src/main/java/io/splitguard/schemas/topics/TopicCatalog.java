@@ -46,18 +46,29 @@ public final class TopicCatalog {
 
         long week = Duration.ofDays(7).toMillis();
         long dedupPlusDay = dedupWindow.plusDays(1).toMillis();
-        this.mutationsIn = session("mutations-in", retention(week), JsonSerde.of(MutationRequest.class, SchemaId.MUTATION_REQUEST));
-        this.mutations = session("mutations", retention(week), JsonSerde.of(SequencedMutation.class, SchemaId.SEQUENCED_MUTATION));
+        this.mutationsIn = session(
+                "mutations-in", retention(week), JsonSerde.of(MutationRequest.class, SchemaId.MUTATION_REQUEST));
+        this.mutations = session(
+                "mutations", retention(week), JsonSerde.of(SequencedMutation.class, SchemaId.SEQUENCED_MUTATION));
         this.idempotencyOutcomes = session(
                 "idempotency-outcomes",
                 Map.of(
-                        TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT + "," + TopicConfig.CLEANUP_POLICY_DELETE,
-                        TopicConfig.RETENTION_MS_CONFIG, Long.toString(dedupPlusDay)),
+                        TopicConfig.CLEANUP_POLICY_CONFIG,
+                        TopicConfig.CLEANUP_POLICY_COMPACT + "," + TopicConfig.CLEANUP_POLICY_DELETE,
+                        TopicConfig.RETENTION_MS_CONFIG,
+                        Long.toString(dedupPlusDay)),
                 JsonSerde.of(IdempotencyOutcome.class, SchemaId.IDEMPOTENCY_OUTCOME));
-        this.audit = session("audit", retention(Duration.ofDays(90).toMillis()), JsonSerde.of(AuditRecord.class, SchemaId.AUDIT_RECORD));
+        this.audit = session(
+                "audit",
+                retention(Duration.ofDays(90).toMillis()),
+                JsonSerde.of(AuditRecord.class, SchemaId.AUDIT_RECORD));
         this.deadLetters = new Topic<>(
-                prefix + "dead-letters", sessionPartitions, replicationFactor, withIsr(retention(Duration.ofDays(30).toMillis())),
-                Serdes.ByteArray(), Serdes.ByteArray());
+                prefix + "dead-letters",
+                sessionPartitions,
+                replicationFactor,
+                withIsr(retention(Duration.ofDays(30).toMillis())),
+                Serdes.ByteArray(),
+                Serdes.ByteArray());
     }
 
     public static Builder builder() {
@@ -86,7 +97,8 @@ public final class TopicCatalog {
     }
 
     private <V> Topic<String, V> session(String name, Map<String, String> configs, JsonSerde<V> valueSerde) {
-        return new Topic<>(prefix + name, sessionPartitions, replicationFactor, withIsr(configs), Serdes.String(), valueSerde);
+        return new Topic<>(
+                prefix + name, sessionPartitions, replicationFactor, withIsr(configs), Serdes.String(), valueSerde);
     }
 
     private Map<String, String> withIsr(Map<String, String> configs) {
@@ -97,7 +109,11 @@ public final class TopicCatalog {
     }
 
     private static Map<String, String> retention(long millis) {
-        return Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_DELETE, TopicConfig.RETENTION_MS_CONFIG, Long.toString(millis));
+        return Map.of(
+                TopicConfig.CLEANUP_POLICY_CONFIG,
+                TopicConfig.CLEANUP_POLICY_DELETE,
+                TopicConfig.RETENTION_MS_CONFIG,
+                Long.toString(millis));
     }
 
     public static final class Builder {
