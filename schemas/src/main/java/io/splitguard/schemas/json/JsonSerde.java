@@ -31,7 +31,12 @@ public final class JsonSerde<T> implements Serde<T> {
     }
 
     public static <T> JsonSerde<T> of(Class<T> type, SchemaId schema) {
-        return new JsonSerde<>(type, schema);
+        return new JsonSerde<>(type, java.util.Objects.requireNonNull(schema, "schema"));
+    }
+
+    /** A serde that maps without the schema check: for state stores, whose bytes only this code writes. */
+    public static <T> JsonSerde<T> unchecked(Class<T> type) {
+        return new JsonSerde<>(type, null);
     }
 
     public Class<T> type() {
@@ -62,9 +67,11 @@ public final class JsonSerde<T> implements Serde<T> {
         if (tree == null || tree.isMissingNode()) {
             throw new SerializationException("empty value for " + type.getSimpleName());
         }
-        List<String> violations = JsonSchemas.get().violations(schema, tree);
-        if (!violations.isEmpty()) {
-            throw new SerializationException(type.getSimpleName() + " violates its schema: " + violations);
+        if (schema != null) {
+            List<String> violations = JsonSchemas.get().violations(schema, tree);
+            if (!violations.isEmpty()) {
+                throw new SerializationException(type.getSimpleName() + " violates its schema: " + violations);
+            }
         }
         try {
             return reader.readValue(tree);

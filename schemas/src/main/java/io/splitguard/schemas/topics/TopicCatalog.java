@@ -75,6 +75,23 @@ public final class TopicCatalog {
         return new Builder();
     }
 
+    /**
+     * The catalog described by environment-style keys: {@code SPLITGUARD_TOPIC_PREFIX},
+     * {@code SPLITGUARD_SESSION_PARTITIONS}, {@code SPLITGUARD_REPLICATION_FACTOR},
+     * {@code SPLITGUARD_MIN_INSYNC_REPLICAS}, {@code SPLITGUARD_DEDUP_WINDOW} (ISO-8601 duration).
+     * Every service of one deployment must see the same values.
+     */
+    public static TopicCatalog fromEnv(Map<String, String> env) {
+        return builder()
+                .prefix(env.getOrDefault("SPLITGUARD_TOPIC_PREFIX", DEFAULT_PREFIX))
+                .sessionPartitions(Integer.parseInt(env.getOrDefault("SPLITGUARD_SESSION_PARTITIONS", "12")))
+                .replication(
+                        Integer.parseInt(env.getOrDefault("SPLITGUARD_REPLICATION_FACTOR", "1")),
+                        Integer.parseInt(env.getOrDefault("SPLITGUARD_MIN_INSYNC_REPLICAS", "1")))
+                .dedupWindow(Duration.parse(env.getOrDefault("SPLITGUARD_DEDUP_WINDOW", "PT24H")))
+                .build();
+    }
+
     public static TopicCatalog defaults() {
         return builder().build();
     }

@@ -1,0 +1,72 @@
+package io.splitguard.topology;
+
+import io.splitguard.schemas.json.JsonSerde;
+import io.splitguard.schemas.model.IdempotencyOutcome;
+import io.splitguard.schemas.model.MutationRequest;
+import io.splitguard.schemas.topics.TopicCatalog;
+import io.splitguard.topology.config.DedupConfig;
+import io.splitguard.topology.processor.DedupNodes;
+import io.splitguard.topology.processor.DedupProcessor;
+import java.time.Duration;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.state.Stores;
+
+/**
+ * Builds the dedup topology: mutations-in → dedup processor → mutations, idempotency outcomes,
+ * audit and dead letters. A pure function of its arguments: tests build the very same graph.
+ *
+ * <p>The key store's retention is the dedup window. It follows the window at every start, so
+ * shrinking the window forgets keys early and growing it takes effect for new keys only.
+ */
+public final class DedupTopology {
+
+    private DedupTopology() {}
+
+    public static Topology build(DedupConfig config, TopicCatalog topics) {
+        Duration window = config.dedupWindow();
+        JsonSerde<MutationRequest> requestSerde = (JsonSerde<MutationRequest>) topics.mutationsIn.valueSerde();
+        Topology topology = new Topology();
+        topology.addSource(
+                DedupNodes.SOURCE,
+                Serdes.String().deserializer(),
+                Serdes.ByteArray().deserializer(),
+                topics.mutationsIn.name());
+        topology.addProcessor(DedupNodes.PROCESSOR, () -> new DedupProcessor(requestSerde, window), DedupNodes.SOURCE);
+        topology.addStateStore(
+                Stores.windowStoreBuilder(
+                        Stores.persistentWindowStore(DedupNodes.DEDUP_STORE, window, window, false),
+                        Serdes.String(),
+                        JsonSerde.unchecked(IdempotencyOutcome.class)),
+                DedupNodes.PROCESSOR);
+        topology.addStateStore(
+                Stores.keyValueStoreBuilder(
+                        Stores.persistentKeyValueStore(DedupNodes.SEQUENCE_STORE), Serdes.String(), Serdes.Long()),
+                DedupNodes.PROCESSOR);
+        topology.addSink(
+                DedupNodes.MUTATIONS_SINK,
+                topics.mutations.name(),
+                topics.mutations.keySerde().serializer(),
+                topics.mutations.valueSerde().serializer(),
+                DedupNodes.PROCESSOR);
+        topology.addSink(
+                DedupNodes.OUTCOMES_SINK,
+                topics.idempotencyOutcomes.name(),
+                topics.idempotencyOutcomes.keySerde().serializer(),
+                topics.idempotencyOutcomes.valueSerde().serializer(),
+                DedupNodes.PROCESSOR);
+        topology.addSink(
+                DedupNodes.AUDIT_SINK,
+                topics.audit.name(),
+                topics.audit.keySerde().serializer(),
+                topics.audit.valueSerde().serializer(),
+                DedupNodes.PROCESSOR);
+        topology.addSink(
+                DedupNodes.DEAD_LETTER_SINK,
+                topics.deadLetters.name(),
+                topics.deadLetters.keySerde().serializer(),
+                topics.deadLetters.valueSerde().serializer(),
+                DedupNodes.PROCESSOR);
+        return topology;
+    }
+}

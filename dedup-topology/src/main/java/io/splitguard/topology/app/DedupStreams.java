@@ -1,0 +1,52 @@
+package io.splitguard.topology.app;
+
+import io.splitguard.schemas.topics.TopicCatalog;
+import io.splitguard.topology.DedupTopology;
+import io.splitguard.topology.config.DedupConfig;
+import java.time.Duration;
+import org.apache.kafka.streams.CloseOptions;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs the dedup topology. A stream thread that dies of an unexpected error is replaced; its task
+ * restarts from the last committed transaction, so nothing is applied twice.
+ */
+public final class DedupStreams implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(DedupStreams.class);
+
+    private final KafkaStreams streams;
+
+    private DedupStreams(KafkaStreams streams) {
+        this.streams = streams;
+    }
+
+    public static DedupStreams start(DedupConfig config, TopicCatalog topics) {
+        KafkaStreams streams = new KafkaStreams(DedupTopology.build(config, topics), config.streamsProperties());
+        streams.setUncaughtExceptionHandler(error -> {
+            LOG.error("stream thread failed; replacing it", error);
+            return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
+        });
+        streams.setStateListener((now, before) -> LOG.info("dedup topology {} -> {}", before, now));
+        streams.start();
+        return new DedupStreams(streams);
+    }
+
+    public KafkaStreams.State state() {
+        return streams.state();
+    }
+
+    public boolean isRunning() {
+        return streams.state() == KafkaStreams.State.RUNNING;
+    }
+
+    /** Clean stop: commits, closes stores, leaves the group so partitions move at once. */
+    @Override
+    public void close() {
+        streams.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
+                .withTimeout(Duration.ofSeconds(30)));
+    }
+}

@@ -1,0 +1,198 @@
+package io.splitguard.topology.processor;
+
+import io.splitguard.schemas.json.JsonSerde;
+import io.splitguard.schemas.model.AuditRecord;
+import io.splitguard.schemas.model.IdempotencyOutcome;
+import io.splitguard.schemas.model.MutationRequest;
+import io.splitguard.schemas.model.SequencedMutation;
+import io.splitguard.schemas.model.Verdict;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Objects;
+import java.util.Optional;
+import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.WindowStore;
+import org.apache.kafka.streams.state.WindowStoreIterator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Decides, for each delivery of a mutation, whether it is the first one of its scoped idempotency
+ * key (applied: stamped with the session's next sequence number), a duplicate, or a conflict.
+ *
+ * <p>Runs in the one task that owns the session's partition, so there is exactly one writer of a
+ * session's sequence at any time; with exactly-once processing the store updates and all outputs of
+ * a record commit atomically, and a fenced zombie's outputs are aborted.
+ *
+ * <p>Values arrive as raw bytes and are parsed here, so a poison record becomes a dead letter with
+ * its error in headers instead of stopping the task.
+ */
+public final class DedupProcessor implements Processor<String, byte[], Object, Object> {
+
+    private static final Logger LOG = LoggerFactory.getLogger(DedupProcessor.class);
+
+    private final JsonSerde<MutationRequest> requestSerde;
+    private final long windowMs;
+    private ProcessorContext<Object, Object> context;
+    private WindowStore<String, IdempotencyOutcome> keys;
+    private KeyValueStore<String, Long> sequences;
+
+    public DedupProcessor(JsonSerde<MutationRequest> requestSerde, Duration window) {
+        this.requestSerde = Objects.requireNonNull(requestSerde, "requestSerde");
+        if (window.isNegative() || window.isZero()) {
+            throw new IllegalArgumentException("window must be positive");
+        }
+        this.windowMs = window.toMillis();
+    }
+
+    @Override
+    public void init(ProcessorContext<Object, Object> context) {
+        this.context = context;
+        this.keys = context.getStateStore(DedupNodes.DEDUP_STORE);
+        this.sequences = context.getStateStore(DedupNodes.SEQUENCE_STORE);
+    }
+
+    @Override
+    public void process(Record<String, byte[]> record) {
+        MutationRequest request;
+        try {
+            request = parse(record);
+        } catch (SerializationException e) {
+            deadLetter(record, e);
+            return;
+        }
+        Instant decidedAt = Instant.ofEpochMilli(record.timestamp());
+        Optional<IdempotencyOutcome> remembered = rememberedOutcome(request.scopedKey(), record.timestamp());
+        if (remembered.isEmpty()) {
+            apply(record, request, decidedAt);
+        } else if (isDuplicate(remembered.get(), request)) {
+            report(record, remembered.get(), request, Verdict.DUPLICATE, decidedAt);
+        } else {
+            report(record, remembered.get(), request, Verdict.CONFLICT, decidedAt);
+        }
+    }
+
+    /** Same key and same payload hash as the applied delivery. */
+    static boolean isDuplicate(IdempotencyOutcome applied, MutationRequest delivery) {
+        return applied.payloadHash().equals(delivery.payloadHash());
+    }
+
+    private MutationRequest parse(Record<String, byte[]> record) {
+        if (record.key() == null) {
+            throw new SerializationException("record has no key; mutations are keyed by session id");
+        }
+        MutationRequest request = requestSerde.fromBytes(record.value());
+        if (request == null) {
+            throw new SerializationException("record has no value");
+        }
+        if (!record.key().equals(request.sessionId())) {
+            throw new SerializationException(
+                    "record key '" + record.key() + "' is not the session id '" + request.sessionId() + "'");
+        }
+        return request;
+    }
+
+    /**
+     * The applied outcome of {@code scopedKey} if it was applied within the window around {@code timestamp}.
+     * The window reaches forward too, so a replay stamped earlier than the original (clock skew
+     * between gateway instances) is still recognized.
+     */
+    private Optional<IdempotencyOutcome> rememberedOutcome(String scopedKey, long timestamp) {
+        long from = Math.max(0, timestamp - windowMs);
+        long to = timestamp > Long.MAX_VALUE - windowMs ? Long.MAX_VALUE : timestamp + windowMs;
+        try (WindowStoreIterator<IdempotencyOutcome> found = keys.fetch(scopedKey, from, to)) {
+            return found.hasNext() ? Optional.of(found.next().value) : Optional.empty();
+        }
+    }
+
+    private void apply(Record<String, byte[]> record, MutationRequest request, Instant decidedAt) {
+        long sequence = nextSequence(request.sessionId());
+        SequencedMutation applied = SequencedMutation.applied(request, sequence, decidedAt);
+        IdempotencyOutcome outcome = IdempotencyOutcome.firstApplication(applied);
+        rememberKey(request.scopedKey(), outcome, record.timestamp());
+        context.forward(record.withKey(request.sessionId()).withValue(applied), DedupNodes.MUTATIONS_SINK);
+        context.forward(record.withKey(request.scopedKey()).withValue(outcome), DedupNodes.OUTCOMES_SINK);
+        audit(
+                record,
+                new AuditRecord(
+                        AuditRecord.Decision.APPLIED,
+                        request.sessionId(),
+                        request.requestId(),
+                        request.scopedKey(),
+                        request.payloadHash(),
+                        sequence,
+                        decidedAt,
+                        null));
+    }
+
+    private void report(
+            Record<String, byte[]> record,
+            IdempotencyOutcome applied,
+            MutationRequest request,
+            Verdict verdict,
+            Instant decidedAt) {
+        IdempotencyOutcome noted = applied.withLaterDelivery(request.requestId(), verdict, request.payloadHash());
+        context.forward(record.withKey(request.scopedKey()).withValue(noted), DedupNodes.OUTCOMES_SINK);
+        String detail = verdict == Verdict.CONFLICT
+                ? "payload hash " + request.payloadHash() + " differs from the applied " + applied.payloadHash()
+                : "already applied as sequence " + applied.sequence();
+        audit(
+                record,
+                new AuditRecord(
+                        AuditRecord.Decision.of(verdict),
+                        request.sessionId(),
+                        request.requestId(),
+                        request.scopedKey(),
+                        request.payloadHash(),
+                        applied.sequence(),
+                        decidedAt,
+                        detail));
+    }
+
+    private long nextSequence(String sessionId) {
+        Long last = sequences.get(sessionId);
+        long next = last == null ? 1 : last + 1;
+        sequences.put(sessionId, next);
+        return next;
+    }
+
+    private void rememberKey(String scopedKey, IdempotencyOutcome outcome, long timestamp) {
+        keys.put(scopedKey, outcome, timestamp);
+    }
+
+    private void deadLetter(Record<String, byte[]> record, SerializationException error) {
+        LOG.warn(
+                "dead-lettering record {}: {}",
+                context.recordMetadata().map(Object::toString).orElse("?"),
+                error.getMessage());
+        byte[] key = record.key() == null ? null : record.key().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        context.forward(
+                new Record<Object, Object>(
+                        key,
+                        record.value(),
+                        record.timestamp(),
+                        DeadLetters.headers(record.headers(), error, context.recordMetadata())),
+                DedupNodes.DEAD_LETTER_SINK);
+        if (record.key() != null) {
+            audit(
+                    record,
+                    new AuditRecord(
+                            AuditRecord.Decision.REJECTED,
+                            record.key(),
+                            null,
+                            null,
+                            null,
+                            null,
+                            Instant.ofEpochMilli(record.timestamp()),
+                            error.getMessage()));
+        }
+    }
+
+    private void audit(Record<String, byte[]> record, AuditRecord audit) {
+        context.forward(record.withKey(audit.sessionId()).withValue(audit), DedupNodes.AUDIT_SINK);
+    }
+}

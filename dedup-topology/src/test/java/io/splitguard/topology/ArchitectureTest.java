@@ -1,0 +1,44 @@
+package io.splitguard.topology;
+
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
+import org.junit.jupiter.api.Test;
+
+class ArchitectureTest {
+
+    private final JavaClasses classes = new ClassFileImporter()
+            .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+            .importPackages("io.splitguard.topology");
+
+    @Test
+    void topologyCodeShouldNotDependOnFrameworksOrTheDatabase() {
+        noClasses()
+                .should()
+                .dependOnClassesThat()
+                .resideInAnyPackage("io.micronaut..", "java.sql..", "javax.sql..", "org.postgresql..")
+                .check(classes);
+    }
+
+    @Test
+    void onlyStoreWiringShouldTouchRocksDb() {
+        noClasses()
+                .should()
+                .dependOnClassesThat()
+                .resideInAnyPackage("org.rocksdb..")
+                .check(classes);
+    }
+
+    @Test
+    void processorsShouldNotKnowHowTheyAreRun() {
+        noClasses()
+                .that()
+                .resideInAPackage("..topology.processor..")
+                .should()
+                .dependOnClassesThat()
+                .resideInAnyPackage("..topology.app..", "org.apache.kafka.streams.KafkaStreams")
+                .check(classes);
+    }
+}

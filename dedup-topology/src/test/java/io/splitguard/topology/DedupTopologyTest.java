@@ -1,0 +1,241 @@
+package io.splitguard.topology;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.splitguard.schemas.model.AuditRecord;
+import io.splitguard.schemas.model.IdempotencyOutcome;
+import io.splitguard.schemas.model.MutationRequest;
+import io.splitguard.schemas.model.SequencedMutation;
+import io.splitguard.schemas.model.Verdict;
+import io.splitguard.schemas.topics.TopicCatalog;
+import io.splitguard.topology.config.DedupConfig;
+import io.splitguard.topology.processor.DeadLetters;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.test.TestRecord;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class DedupTopologyTest {
+
+    private static final Duration WINDOW = Duration.ofHours(24);
+    private static final Instant T0 = Instant.parse("2026-05-15T14:32:00Z");
+
+    @TempDir
+    Path stateDir;
+
+    private final TopicCatalog topics = TopicCatalog.builder()
+            .prefix("test.")
+            .sessionPartitions(4)
+            .dedupWindow(WINDOW)
+            .build();
+    private TopologyTestDriver driver;
+    private TestInputTopic<String, MutationRequest> in;
+    private TestInputTopic<String, byte[]> rawIn;
+    private TestOutputTopic<String, SequencedMutation> mutations;
+    private TestOutputTopic<String, IdempotencyOutcome> outcomes;
+    private TestOutputTopic<String, AuditRecord> audit;
+    private TestOutputTopic<byte[], byte[]> deadLetters;
+
+    @BeforeEach
+    void startDriver() {
+        DedupConfig config = new DedupConfig(
+                "dedup-test",
+                "unused:9092",
+                WINDOW,
+                stateDir,
+                1,
+                0,
+                Duration.ofMillis(100),
+                topics.deadLetters.name(),
+                Map.of());
+        driver = new TopologyTestDriver(DedupTopology.build(config, topics), config.streamsProperties());
+        in = driver.createInputTopic(
+                topics.mutationsIn.name(),
+                Serdes.String().serializer(),
+                topics.mutationsIn.valueSerde().serializer());
+        rawIn = driver.createInputTopic(
+                topics.mutationsIn.name(),
+                Serdes.String().serializer(),
+                Serdes.ByteArray().serializer());
+        mutations = driver.createOutputTopic(
+                topics.mutations.name(),
+                Serdes.String().deserializer(),
+                topics.mutations.valueSerde().deserializer());
+        outcomes = driver.createOutputTopic(
+                topics.idempotencyOutcomes.name(),
+                Serdes.String().deserializer(),
+                topics.idempotencyOutcomes.valueSerde().deserializer());
+        audit = driver.createOutputTopic(
+                topics.audit.name(),
+                Serdes.String().deserializer(),
+                topics.audit.valueSerde().deserializer());
+        deadLetters = driver.createOutputTopic(
+                topics.deadLetters.name(),
+                Serdes.ByteArray().deserializer(),
+                Serdes.ByteArray().deserializer());
+    }
+
+    @AfterEach
+    void closeDriver() {
+        driver.close();
+    }
+
+    private void send(MutationRequest request, Instant at) {
+        in.pipeInput(new TestRecord<>(request.sessionId(), request, at));
+    }
+
+    @Test
+    void shouldApplyFirstDeliveryWithSequenceOne() {
+        MutationRequest first = Fixtures.request("s1", "k1", "hello", T0);
+
+        send(first, T0);
+
+        List<SequencedMutation> applied = mutations.readValuesToList();
+        assertThat(applied).singleElement().satisfies(m -> {
+            assertThat(m.sequence()).isEqualTo(1);
+            assertThat(m.scopedKey()).isEqualTo(first.scopedKey());
+            assertThat(m.requestId()).isEqualTo(first.requestId());
+        });
+        assertThat(outcomes.readKeyValuesToMap())
+                .containsOnlyKeys(first.scopedKey())
+                .extractingByKey(first.scopedKey())
+                .satisfies(o -> {
+                    assertThat(o.lastVerdict()).isEqualTo(Verdict.APPLIED);
+                    assertThat(o.lastRequestId()).isEqualTo(first.requestId());
+                });
+        assertThat(audit.readValuesToList())
+                .extracting(AuditRecord::decision)
+                .containsExactly(AuditRecord.Decision.APPLIED);
+    }
+
+    @Test
+    void shouldDropDuplicateDeliveredHoursLater() {
+        MutationRequest first = Fixtures.request("s1", "k1", "hello", T0);
+        MutationRequest retry = Fixtures.request("s1", "k1", "hello", T0.plus(Duration.ofHours(23)));
+
+        send(first, T0);
+        send(retry, T0.plus(Duration.ofHours(23)));
+
+        assertThat(mutations.readValuesToList()).hasSize(1);
+        List<IdempotencyOutcome> outcomeList = outcomes.readValuesToList();
+        assertThat(outcomeList).hasSize(2);
+        assertThat(outcomeList.get(1).lastVerdict()).isEqualTo(Verdict.DUPLICATE);
+        assertThat(outcomeList.get(1).lastRequestId()).isEqualTo(retry.requestId());
+        assertThat(outcomeList.get(1).sequence()).isEqualTo(1);
+        assertThat(audit.readValuesToList())
+                .extracting(AuditRecord::decision)
+                .containsExactly(AuditRecord.Decision.APPLIED, AuditRecord.Decision.DUPLICATE);
+    }
+
+    @Test
+    void shouldReportConflictWhenSameKeyCarriesAnotherPayload() {
+        send(Fixtures.request("s1", "k1", "hello", T0), T0);
+        MutationRequest other = Fixtures.request("s1", "k1", "different", T0.plusSeconds(5));
+
+        send(other, T0.plusSeconds(5));
+
+        assertThat(mutations.readValuesToList()).hasSize(1);
+        IdempotencyOutcome last = outcomes.readValuesToList().get(1);
+        assertThat(last.lastVerdict()).isEqualTo(Verdict.CONFLICT);
+        assertThat(last.lastPayloadHash()).isEqualTo(other.payloadHash());
+        assertThat(last.payloadHash()).isNotEqualTo(other.payloadHash());
+        assertThat(audit.readValuesToList())
+                .extracting(AuditRecord::decision)
+                .containsExactly(AuditRecord.Decision.APPLIED, AuditRecord.Decision.CONFLICT);
+    }
+
+    @Test
+    void shouldAcceptKeyAgainOnceStreamTimePassesTheWindow() {
+        send(Fixtures.request("s1", "k1", "hello", T0), T0);
+        Instant later = T0.plus(WINDOW).plus(Duration.ofHours(2));
+        send(Fixtures.request("s2", "other", "advance stream time", later), later);
+
+        send(Fixtures.request("s1", "k1", "hello", later.plusSeconds(1)), later.plusSeconds(1));
+
+        assertThat(mutations.readValuesToList())
+                .extracting(SequencedMutation::sessionId, SequencedMutation::sequence)
+                .containsExactly(
+                        org.assertj.core.groups.Tuple.tuple("s1", 1L),
+                        org.assertj.core.groups.Tuple.tuple("s2", 1L),
+                        org.assertj.core.groups.Tuple.tuple("s1", 2L));
+    }
+
+    @Test
+    void shouldRecognizeReplayStampedEarlierThanTheOriginal() {
+        send(Fixtures.request("s1", "k1", "hello", T0), T0);
+
+        send(Fixtures.request("s1", "k1", "hello", T0.minusSeconds(30)), T0.minusSeconds(30));
+
+        assertThat(mutations.readValuesToList()).hasSize(1);
+    }
+
+    @Test
+    void shouldNumberEachSessionIndependently() {
+        for (int i = 0; i < 3; i++) {
+            send(Fixtures.request("a", "a" + i, "n" + i, T0.plusSeconds(i)), T0.plusSeconds(i));
+            if (i < 2) {
+                send(Fixtures.request("b", "b" + i, "n" + i, T0.plusSeconds(i)), T0.plusSeconds(i));
+            }
+        }
+
+        List<SequencedMutation> applied = mutations.readValuesToList();
+        assertThat(applied.stream().filter(m -> m.sessionId().equals("a")).map(SequencedMutation::sequence))
+                .containsExactly(1L, 2L, 3L);
+        assertThat(applied.stream().filter(m -> m.sessionId().equals("b")).map(SequencedMutation::sequence))
+                .containsExactly(1L, 2L);
+    }
+
+    @Test
+    void shouldDeadLetterPoisonAndKeepProcessing() {
+        rawIn.pipeInput(new TestRecord<>("s1", "{not json".getBytes(StandardCharsets.UTF_8), T0));
+        rawIn.pipeInput(new TestRecord<>("s1", "{\"schema_version\":1}".getBytes(StandardCharsets.UTF_8), T0));
+        send(Fixtures.request("s1", "k1", "hello", T0), T0);
+
+        List<TestRecord<byte[], byte[]>> dead = deadLetters.readRecordsToList();
+        assertThat(dead).hasSize(2);
+        assertThat(new String(dead.get(0).value(), StandardCharsets.UTF_8)).isEqualTo("{not json");
+        assertThat(dead.get(0).headers().lastHeader(DeadLetters.ERROR_MESSAGE)).isNotNull();
+        assertThat(new String(
+                        dead.get(1)
+                                .headers()
+                                .lastHeader(DeadLetters.ERROR_MESSAGE)
+                                .value(),
+                        StandardCharsets.UTF_8))
+                .contains("schema");
+        assertThat(new String(
+                        dead.get(0)
+                                .headers()
+                                .lastHeader(DeadLetters.SOURCE_TOPIC)
+                                .value(),
+                        StandardCharsets.UTF_8))
+                .isEqualTo(topics.mutationsIn.name());
+        assertThat(mutations.readValuesToList())
+                .extracting(SequencedMutation::sequence)
+                .containsExactly(1L);
+        assertThat(audit.readValuesToList())
+                .extracting(AuditRecord::decision)
+                .containsExactly(
+                        AuditRecord.Decision.REJECTED, AuditRecord.Decision.REJECTED, AuditRecord.Decision.APPLIED);
+    }
+
+    @Test
+    void shouldDeadLetterRecordWhoseKeyIsNotItsSession() {
+        MutationRequest request = Fixtures.request("s1", "k1", "hello", T0);
+
+        in.pipeInput(new TestRecord<>("s2", request, T0));
+
+        assertThat(deadLetters.readRecordsToList()).hasSize(1);
+        assertThat(mutations.isEmpty()).isTrue();
+    }
+}
