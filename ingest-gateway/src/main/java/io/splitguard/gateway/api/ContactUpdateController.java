@@ -1,0 +1,297 @@
+package io.splitguard.gateway.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.micronaut.core.annotation.Nullable;
+import io.micronaut.http.HttpHeaders;
+import io.micronaut.http.HttpRequest;
+import io.micronaut.http.HttpResponse;
+import io.micronaut.http.HttpStatus;
+import io.micronaut.http.MediaType;
+import io.micronaut.http.MutableHttpResponse;
+import io.micronaut.http.annotation.Body;
+import io.micronaut.http.annotation.Controller;
+import io.micronaut.http.annotation.Post;
+import io.micronaut.security.annotation.Secured;
+import io.micronaut.security.authentication.Authentication;
+import io.splitguard.gateway.config.GatewaySettings;
+import io.splitguard.gateway.idempotency.CachedEntry;
+import io.splitguard.gateway.idempotency.Claim;
+import io.splitguard.gateway.idempotency.IdempotencyCache;
+import io.splitguard.gateway.kafka.MutationProducer;
+import io.splitguard.gateway.kafka.OutcomesListener;
+import io.splitguard.gateway.security.Scopes;
+import io.splitguard.schemas.json.Json;
+import io.splitguard.schemas.json.JsonSchemas;
+import io.splitguard.schemas.json.PayloadHash;
+import io.splitguard.schemas.json.SchemaId;
+import io.splitguard.schemas.model.CrmContactUpdate;
+import io.splitguard.schemas.model.IdempotencyKeys;
+import io.splitguard.schemas.model.IdempotencyOutcome;
+import io.splitguard.schemas.model.MutationRequest;
+import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code POST /api/v2/integrations/crm/contact/update}: validate, take the idempotency key, produce
+ * with a durable ack, answer from the producer callback. Nothing here blocks the event loop.
+ */
+@Controller
+public class ContactUpdateController {
+
+    public static final String PATH = "/api/v2/integrations/crm/contact/update";
+    public static final String ROUTE = "crm.contact.update";
+    public static final String IDEMPOTENCY_KEY = "Idempotency-Key";
+    public static final String REPLAYED = "Idempotent-Replayed";
+    public static final String PREFERENCE_APPLIED = "Preference-Applied";
+
+    private static final Logger LOG = LoggerFactory.getLogger(ContactUpdateController.class);
+
+    private final GatewaySettings settings;
+    private final IdempotencyCache cache;
+    private final MutationProducer producer;
+    private final OutcomesListener outcomes;
+    private final GatewayMetrics metrics;
+
+    public ContactUpdateController(
+            GatewaySettings settings,
+            IdempotencyCache cache,
+            MutationProducer producer,
+            OutcomesListener outcomes,
+            GatewayMetrics metrics) {
+        this.settings = settings;
+        this.cache = cache;
+        this.producer = producer;
+        this.outcomes = outcomes;
+        this.metrics = metrics;
+    }
+
+    @Post(uri = PATH, consumes = MediaType.ALL, produces = MediaType.APPLICATION_JSON)
+    @Secured(Scopes.SESSION_WRITE)
+    public CompletableFuture<HttpResponse<?>> update(
+            HttpRequest<?> request, @Body byte[] body, @Nullable Authentication authentication) {
+        Accepted input;
+        try {
+            input = validate(request, body, Scopes.tenantOf(authentication));
+        } catch (ProblemException e) {
+            metrics.rejected();
+            return CompletableFuture.completedFuture(render(e.problem(), request));
+        }
+
+        Claim claim = cache.claim(input.delivery());
+        if (claim instanceof Claim.InFlight) {
+            metrics.inFlight();
+            return done(render(
+                            Problem.of(
+                                    "request-in-flight",
+                                    HttpStatus.CONFLICT,
+                                    "Request in flight",
+                                    "A request with this idempotency key is still being processed; retry later."),
+                            request)
+                    .header(HttpHeaders.RETRY_AFTER, Integer.toString(settings.getRetryAfterSeconds())));
+        }
+        if (claim instanceof Claim.Replay replay) {
+            metrics.replayed();
+            CachedEntry entry = replay.entry();
+            return done(HttpResponse.<byte[]>status(HttpStatus.valueOf(entry.status()))
+                    .contentType(MediaType.APPLICATION_JSON_TYPE)
+                    .header(REPLAYED, "true")
+                    .body(entry.body()));
+        }
+        if (claim instanceof Claim.Mismatch) {
+            metrics.conflict();
+            return done(render(keyReused(), request));
+        }
+        return produce(request, input);
+    }
+
+    private CompletableFuture<HttpResponse<?>> produce(HttpRequest<?> request, Accepted input) {
+        CachedEntry.Delivery d = input.delivery();
+        Optional<Duration> wait = PreferWait.parse(request.getHeaders().getAll("Prefer"), settings.getMaxWait());
+        CompletableFuture<IdempotencyOutcome> verdict = wait.isPresent() ? outcomes.await(d.requestId()) : null;
+        MutationRequest value = new MutationRequest(
+                MutationRequest.CURRENT_SCHEMA_VERSION,
+                d.requestId(),
+                d.tenant(),
+                d.route(),
+                d.sessionId(),
+                d.idempotencyKey(),
+                d.keyDerived(),
+                d.scopedKey(),
+                d.payloadHash(),
+                d.receivedAt(),
+                null,
+                input.document());
+        return producer.send(value)
+                .<CompletableFuture<HttpResponse<?>>>handle((metadata, error) -> {
+                    if (error != null) {
+                        cache.release(d.scopedKey(), d.requestId());
+                        outcomes.forget(d.requestId());
+                        metrics.unavailable();
+                        LOG.warn("produce of {} failed: {}", d.requestId(), error.toString());
+                        return done(unavailable(request));
+                    }
+                    ObjectNode accepted = IdempotencyCache.acceptedBody(
+                            d.idempotencyKey(), d.sessionId(), d.payloadHash(), d.receivedAt(), d.keyDerived());
+                    byte[] bytes = IdempotencyCache.bytes(accepted);
+                    cache.complete(d.scopedKey(), d.requestId(), HttpStatus.OK.getCode(), bytes);
+                    metrics.accepted();
+                    if (verdict == null) {
+                        return done(json(bytes));
+                    }
+                    long seconds = wait.get().toSeconds();
+                    return verdict.completeOnTimeout(null, seconds, TimeUnit.SECONDS)
+                            .<HttpResponse<?>>thenApply(outcome -> {
+                                outcomes.forget(d.requestId());
+                                return withVerdict(request, accepted, bytes, outcome, seconds);
+                            });
+                })
+                .thenCompose(f -> f);
+    }
+
+    private HttpResponse<?> withVerdict(
+            HttpRequest<?> request,
+            ObjectNode accepted,
+            byte[] acceptedBytes,
+            IdempotencyOutcome outcome,
+            long seconds) {
+        if (outcome == null) {
+            return json(acceptedBytes);
+        }
+        String applied = "wait=" + seconds;
+        switch (outcome.lastVerdict()) {
+            case CONFLICT -> {
+                metrics.conflict();
+                return render(keyReused(), request).header(PREFERENCE_APPLIED, applied);
+            }
+            case APPLIED, DUPLICATE -> {
+                ObjectNode body = accepted.deepCopy();
+                body.put("status", outcome.lastVerdict().wireName());
+                body.put("sequence", outcome.sequence());
+                return json(IdempotencyCache.bytes(body)).header(PREFERENCE_APPLIED, applied);
+            }
+            default -> throw new IllegalStateException("unknown verdict " + outcome.lastVerdict());
+        }
+    }
+
+    /** Checks size, media type, JSON, schema and key, in that order; throws the problem to answer. */
+    Accepted validate(HttpRequest<?> request, byte[] body, String tenant) {
+        int max = settings.getMaxBodyBytes();
+        long declared = request.getContentLength();
+        if (declared > max || (body != null && body.length > max)) {
+            throw new ProblemException(Problem.of(
+                    "payload-too-large",
+                    HttpStatus.REQUEST_ENTITY_TOO_LARGE,
+                    "Payload too large",
+                    "The body exceeds the limit of " + max + " bytes."));
+        }
+        MediaType type = request.getContentType().orElse(null);
+        if (type == null || !"application".equals(type.getType()) || !"json".equals(type.getSubtype())) {
+            throw new ProblemException(Problem.of(
+                    "unsupported-media-type",
+                    HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+                    "Unsupported media type",
+                    "The body must be sent as application/json."));
+        }
+        if (body == null || body.length == 0) {
+            throw new ProblemException(malformed("The body is empty."));
+        }
+        JsonNode document;
+        try {
+            document = Json.mapper().readTree(body);
+        } catch (IOException e) {
+            throw new ProblemException(malformed("The body is not well-formed JSON."));
+        }
+        if (document == null || document.isMissingNode()) {
+            throw new ProblemException(malformed("The body is empty."));
+        }
+        List<String> violations = JsonSchemas.get().violations(SchemaId.CRM_CONTACT_UPDATE, document);
+        if (!violations.isEmpty()) {
+            throw new ProblemException(Problem.of(
+                            "schema-violation",
+                            HttpStatus.UNPROCESSABLE_ENTITY,
+                            "Invalid contact update",
+                            "The body does not satisfy the contact update contract.")
+                    .with("errors", violations));
+        }
+        CrmContactUpdate update = CrmContactUpdate.from(document);
+        String key = request.getHeaders().get(IDEMPOTENCY_KEY);
+        boolean derived = false;
+        if (key != null) {
+            if (key.isEmpty() || key.length() > IdempotencyKeys.MAX_KEY_LENGTH) {
+                throw new ProblemException(Problem.of(
+                        "invalid-idempotency-key",
+                        HttpStatus.BAD_REQUEST,
+                        "Invalid idempotency key",
+                        "Idempotency-Key must have 1 to " + IdempotencyKeys.MAX_KEY_LENGTH + " characters."));
+            }
+        } else {
+            Instant timestamp = update.timestampToSecond()
+                    .orElseThrow(() -> new ProblemException(Problem.of(
+                            "idempotency-key-required",
+                            HttpStatus.BAD_REQUEST,
+                            "Idempotency key required",
+                            "Without an Idempotency-Key header the key is derived from session_id, operation and"
+                                    + " payload.timestamp; payload.timestamp is missing.")));
+            key = IdempotencyKeys.derive(update.sessionId(), update.operation(), timestamp);
+            derived = true;
+        }
+        String scoped = IdempotencyKeys.scoped(tenant, ROUTE, update.sessionId(), key);
+        CachedEntry.Delivery delivery = new CachedEntry.Delivery(
+                scoped,
+                UUID.randomUUID().toString(),
+                tenant,
+                key,
+                ROUTE,
+                update.sessionId(),
+                PayloadHash.of(document),
+                derived,
+                Instant.now());
+        return new Accepted(delivery, document);
+    }
+
+    record Accepted(CachedEntry.Delivery delivery, JsonNode document) {}
+
+    private static Problem malformed(String detail) {
+        return Problem.of("malformed-request", HttpStatus.BAD_REQUEST, "Malformed request", detail);
+    }
+
+    private static Problem keyReused() {
+        return Problem.of(
+                "idempotency-key-reused",
+                HttpStatus.UNPROCESSABLE_ENTITY,
+                "Idempotency key reused",
+                "This idempotency key was already used with a different payload.");
+    }
+
+    private MutableHttpResponse<byte[]> unavailable(HttpRequest<?> request) {
+        return render(
+                        Problem.of(
+                                "kafka-unavailable",
+                                HttpStatus.SERVICE_UNAVAILABLE,
+                                "Service unavailable",
+                                "The request could not be stored durably; nothing was recorded. Retry later."),
+                        request)
+                .header(HttpHeaders.RETRY_AFTER, Integer.toString(settings.getRetryAfterSeconds()));
+    }
+
+    private static MutableHttpResponse<byte[]> render(Problem problem, HttpRequest<?> request) {
+        return problem.withInstance(request.getPath()).toResponse();
+    }
+
+    private static MutableHttpResponse<byte[]> json(byte[] body) {
+        return HttpResponse.<byte[]>ok(body).contentType(MediaType.APPLICATION_JSON_TYPE);
+    }
+
+    private static CompletableFuture<HttpResponse<?>> done(HttpResponse<?> response) {
+        return CompletableFuture.completedFuture(response);
+    }
+}

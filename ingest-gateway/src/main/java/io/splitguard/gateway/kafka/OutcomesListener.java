@@ -1,0 +1,195 @@
+package io.splitguard.gateway.kafka;
+
+import io.micronaut.context.annotation.Context;
+import io.splitguard.gateway.config.ClientProperties;
+import io.splitguard.gateway.config.KafkaSettings;
+import io.splitguard.gateway.idempotency.IdempotencyCache;
+import io.splitguard.schemas.model.IdempotencyOutcome;
+import io.splitguard.schemas.topics.TopicCatalog;
+import jakarta.annotation.PreDestroy;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.kafka.clients.consumer.CloseOptions;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.RecordDeserializationException;
+import org.apache.kafka.common.errors.TimeoutException;
+import org.apache.kafka.common.errors.WakeupException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reads the compacted idempotency-outcomes topic from the beginning (read_committed, all partitions
+ * assigned, no consumer group) on one background thread. Every outcome goes into the local cache, so
+ * keys accepted by another instance are replayed here too; an outcome whose {@code last_request_id}
+ * matches a waiting request completes that request's future ({@code Prefer: wait}).
+ */
+@Context
+public class OutcomesListener implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(OutcomesListener.class);
+
+    private final TopicCatalog catalog;
+    private final IdempotencyCache cache;
+    private final Consumer<String, IdempotencyOutcome> consumer;
+    private final Map<String, CompletableFuture<IdempotencyOutcome>> waiters = new ConcurrentHashMap<>();
+    private final Thread thread;
+    private final Object stopSignal = new Object();
+    private volatile boolean running = true;
+    private volatile boolean caughtUp;
+
+    public OutcomesListener(TopicCatalog catalog, IdempotencyCache cache, KafkaSettings kafka, ClientProperties extra) {
+        this.catalog = catalog;
+        this.cache = cache;
+        Map<String, Object> config = new HashMap<>();
+        config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.getBootstrapServers());
+        config.put(ConsumerConfig.CLIENT_ID_CONFIG, "splitguard-gateway-outcomes-" + UUID.randomUUID());
+        config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        config.putAll(extra.consumer());
+        config.remove(ConsumerConfig.GROUP_ID_CONFIG);
+        this.consumer = new KafkaConsumer<>(
+                config,
+                catalog.idempotencyOutcomes.keySerde().deserializer(),
+                catalog.idempotencyOutcomes.valueSerde().deserializer());
+        this.thread = new Thread(this::run, "gateway-outcomes");
+        this.thread.setDaemon(true);
+        this.thread.start();
+    }
+
+    /**
+     * A future completed with the outcome of {@code requestId} when it arrives. Register before
+     * producing, so a fast verdict cannot be missed; {@link #forget} when done waiting.
+     */
+    public CompletableFuture<IdempotencyOutcome> await(String requestId) {
+        return waiters.computeIfAbsent(requestId, id -> new CompletableFuture<>());
+    }
+
+    public void forget(String requestId) {
+        waiters.remove(requestId);
+    }
+
+    /** True once everything on the topic when this listener started has been read into the cache. */
+    public boolean caughtUp() {
+        return caughtUp;
+    }
+
+    private void run() {
+        try {
+            List<TopicPartition> partitions = assign();
+            if (partitions.isEmpty()) {
+                return;
+            }
+            Map<TopicPartition, Long> target = consumer.endOffsets(partitions);
+            while (running) {
+                ConsumerRecords<String, IdempotencyOutcome> records;
+                try {
+                    records = consumer.poll(Duration.ofMillis(200));
+                } catch (RecordDeserializationException e) {
+                    LOG.warn(
+                            "skipping unreadable outcome at {}@{}: {}", e.topicPartition(), e.offset(), e.getMessage());
+                    consumer.seek(e.topicPartition(), e.offset() + 1);
+                    continue;
+                }
+                for (ConsumerRecord<String, IdempotencyOutcome> record : records) {
+                    apply(record.value());
+                }
+                if (!caughtUp && reached(target)) {
+                    caughtUp = true;
+                    LOG.info("idempotency outcomes loaded: {} keys in the local cache", cache.size());
+                }
+            }
+        } catch (WakeupException e) {
+            if (running) {
+                LOG.error("outcomes listener woken up unexpectedly", e);
+            }
+        } catch (RuntimeException e) {
+            if (running) {
+                LOG.error("outcomes listener stopped", e);
+            }
+        } finally {
+            try {
+                consumer.close(CloseOptions.timeout(Duration.ofSeconds(2)));
+            } catch (RuntimeException e) {
+                LOG.debug("outcomes consumer did not close cleanly: {}", e.toString());
+            }
+        }
+    }
+
+    private List<TopicPartition> assign() {
+        String topic = catalog.idempotencyOutcomes.name();
+        while (running) {
+            try {
+                List<PartitionInfo> infos = consumer.partitionsFor(topic, Duration.ofSeconds(2));
+                if (infos != null && !infos.isEmpty()) {
+                    List<TopicPartition> partitions = infos.stream()
+                            .map(p -> new TopicPartition(p.topic(), p.partition()))
+                            .toList();
+                    consumer.assign(partitions);
+                    consumer.seekToBeginning(partitions);
+                    return partitions;
+                }
+                // the topic does not exist yet: wait a little before asking again
+                synchronized (stopSignal) {
+                    if (running) {
+                        stopSignal.wait(500);
+                    }
+                }
+            } catch (TimeoutException e) {
+                LOG.debug("outcomes topic {} not reachable yet: {}", topic, e.getMessage());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return List.of();
+            }
+        }
+        return List.of();
+    }
+
+    private boolean reached(Map<TopicPartition, Long> target) {
+        for (Map.Entry<TopicPartition, Long> e : target.entrySet()) {
+            if (consumer.position(e.getKey()) < e.getValue()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    void apply(IdempotencyOutcome outcome) {
+        if (outcome == null) {
+            return;
+        }
+        cache.record(outcome);
+        CompletableFuture<IdempotencyOutcome> waiter = waiters.remove(outcome.lastRequestId());
+        if (waiter != null) {
+            waiter.complete(outcome);
+        }
+    }
+
+    @Override
+    @PreDestroy
+    public void close() {
+        running = false;
+        synchronized (stopSignal) {
+            stopSignal.notifyAll();
+        }
+        consumer.wakeup();
+        try {
+            thread.join(5_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        waiters.values().forEach(f -> f.cancel(false));
+        waiters.clear();
+    }
+}
