@@ -1,0 +1,534 @@
+package io.splitguard.sink;
+
+import com.zaxxer.hikari.HikariDataSource;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.splitguard.schemas.model.SequencedMutation;
+import io.splitguard.schemas.topics.Topic;
+import io.splitguard.schemas.topics.TopicCatalog;
+import io.splitguard.sink.config.SinkConfig;
+import io.splitguard.sink.consumer.Inbound;
+import io.splitguard.sink.consumer.RecordDecoder;
+import io.splitguard.sink.db.BatchWriter;
+import io.splitguard.sink.db.IdempotencyPruner;
+import io.splitguard.sink.db.OffsetStore;
+import io.splitguard.sink.db.SinkDataSources;
+import io.splitguard.sink.db.SinkMigrations;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import javax.sql.DataSource;
+import org.apache.kafka.clients.consumer.CloseOptions;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Exactly-once sink from the sequenced mutations topic into PostgreSQL.
+ *
+ * <p>It reads committed records only ({@code read_committed}), never commits offsets to Kafka, and
+ * keeps its position in {@code sink_offsets}, written in the same transaction as the rows of each
+ * poll. On every assignment it seeks to the stored positions; after any database failure it rolls
+ * back, seeks back to the stored positions and reads again, with a growing backoff. Nothing is
+ * skipped: a value it cannot read, or one the database rejects, is kept in {@code sink_dead_letters}
+ * in the transaction that moves past it.
+ *
+ * <p>One thread polls and writes; {@link #pruneExpired(Instant)} runs on a scheduler of its own.
+ */
+public final class PostgresSink implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(PostgresSink.class);
+    private static final AtomicInteger INSTANCES = new AtomicInteger();
+    private static final Duration MIN_BACKOFF = Duration.ofMillis(100);
+    private static final Duration STOP_TIMEOUT = Duration.ofSeconds(60);
+
+    private final SinkConfig config;
+    private final Topic<String, SequencedMutation> topic;
+    private final MeterRegistry registry;
+    private final SinkMetrics metrics;
+    private final HikariDataSource dataSource;
+    private final BatchWriter writer;
+    private final OffsetStore offsetStore;
+    private final IdempotencyPruner pruner;
+    private final RecordDecoder decoder;
+    private final String name;
+    private final CountDownLatch stopSignal = new CountDownLatch(1);
+
+    // owned by the sink thread
+    private final Map<TopicPartition, Long> positions = new HashMap<>();
+    private final Set<TopicPartition> pendingSeek = new HashSet<>();
+    private long retryAtNanos;
+    private Duration backoff = MIN_BACKOFF;
+
+    private volatile Set<TopicPartition> assignment = Set.of();
+    private volatile boolean stopping;
+    private volatile boolean halted;
+    private volatile Throwable failure;
+    private KafkaConsumer<byte[], byte[]> consumer;
+    private Thread thread;
+    private ScheduledExecutorService scheduler;
+    private boolean started;
+    private boolean closed;
+
+    public PostgresSink(SinkConfig config, TopicCatalog catalog) {
+        this(config, catalog, new SimpleMeterRegistry());
+    }
+
+    public PostgresSink(SinkConfig config, TopicCatalog catalog, MeterRegistry registry) {
+        this.config = Objects.requireNonNull(config, "config");
+        this.topic = Objects.requireNonNull(catalog, "catalog").mutations;
+        this.registry = Objects.requireNonNull(registry, "registry");
+        this.metrics = new SinkMetrics(registry);
+        this.dataSource = SinkDataSources.create(config);
+        this.writer = new BatchWriter(dataSource, config.groupId(), config.idempotencyRetention());
+        this.offsetStore = new OffsetStore(dataSource, config.groupId());
+        this.pruner = new IdempotencyPruner(dataSource, config.pruneBatchSize());
+        this.decoder = new RecordDecoder(topic);
+        this.name = "splitguard-postgres-sink-" + INSTANCES.incrementAndGet();
+    }
+
+    /** Applies the migrations (unless disabled), subscribes and starts the poll thread and the prune job. */
+    public synchronized void start() {
+        if (started || closed) {
+            throw new IllegalStateException(closed ? "sink is closed" : "sink already started");
+        }
+        started = true;
+        if (config.migrateOnStart()) {
+            SinkMigrations.apply(dataSource);
+        }
+        consumer = new KafkaConsumer<>(consumerProperties());
+        thread = new Thread(this::run, name);
+        thread.setUncaughtExceptionHandler((t, e) -> LOG.error("{} died", t.getName(), e));
+        thread.start();
+        scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, name + "-prune");
+            t.setDaemon(true);
+            return t;
+        });
+        if (!config.pruneInterval().isNegative() && !config.pruneInterval().isZero()) {
+            long every = config.pruneInterval().toMillis();
+            scheduler.scheduleWithFixedDelay(
+                    this::scheduledPrune, Math.min(every, 60_000), every, TimeUnit.MILLISECONDS);
+        }
+        LOG.info("{} started: topic {}, group {}, database {}", name, topic.name(), config.groupId(), config.jdbcUrl());
+    }
+
+    /** Stops polling after the batch in flight is committed, leaves the group and closes the pool. */
+    @Override
+    public void close() {
+        stopping = true;
+        shutdown(false);
+    }
+
+    /**
+     * Simulates a crash: the batch in flight is rolled back instead of committed, the consumer is
+     * closed at once and nothing further is written. Offsets live in the database, so a new sink of
+     * the same group resumes exactly where the last commit left off.
+     */
+    public void haltWithoutCleanup() {
+        halted = true;
+        shutdown(true);
+    }
+
+    private void shutdown(boolean crash) {
+        Thread t;
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            t = thread;
+        }
+        stopSignal.countDown();
+        if (consumer != null) {
+            consumer.wakeup();
+        }
+        if (t != null) {
+            try {
+                t.join(STOP_TIMEOUT.toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            if (t.isAlive()) {
+                LOG.warn("{} did not stop within {}", name, STOP_TIMEOUT);
+            }
+        }
+        if (scheduler != null) {
+            scheduler.shutdownNow();
+        }
+        dataSource.close();
+        LOG.info("{} {}", name, crash ? "halted without cleanup" : "closed");
+    }
+
+    /** Deletes idempotency rows whose retention ended at or before {@code now}; returns how many. */
+    public long pruneExpired(Instant now) throws SQLException {
+        long deleted = pruner.pruneExpired(now);
+        metrics.pruned.increment(deleted);
+        if (deleted > 0) {
+            LOG.info("pruned {} expired idempotency row(s)", deleted);
+        }
+        return deleted;
+    }
+
+    /** Waits for the poll thread to end (after close, halt, or a fatal error). */
+    public boolean awaitTermination(Duration timeout) throws InterruptedException {
+        Thread t;
+        synchronized (this) {
+            t = thread;
+        }
+        if (t == null) {
+            return true;
+        }
+        t.join(Math.max(1, timeout.toMillis()));
+        return !t.isAlive();
+    }
+
+    public boolean isRunning() {
+        Thread t = thread;
+        return t != null && t.isAlive() && !stopping && !halted;
+    }
+
+    /** The error that ended the poll thread, if one did. */
+    public Optional<Throwable> failure() {
+        return Optional.ofNullable(failure);
+    }
+
+    /** Partitions assigned at the last rebalance. */
+    public Set<TopicPartition> assignment() {
+        return assignment;
+    }
+
+    public DataSource dataSource() {
+        return dataSource;
+    }
+
+    public MeterRegistry meterRegistry() {
+        return registry;
+    }
+
+    public SinkConfig config() {
+        return config;
+    }
+
+    private Properties consumerProperties() {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        p.put(ConsumerConfig.CLIENT_ID_CONFIG, name);
+        p.putAll(config.consumerProperties());
+        // what exactly-once into the database depends on: not overridable
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
+        p.put(ConsumerConfig.GROUP_ID_CONFIG, config.groupId());
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Integer.toString(config.maxBatchRecords()));
+        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        return p;
+    }
+
+    private void run() {
+        try {
+            consumer.subscribe(List.of(topic.name()), new Rebalance());
+            while (!stopping && !halted) {
+                resolvePendingSeeks();
+                ConsumerRecords<byte[], byte[]> records;
+                try {
+                    records = consumer.poll(config.pollTimeout());
+                } catch (WakeupException e) {
+                    continue;
+                } catch (KafkaException e) {
+                    LOG.error("{}: poll failed, retrying in {}", name, backoff, e);
+                    awaitQuietly(nextBackoff());
+                    continue;
+                }
+                if (stopping || halted) {
+                    break;
+                }
+                updateLag();
+                if (!records.isEmpty()) {
+                    List<Inbound> batch = new ArrayList<>(records.count());
+                    for (ConsumerRecord<byte[], byte[]> record : records) {
+                        if (!pendingSeek.contains(new TopicPartition(record.topic(), record.partition()))) {
+                            batch.add(decoder.decode(record));
+                        }
+                    }
+                    if (!batch.isEmpty()) {
+                        write(batch, true);
+                    }
+                }
+            }
+        } catch (RuntimeException | Error e) {
+            failure = e;
+            LOG.error("{} stopped on an unexpected error", name, e);
+        } finally {
+            closeConsumer();
+        }
+    }
+
+    private void closeConsumer() {
+        try {
+            if (halted) {
+                consumer.close(CloseOptions.timeout(Duration.ZERO));
+            } else {
+                consumer.close();
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("{}: consumer close failed", name, e);
+        }
+    }
+
+    private void write(List<Inbound> batch, boolean mayDeadLetter) {
+        if (halted) {
+            return;
+        }
+        Timer.Sample sample = Timer.start(registry);
+        try {
+            BatchWriter.Outcome outcome = writer.write(batch, positions, () -> halted);
+            sample.stop(metrics.batchDuration);
+            positions.putAll(outcome.nextOffsets());
+            backoff = MIN_BACKOFF;
+            metrics.batches.increment();
+            metrics.written.increment(outcome.written());
+            metrics.refused.increment(outcome.refusals().size());
+            metrics.deadLetters.increment(outcome.deadLetters().size());
+            for (BatchWriter.Refusal r : outcome.refusals()) {
+                SequencedMutation v = r.record().value();
+                LOG.warn(
+                        "refused write for session {}: sequence {} (fencing token {}) against stored sequence {}"
+                                + " (fencing token {}): {} [{}-{}@{}]",
+                        v.sessionId(),
+                        v.sequence(),
+                        v.fencingToken(),
+                        r.decision().stored().sequence(),
+                        r.decision().stored().fencingToken(),
+                        r.decision().reason().code(),
+                        r.record().topic(),
+                        r.record().partition(),
+                        r.record().offset());
+            }
+            for (Inbound.Poison p : outcome.deadLetters()) {
+                LOG.warn("dead-lettered {}-{}@{}: {}", p.topic(), p.partition(), p.offset(), p.error());
+            }
+        } catch (BatchWriter.AbortedException e) {
+            LOG.info("{}: halted, batch of {} rolled back", name, batch.size());
+        } catch (BatchWriter.StaleOffsetsException e) {
+            LOG.warn("{}: {}; re-reading from the stored offsets", name, e.getMessage());
+            reseek(partitionsOf(batch), Duration.ZERO);
+        } catch (SQLException e) {
+            if (mayDeadLetter && isRecordSpecific(e)) {
+                isolate(batch, e);
+            } else {
+                metrics.failures.increment();
+                Duration wait = nextBackoff();
+                LOG.error(
+                        "{}: batch of {} rolled back (SQLState {}), re-reading from the stored offsets in {}",
+                        name,
+                        batch.size(),
+                        e.getSQLState(),
+                        wait,
+                        e);
+                reseek(partitionsOf(batch), wait);
+            }
+        }
+    }
+
+    /** The database rejected something in the batch: find the record(s) by writing them one at a time. */
+    private void isolate(List<Inbound> batch, SQLException cause) {
+        metrics.failures.increment();
+        if (batch.size() > 1) {
+            LOG.warn(
+                    "{}: database rejected a record of a batch of {} ({}); writing them one by one",
+                    name,
+                    batch.size(),
+                    cause.getMessage());
+            for (Inbound in : batch) {
+                if (halted || stopping) {
+                    return;
+                }
+                if (!pendingSeek.contains(in.topicPartition())) {
+                    write(List.of(in), true);
+                }
+            }
+            return;
+        }
+        Inbound only = batch.get(0);
+        if (only instanceof Inbound.Mutation m) {
+            String error = "rejected by the database (SQLState " + cause.getSQLState() + "): " + cause.getMessage();
+            LOG.error("{}: {}-{}@{} {}", name, m.topic(), m.partition(), m.offset(), error);
+            write(List.of(m.asPoison(error)), false);
+        } else {
+            write(batch, false);
+        }
+    }
+
+    private void reseek(Collection<TopicPartition> partitions, Duration wait) {
+        Set<TopicPartition> owned = new HashSet<>(partitions);
+        owned.retainAll(consumer.assignment());
+        pendingSeek.addAll(owned);
+        consumer.pause(owned);
+        retryAtNanos = System.nanoTime() + wait.toNanos();
+    }
+
+    private void resolvePendingSeeks() {
+        if (pendingSeek.isEmpty() || System.nanoTime() - retryAtNanos < 0) {
+            return;
+        }
+        pendingSeek.retainAll(consumer.assignment());
+        try {
+            seekToStored(pendingSeek);
+            consumer.resume(pendingSeek);
+            pendingSeek.clear();
+        } catch (SQLException e) {
+            Duration wait = nextBackoff();
+            LOG.warn("{}: cannot read stored offsets ({}), retrying in {}", name, e.getMessage(), wait);
+            retryAtNanos = System.nanoTime() + wait.toNanos();
+        }
+    }
+
+    private void seekToStored(Collection<TopicPartition> partitions) throws SQLException {
+        if (partitions.isEmpty()) {
+            return;
+        }
+        Map<TopicPartition, Long> stored = offsetStore.load(partitions);
+        List<TopicPartition> fromStart = new ArrayList<>();
+        for (TopicPartition tp : partitions) {
+            Long next = stored.get(tp);
+            if (next == null) {
+                fromStart.add(tp);
+                positions.put(tp, BatchWriter.NO_OFFSET);
+            } else {
+                consumer.seek(tp, next);
+                positions.put(tp, next);
+            }
+        }
+        if (!fromStart.isEmpty()) {
+            consumer.seekToBeginning(fromStart);
+        }
+        LOG.info("{}: positioned {} from the database (none stored: {})", name, stored, fromStart);
+    }
+
+    private void updateLag() {
+        long total = 0;
+        for (TopicPartition tp : assignment) {
+            OptionalLong lag = consumer.currentLag(tp);
+            if (lag.isPresent()) {
+                total += lag.getAsLong();
+            }
+        }
+        metrics.lag.set(total);
+    }
+
+    private Duration nextBackoff() {
+        Duration current = backoff;
+        Duration doubled = backoff.multipliedBy(2);
+        backoff = doubled.compareTo(config.retryBackoffMax()) > 0 ? config.retryBackoffMax() : doubled;
+        return current;
+    }
+
+    private void awaitQuietly(Duration wait) {
+        try {
+            stopSignal.await(wait.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            stopping = true;
+        }
+    }
+
+    private void scheduledPrune() {
+        try {
+            pruneExpired(Instant.now());
+        } catch (SQLException | RuntimeException e) {
+            LOG.warn("{}: prune of expired idempotency rows failed: {}", name, e.getMessage());
+        }
+    }
+
+    private static Set<TopicPartition> partitionsOf(List<Inbound> batch) {
+        Set<TopicPartition> set = new LinkedHashSet<>();
+        batch.forEach(in -> set.add(in.topicPartition()));
+        return set;
+    }
+
+    /**
+     * Errors caused by one record's content (data exceptions, NOT NULL or CHECK violations), which
+     * retrying can never fix; everything else (connections, locks, server restarts) is retried.
+     */
+    static boolean isRecordSpecific(SQLException e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SQLException sql) {
+                for (SQLException s = sql; s != null; s = s.getNextException()) {
+                    String state = s.getSQLState();
+                    if (state != null && (state.startsWith("22") || state.equals("23502") || state.equals("23514"))) {
+                        return true;
+                    }
+                }
+            }
+        }
+        return false;
+    }
+
+    private final class Rebalance implements ConsumerRebalanceListener {
+        @Override
+        public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+            assignment = Set.copyOf(consumer.assignment());
+            if (partitions.isEmpty()) {
+                return;
+            }
+            try {
+                seekToStored(partitions);
+            } catch (SQLException e) {
+                Duration wait = nextBackoff();
+                LOG.warn(
+                        "{}: cannot read stored offsets for {} ({}), retrying in {}",
+                        name,
+                        partitions,
+                        e.getMessage(),
+                        wait);
+                reseek(partitions, wait);
+            }
+        }
+
+        @Override
+        public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+            forget(partitions);
+        }
+
+        @Override
+        public void onPartitionsLost(Collection<TopicPartition> partitions) {
+            forget(partitions);
+        }
+
+        private void forget(Collection<TopicPartition> partitions) {
+            partitions.forEach(positions::remove);
+            pendingSeek.removeAll(partitions);
+            Set<TopicPartition> remaining = new HashSet<>(assignment);
+            remaining.removeAll(partitions);
+            assignment = Set.copyOf(remaining);
+        }
+    }
+}
