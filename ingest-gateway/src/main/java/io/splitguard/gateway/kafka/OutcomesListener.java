@@ -47,6 +47,7 @@ public class OutcomesListener implements AutoCloseable {
     private final Object stopSignal = new Object();
     private volatile boolean running = true;
     private volatile boolean caughtUp;
+    private volatile boolean paused;
 
     public OutcomesListener(TopicCatalog catalog, IdempotencyCache cache, KafkaSettings kafka, ClientProperties extra) {
         this.catalog = catalog;
@@ -80,6 +81,21 @@ public class OutcomesListener implements AutoCloseable {
         waiters.remove(requestId);
     }
 
+    /**
+     * Operational hold: stop reading outcomes until {@link #resume()} (maintenance, and tests that
+     * need a second instance not to learn a key yet). Waiting requests time out normally meanwhile.
+     */
+    public void pause() {
+        paused = true;
+    }
+
+    public void resume() {
+        paused = false;
+        synchronized (stopSignal) {
+            stopSignal.notifyAll();
+        }
+    }
+
     /** True once everything on the topic when this listener started has been read into the cache. */
     public boolean caughtUp() {
         return caughtUp;
@@ -93,6 +109,14 @@ public class OutcomesListener implements AutoCloseable {
             }
             Map<TopicPartition, Long> target = consumer.endOffsets(partitions);
             while (running) {
+                if (paused) {
+                    synchronized (stopSignal) {
+                        if (running && paused) {
+                            stopSignal.wait(50);
+                        }
+                    }
+                    continue;
+                }
                 ConsumerRecords<String, IdempotencyOutcome> records;
                 try {
                     records = consumer.poll(Duration.ofMillis(200));
@@ -110,6 +134,8 @@ public class OutcomesListener implements AutoCloseable {
                     LOG.info("idempotency outcomes loaded: {} keys in the local cache", cache.size());
                 }
             }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         } catch (WakeupException e) {
             if (running) {
                 LOG.error("outcomes listener woken up unexpectedly", e);

@@ -1,0 +1,111 @@
+package io.splitguard.gateway.it;
+
+import io.splitguard.gateway.app.GatewayServer;
+import io.splitguard.gateway.security.DevTokens;
+import io.splitguard.schemas.model.MutationRequest;
+import io.splitguard.schemas.topics.TopicBootstrap;
+import io.splitguard.schemas.topics.TopicCatalog;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+
+/** Shared set-up of the gateway integration tests. */
+final class Fixtures {
+
+    static final String SECRET = "it-secret-0123456789abcdef0123456789abcdef";
+    static final int PARTITIONS = 3;
+
+    private Fixtures() {}
+
+    static TopicCatalog catalog(String prefix) {
+        return TopicCatalog.builder()
+                .prefix(prefix)
+                .sessionPartitions(PARTITIONS)
+                .build();
+    }
+
+    static void bootstrap(String bootstrapServers, TopicCatalog catalog) {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
+            TopicBootstrap.ensure(admin, catalog, 30_000);
+        }
+    }
+
+    static Map<String, Object> properties(String bootstrapServers, String prefix) {
+        Map<String, Object> p = new HashMap<>();
+        p.put("micronaut.server.port", -1);
+        p.put("micronaut.security.token.jwt.signatures.secret.generator.secret", SECRET);
+        p.put("splitguard.kafka.bootstrap-servers", bootstrapServers);
+        p.put("splitguard.topics.prefix", prefix);
+        p.put("splitguard.topics.session-partitions", PARTITIONS);
+        return p;
+    }
+
+    static GatewayServer start(Map<String, Object> properties) {
+        return GatewayServer.start(properties);
+    }
+
+    static String token(String tenant, String... scopes) {
+        return "Bearer " + DevTokens.mint(SECRET, tenant, List.of(scopes), Duration.ofMinutes(30));
+    }
+
+    static String newSession() {
+        return "sess-" + UUID.randomUUID();
+    }
+
+    static byte[] update(String sessionId, String notes, String timestamp) {
+        String ts = timestamp == null ? "" : ",\"timestamp\":\"" + timestamp + "\"";
+        String json = "{\"session_id\":\"" + sessionId + "\",\"contact_id\":\"c-42\",\"operation\":\"UPDATE_CONTACT\","
+                + "\"payload\":{\"interaction_type\":\"voice\",\"agent_id\":\"a-7\",\"notes\":\"" + notes + "\"" + ts
+                + "}}";
+        return json.getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** Every committed record on mutations-in whose idempotency key is {@code key}. */
+    static List<MutationRequest> mutationsWithKey(String bootstrapServers, TopicCatalog catalog, String key) {
+        Map<String, Object> config = new HashMap<>();
+        config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        List<MutationRequest> found = new ArrayList<>();
+        try (KafkaConsumer<String, MutationRequest> consumer = new KafkaConsumer<>(
+                config,
+                catalog.mutationsIn.keySerde().deserializer(),
+                catalog.mutationsIn.valueSerde().deserializer())) {
+            List<TopicPartition> partitions = new ArrayList<>();
+            for (int i = 0; i < catalog.sessionPartitions(); i++) {
+                partitions.add(new TopicPartition(catalog.mutationsIn.name(), i));
+            }
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+            long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+            while (!reached(consumer, end) && System.nanoTime() < deadline) {
+                for (ConsumerRecord<String, MutationRequest> r : consumer.poll(Duration.ofMillis(200))) {
+                    if (r.value() != null && key.equals(r.value().idempotencyKey())) {
+                        found.add(r.value());
+                    }
+                }
+            }
+        }
+        return found;
+    }
+
+    private static boolean reached(KafkaConsumer<?, ?> consumer, Map<TopicPartition, Long> end) {
+        for (Map.Entry<TopicPartition, Long> e : end.entrySet()) {
+            if (consumer.position(e.getKey()) < e.getValue()) {
+                return false;
+            }
+        }
+        return true;
+    }
+}
