@@ -8,7 +8,9 @@ import io.splitguard.gateway.idempotency.IdempotencyCache;
 import io.splitguard.schemas.topics.TopicBootstrap;
 import io.splitguard.schemas.topics.TopicCatalog;
 import jakarta.inject.Singleton;
+import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.locks.LockSupport;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 
@@ -26,7 +28,7 @@ public class GatewayBeans {
         if (topics.isBootstrap()) {
             try (Admin admin =
                     Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.getBootstrapServers()))) {
-                TopicBootstrap.ensure(admin, catalog, 30_000);
+                ensureWithRetries(admin, catalog);
             }
         }
         return catalog;
@@ -35,5 +37,20 @@ public class GatewayBeans {
     @Singleton
     IdempotencyCache idempotencyCache(GatewaySettings gateway) {
         return new IdempotencyCache(gateway.getDedupWindow(), gateway.getCacheMaxEntries());
+    }
+
+    /** Describing a topic just created can fail until its metadata has propagated: try a few times. */
+    private static void ensureWithRetries(Admin admin, TopicCatalog catalog) {
+        IllegalStateException last = null;
+        for (int attempt = 0; attempt < 5; attempt++) {
+            try {
+                TopicBootstrap.ensure(admin, catalog, 10_000);
+                return;
+            } catch (IllegalStateException e) {
+                last = e;
+                LockSupport.parkNanos(Duration.ofMillis(500).toNanos());
+            }
+        }
+        throw last;
     }
 }

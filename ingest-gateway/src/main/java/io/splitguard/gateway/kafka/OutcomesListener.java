@@ -58,6 +58,7 @@ public class OutcomesListener implements AutoCloseable {
         config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        config.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
         config.putAll(extra.consumer());
         config.remove(ConsumerConfig.GROUP_ID_CONFIG);
         this.consumer = new KafkaConsumer<>(
@@ -124,6 +125,14 @@ public class OutcomesListener implements AutoCloseable {
                     LOG.warn(
                             "skipping unreadable outcome at {}@{}: {}", e.topicPartition(), e.offset(), e.getMessage());
                     consumer.seek(e.topicPartition(), e.offset() + 1);
+                    continue;
+                }
+                if (paused && !records.isEmpty()) {
+                    // held while this poll was running: give the records back, read them after resume()
+                    for (TopicPartition partition : records.partitions()) {
+                        consumer.seek(
+                                partition, records.records(partition).get(0).offset());
+                    }
                     continue;
                 }
                 for (ConsumerRecord<String, IdempotencyOutcome> record : records) {

@@ -18,6 +18,7 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
+import org.awaitility.Awaitility;
 
 /** Shared set-up of the gateway integration tests. */
 final class Fixtures {
@@ -36,7 +37,11 @@ final class Fixtures {
 
     static void bootstrap(String bootstrapServers, TopicCatalog catalog) {
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
-            TopicBootstrap.ensure(admin, catalog, 30_000);
+            // describing a topic right after creating it can fail until the metadata has propagated
+            Awaitility.await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> {
+                TopicBootstrap.ensure(admin, catalog, 10_000);
+                return true;
+            });
         }
     }
 
