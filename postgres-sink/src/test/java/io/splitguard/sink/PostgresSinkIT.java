@@ -1,0 +1,282 @@
+package io.splitguard.sink;
+
+import static io.splitguard.sink.SinkTestKit.mutation;
+import static io.splitguard.sink.SinkTestKit.sessionRun;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.splitguard.schemas.json.Json;
+import io.splitguard.schemas.model.SequencedMutation;
+import io.splitguard.testsupport.SharedInfra;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+@ExtendWith(SharedInfra.class)
+class PostgresSinkIT {
+
+    private static final List<String> SESSIONS = List.of("sess-a", "sess-b", "sess-c");
+
+    @Test
+    void writesEveryCommittedMutationOnceAndNeverAnAbortedOne() throws Exception {
+        try (SinkTestKit kit = new SinkTestKit("exactlyonce", b -> b.maxBatchRecords(25))) {
+            PostgresSink sink = kit.startSink();
+            int perSession = 40;
+            for (int chunk = 0; chunk < 4; chunk++) {
+                List<SequencedMutation> tx = new ArrayList<>();
+                for (String s : SESSIONS) {
+                    tx.addAll(sessionRun(s, chunk * 10L + 1, chunk * 10L + 10));
+                }
+                kit.commit(tx);
+            }
+            // a zombie producer's transaction that never commits: same sessions, next sequence
+            kit.abort(SESSIONS.stream()
+                    .map(s -> mutation(s, perSession + 1, "aborted-" + s))
+                    .toList());
+            kit.commit(SESSIONS.stream()
+                    .map(s -> mutation(s, perSession + 1, "final-" + s))
+                    .toList());
+
+            long expected = 3L * (perSession + 1);
+            kit.awaitRows("crm_contact_updates", expected);
+            SinkTestKit.awaitIdle(sink);
+
+            assertThat(kit.count("SELECT count(*) FROM crm_contact_updates")).isEqualTo(expected);
+            assertThat(kit.count("SELECT count(*) FROM idempotency_store")).isEqualTo(expected);
+            assertThat(kit.count("SELECT count(*) FROM crm_contact_updates WHERE idempotency_key LIKE 'aborted-%'"))
+                    .isZero();
+            assertThat(kit.count("SELECT count(*) FROM crm_contact_updates WHERE idempotency_key LIKE 'final-%'"))
+                    .isEqualTo(3);
+            assertThat(kit.count("SELECT count(*) FROM sink_refusals")).isZero();
+            assertThat(kit.query("SELECT session_id, last_sequence FROM session_sequences ORDER BY session_id"))
+                    .containsExactly(List.of("sess-a", 41L), List.of("sess-b", 41L), List.of("sess-c", 41L));
+            for (String s : SESSIONS) {
+                assertThat(kit.count(
+                                "SELECT count(DISTINCT sequence) FROM crm_contact_updates WHERE session_id = ?"
+                                        + " AND sequence BETWEEN 1 AND 41",
+                                s))
+                        .isEqualTo(41);
+            }
+            assertThat(sink.meterRegistry().counter(SinkMetrics.WRITTEN).count())
+                    .isEqualTo(expected);
+            assertThat(sink.meterRegistry().counter(SinkMetrics.BATCHES).count())
+                    .isGreaterThanOrEqualTo(1);
+
+            List<List<Object>> row =
+                    kit.query("SELECT contact_id, operation, payload::text, tenant, route FROM crm_contact_updates"
+                            + " WHERE idempotency_key = 'sess-b-7'");
+            assertThat(row).hasSize(1);
+            assertThat(row.get(0).get(0)).isEqualTo("contact-sess-b");
+            assertThat(row.get(0).get(1)).isEqualTo("update_disposition");
+            assertThat(Json.mapper()
+                            .readTree((String) row.get(0).get(2))
+                            .path("disposition")
+                            .asText())
+                    .isEqualTo("resolved-sess-b-7");
+
+            SequencedMutation sent = mutation("sess-b", 7, "sess-b-7");
+            List<List<Object>> idem =
+                    kit.query("SELECT status, response::text, expires_at - created_at = interval '7 days'"
+                            + " FROM idempotency_store WHERE idempotency_key = 'sess-b-7'");
+            JsonNode response = Json.mapper().readTree((String) idem.get(0).get(1));
+            assertThat(idem.get(0).get(0)).isEqualTo("applied");
+            assertThat(idem.get(0).get(2)).isEqualTo(true);
+            assertThat(response.path("status").asText()).isEqualTo("accepted");
+            assertThat(response.path("idempotency_key").asText()).isEqualTo("sess-b-7");
+            assertThat(response.path("session_id").asText()).isEqualTo("sess-b");
+            assertThat(response.path("payload_hash").asText()).isEqualTo(sent.payloadHash());
+            assertThat(Instant.parse(response.path("received_at").asText())).isEqualTo(sent.receivedAt());
+
+            List<List<Object>> offsets = kit.query(
+                    "SELECT topic, next_offset FROM sink_offsets WHERE consumer_group = ?", kit.config.groupId());
+            assertThat(offsets)
+                    .isNotEmpty()
+                    .allSatisfy(r -> assertThat(r.get(0)).isEqualTo(kit.catalog.mutations.name()))
+                    .allSatisfy(r -> assertThat((Long) r.get(1)).isPositive());
+        }
+    }
+
+    @Test
+    void refusesAndAuditsWritesThatAreNotNewerThanTheStoredState() {
+        try (SinkTestKit kit = new SinkTestKit("fencing")) {
+            PostgresSink sink = kit.startSink();
+            kit.commit(sessionRun("sess-z", 1, 5));
+            kit.awaitRows("crm_contact_updates", 5);
+            List<List<Object>> before = kit.query(
+                    "SELECT scoped_key, payload::text, written_at FROM crm_contact_updates ORDER BY sequence");
+
+            // a zombie writer: an older sequence with a new key, then a replay of the latest sequence
+            SequencedMutation stale = mutation("sess-z", 3, "zombie-3");
+            SequencedMutation sameSequence = mutation("sess-z", 5, "zombie-5");
+            kit.commit(List.of(stale, sameSequence));
+            // a lease holder that lost its lease: newer sequence but an older fencing token
+            kit.commit(List.of(mutation("sess-f", 1, "f-1", 9L, Instant.parse("2025-05-15T14:32:00Z"))));
+            kit.commit(List.of(mutation("sess-f", 2, "f-2", 8L, Instant.parse("2025-05-15T14:32:01Z"))));
+            kit.commit(List.of(mutation("sess-z", 6, "sess-z-6"), mutation("sess-f", 3, "f-3", 10L, Instant.now())));
+
+            kit.awaitRows("crm_contact_updates", 8);
+            await().atMost(Duration.ofSeconds(30))
+                    .until(() ->
+                            sink.meterRegistry().counter(SinkMetrics.REFUSED).count() == 3.0);
+            SinkTestKit.awaitIdle(sink);
+
+            assertThat(kit.count("SELECT count(*) FROM crm_contact_updates")).isEqualTo(8);
+            assertThat(kit.count("SELECT count(*) FROM crm_contact_updates WHERE idempotency_key IN"
+                            + " ('zombie-3', 'zombie-5', 'f-2')"))
+                    .isZero();
+            assertThat(kit.count("SELECT count(*) FROM idempotency_store WHERE idempotency_key IN"
+                            + " ('zombie-3', 'zombie-5', 'f-2')"))
+                    .isZero();
+            assertThat(kit.query("SELECT scoped_key, payload::text, written_at FROM crm_contact_updates"
+                            + " WHERE session_id = 'sess-z' AND sequence <= 5 ORDER BY sequence"))
+                    .isEqualTo(before);
+            assertThat(kit.query("SELECT session_id, sequence, stored_sequence, reason FROM sink_refusals"
+                            + " ORDER BY session_id, sequence"))
+                    .containsExactly(
+                            List.of("sess-f", 2L, 1L, "stale_fencing_token"),
+                            List.of("sess-z", 3L, 5L, "sequence_not_greater"),
+                            List.of("sess-z", 5L, 5L, "sequence_not_greater"));
+            assertThat(kit.query("SELECT session_id, last_sequence, last_fencing_token FROM session_sequences"
+                            + " ORDER BY session_id"))
+                    .containsExactly(List.of("sess-f", 3L, 10L), Listof("sess-z", 6L));
+        }
+    }
+
+    private static List<Object> Listof(String session, long sequence) {
+        List<Object> row = new ArrayList<>();
+        row.add(session);
+        row.add(sequence);
+        row.add(null);
+        return row;
+    }
+
+    @Test
+    void resumesExactlyOnceFromTheDatabaseOffsetsAfterACrash() {
+        try (SinkTestKit kit = new SinkTestKit("crash", b -> b.maxBatchRecords(10))) {
+            int firstWave = 200;
+            for (int chunk = 0; chunk < firstWave / 20; chunk++) {
+                List<SequencedMutation> tx = new ArrayList<>();
+                for (String s : SESSIONS) {
+                    tx.addAll(sessionRun(s, chunk * 20L + 1, chunk * 20L + 20));
+                }
+                kit.commit(tx);
+            }
+            PostgresSink first = kit.startSink();
+            kit.awaitRows("crm_contact_updates", 150);
+            first.haltWithoutCleanup();
+            long atCrash = kit.count("SELECT count(*) FROM crm_contact_updates");
+            assertThat(atCrash).isLessThan(3L * firstWave);
+
+            List<SequencedMutation> secondWave = new ArrayList<>();
+            for (String s : SESSIONS) {
+                secondWave.addAll(sessionRun(s, firstWave + 1, firstWave + 50));
+            }
+            kit.commit(secondWave);
+
+            PostgresSink second = kit.startSink();
+            long expected = 3L * (firstWave + 50);
+            kit.awaitRows("crm_contact_updates", expected);
+            SinkTestKit.awaitIdle(second);
+
+            assertThat(kit.count("SELECT count(*) FROM crm_contact_updates")).isEqualTo(expected);
+            assertThat(kit.count("SELECT count(*) FROM idempotency_store")).isEqualTo(expected);
+            // the new instance read from the stored offsets: nothing was read twice, so nothing was refused
+            assertThat(kit.count("SELECT count(*) FROM sink_refusals")).isZero();
+            assertThat(second.meterRegistry().counter(SinkMetrics.WRITTEN).count())
+                    .isEqualTo((double) (expected - atCrash));
+            Map<Object, Object> maxima = kit
+                    .query("SELECT session_id, count(DISTINCT sequence), max(sequence) FROM crm_contact_updates"
+                            + " GROUP BY session_id")
+                    .stream()
+                    .collect(Collectors.toMap(r -> r.get(0), r -> List.of(r.get(1), r.get(2))));
+            assertThat(maxima)
+                    .containsOnlyKeys("sess-a", "sess-b", "sess-c")
+                    .allSatisfy((session, stats) -> assertThat(stats).isEqualTo(List.of(250L, 250L)));
+        }
+    }
+
+    @Test
+    void deadLettersPoisonAndDatabaseRejectedRecordsAndKeepsGoing() {
+        try (SinkTestKit kit = new SinkTestKit("poison")) {
+            PostgresSink sink = kit.startSink();
+            byte[] garbage = "{definitely not json".getBytes(StandardCharsets.UTF_8);
+            byte[] invalid = "{\"request_id\":\"only\"}".getBytes(StandardCharsets.UTF_8);
+            SequencedMutation nul = mutation("sess-p", 3, "nul-3");
+            ((com.fasterxml.jackson.databind.node.ObjectNode) nul.body().get("payload")).put("note", "a\u0000b");
+            kit.commitRaw(List.of(
+                    kit.raw("sess-p", kit.bytes(mutation("sess-p", 1, "p-1"))),
+                    kit.raw("sess-p", garbage),
+                    kit.raw("sess-p", invalid),
+                    kit.raw("sess-p", kit.bytes(mutation("sess-p", 2, "p-2"))),
+                    kit.raw("sess-p", kit.bytes(nul)),
+                    kit.raw("sess-p", kit.bytes(mutation("sess-p", 4, "p-4")))));
+
+            kit.awaitRows("crm_contact_updates", 3);
+            kit.awaitRows("sink_dead_letters", 3);
+            SinkTestKit.awaitIdle(sink);
+
+            assertThat(kit.query("SELECT idempotency_key FROM crm_contact_updates ORDER BY sequence"))
+                    .containsExactly(List.of("p-1"), List.of("p-2"), List.of("p-4"));
+            List<List<Object>> dead = kit.query(
+                    "SELECT kafka_offset, raw_value, error, record_key FROM sink_dead_letters ORDER BY kafka_offset");
+            assertThat(dead).hasSize(3);
+            assertThat(dead.get(0).get(1)).isEqualTo(garbage);
+            assertThat((String) dead.get(0).get(2)).contains("malformed JSON");
+            assertThat(dead.get(0).get(3)).isEqualTo("sess-p".getBytes(StandardCharsets.UTF_8));
+            assertThat(dead.get(1).get(1)).isEqualTo(invalid);
+            assertThat((String) dead.get(2).get(2)).contains("rejected by the database");
+            assertThat(kit.count("SELECT last_sequence FROM session_sequences WHERE session_id = 'sess-p'"))
+                    .isEqualTo(4);
+            assertThat(sink.meterRegistry().counter(SinkMetrics.DEAD_LETTERS).count())
+                    .isEqualTo(3.0);
+            assertThat(sink.isRunning()).isTrue();
+        }
+    }
+
+    @Test
+    void pruneRemovesOnlyExpiredIdempotencyRows() throws Exception {
+        try (SinkTestKit kit = new SinkTestKit(
+                "prune", b -> b.idempotencyRetention(Duration.ofDays(7)).pruneBatchSize(1))) {
+            PostgresSink sink = kit.startSink();
+            Instant now = Instant.parse("2025-06-01T12:00:00Z");
+            kit.commit(List.of(
+                    mutation("sess-r", 1, "old-1", null, now.minus(Duration.ofDays(9))),
+                    mutation("sess-r", 2, "old-2", null, now.minus(Duration.ofDays(8))),
+                    mutation("sess-r", 3, "edge-3", null, now.minus(Duration.ofDays(7))),
+                    mutation("sess-r", 4, "young-4", null, now.minus(Duration.ofDays(6))),
+                    mutation("sess-r", 5, "new-5", null, now)));
+            kit.awaitRows("idempotency_store", 5);
+
+            assertThat(sink.pruneExpired(now)).isEqualTo(3);
+
+            assertThat(kit.query("SELECT idempotency_key FROM idempotency_store ORDER BY sequence"))
+                    .containsExactly(List.of("young-4"), List.of("new-5"));
+            assertThat(kit.count("SELECT count(*) FROM crm_contact_updates")).isEqualTo(5);
+            assertThat(sink.pruneExpired(now)).isZero();
+            assertThat(sink.meterRegistry().counter(SinkMetrics.PRUNED).count()).isEqualTo(3.0);
+        }
+    }
+
+    @Test
+    void thePruneJobRunsOnItsSchedule() {
+        try (SinkTestKit kit = new SinkTestKit("prunejob", b -> b.pruneInterval(Duration.ofMillis(200)))) {
+            kit.startSink();
+            kit.commit(List.of(
+                    mutation("sess-j", 1, "ancient-1", null, Instant.now().minus(Duration.ofDays(30))),
+                    mutation("sess-j", 2, "fresh-2", null, Instant.now())));
+            kit.awaitRows("crm_contact_updates", 2);
+
+            await().atMost(Duration.ofSeconds(30))
+                    .until(() -> kit.count("SELECT count(*) FROM idempotency_store") == 1);
+            assertThat(kit.query("SELECT idempotency_key FROM idempotency_store"))
+                    .containsExactly(List.of("fresh-2"));
+        }
+    }
+}

@@ -1,0 +1,71 @@
+package io.splitguard.sink.consumer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class SessionFenceTest {
+
+    @Test
+    void acceptsIncreasingSequencesAndRemembersTheNewMark() {
+        SessionFence fence = new SessionFence(Map.of("s1", new SessionFence.Mark(3, null)));
+
+        assertThat(fence.offer("s1", 4, null).accepted()).isTrue();
+        assertThat(fence.offer("s1", 7, null).accepted()).isTrue();
+        assertThat(fence.offer("s2", 1, null).accepted()).isTrue();
+
+        assertThat(fence.advanced())
+                .containsEntry("s1", new SessionFence.Mark(7, null))
+                .containsEntry("s2", new SessionFence.Mark(1, null));
+    }
+
+    @Test
+    void refusesASequenceNotGreaterThanTheStoredOne() {
+        SessionFence fence = new SessionFence(Map.of("s1", new SessionFence.Mark(5, null)));
+
+        SessionFence.Decision equal = fence.offer("s1", 5, null);
+        SessionFence.Decision older = fence.offer("s1", 2, null);
+
+        assertThat(equal.accepted()).isFalse();
+        assertThat(equal.reason()).isEqualTo(SessionFence.Reason.SEQUENCE_NOT_GREATER);
+        assertThat(equal.stored().sequence()).isEqualTo(5);
+        assertThat(older.reason().code()).isEqualTo("sequence_not_greater");
+        assertThat(fence.advanced()).isEmpty();
+    }
+
+    @Test
+    void judgesLaterRecordsOfTheSameBatchAgainstTheMarksOfEarlierOnes() {
+        SessionFence fence = new SessionFence(Map.of());
+
+        assertThat(fence.offer("s1", 2, null).accepted()).isTrue();
+        SessionFence.Decision replay = fence.offer("s1", 1, null);
+
+        assertThat(replay.accepted()).isFalse();
+        assertThat(replay.stored().sequence()).isEqualTo(2);
+    }
+
+    @Test
+    void refusesAnOlderFencingTokenEvenWithAGreaterSequence() {
+        SessionFence fence = new SessionFence(Map.of("s1", new SessionFence.Mark(5, 9L)));
+
+        SessionFence.Decision zombie = fence.offer("s1", 6, 8L);
+        SessionFence.Decision noToken = fence.offer("s1", 6, null);
+        SessionFence.Decision newer = fence.offer("s1", 7, 10L);
+
+        assertThat(zombie.accepted()).isFalse();
+        assertThat(zombie.reason()).isEqualTo(SessionFence.Reason.STALE_FENCING_TOKEN);
+        assertThat(noToken.accepted()).isTrue();
+        assertThat(newer.accepted()).isTrue();
+        assertThat(fence.advanced()).containsEntry("s1", new SessionFence.Mark(7, 10L));
+    }
+
+    @Test
+    void keepsTheStoredTokenWhenARecordCarriesNone() {
+        SessionFence fence = new SessionFence(Map.of("s1", new SessionFence.Mark(1, 4L)));
+
+        fence.offer("s1", 2, null);
+
+        assertThat(fence.advanced()).containsEntry("s1", new SessionFence.Mark(2, 4L));
+    }
+}
