@@ -203,6 +203,35 @@ class PostgresSinkIT {
     }
 
     @Test
+    void rollsBackTheWholeBatchOnADatabaseFailureAndRereadsUntilItSucceeds() {
+        try (SinkTestKit kit = new SinkTestKit("dbfailure", b -> b.retryBackoffMax(Duration.ofMillis(200)))) {
+            PostgresSink sink = kit.startSink();
+            kit.commit(sessionRun("sess-d", 1, 5));
+            kit.awaitRows("crm_contact_updates", 5);
+
+            // every batch now fails half-way: the contact rows go in, the idempotency rows cannot
+            kit.execute("ALTER TABLE idempotency_store RENAME TO idempotency_store_parked");
+            kit.commit(sessionRun("sess-d", 6, 15));
+            await().atMost(Duration.ofSeconds(30))
+                    .until(() ->
+                            sink.meterRegistry().counter(SinkMetrics.FAILURES).count() >= 3);
+            assertThat(kit.count("SELECT count(*) FROM crm_contact_updates")).isEqualTo(5);
+            assertThat(kit.count("SELECT last_sequence FROM session_sequences")).isEqualTo(5);
+
+            kit.execute("ALTER TABLE idempotency_store_parked RENAME TO idempotency_store");
+            kit.awaitRows("crm_contact_updates", 15);
+            SinkTestKit.awaitIdle(sink);
+
+            assertThat(kit.count("SELECT count(*) FROM crm_contact_updates")).isEqualTo(15);
+            assertThat(kit.count("SELECT count(*) FROM idempotency_store")).isEqualTo(15);
+            assertThat(kit.count("SELECT count(*) FROM sink_refusals")).isZero();
+            assertThat(kit.count("SELECT count(*) FROM sink_dead_letters")).isZero();
+            assertThat(kit.count("SELECT last_sequence FROM session_sequences")).isEqualTo(15);
+            assertThat(sink.isRunning()).isTrue();
+        }
+    }
+
+    @Test
     void deadLettersPoisonAndDatabaseRejectedRecordsAndKeepsGoing() {
         try (SinkTestKit kit = new SinkTestKit("poison")) {
             PostgresSink sink = kit.startSink();

@@ -193,6 +193,15 @@ final class SinkTestKit implements AutoCloseable {
         }
     }
 
+    void execute(String sql) {
+        try (Connection c = connect();
+                java.sql.Statement st = c.createStatement()) {
+            st.execute(sql);
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     void awaitRows(String table, long expected) {
         await().atMost(Duration.ofSeconds(60)).until(() -> count("SELECT count(*) FROM " + table) >= expected);
     }
