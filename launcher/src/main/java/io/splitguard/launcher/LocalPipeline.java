@@ -1,0 +1,135 @@
+package io.splitguard.launcher;
+
+import io.splitguard.infra.EmbeddedKafka;
+import io.splitguard.infra.LocalPostgres;
+import io.splitguard.schemas.topics.TopicBootstrap;
+import io.splitguard.schemas.topics.TopicCatalog;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Base64;
+import java.util.Deque;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The whole pipeline on one machine: an embedded KRaft broker (unless
+ * {@code SPLITGUARD_KAFKA_BOOTSTRAP_SERVERS} names a cluster), a throwaway PostgreSQL (unless
+ * {@code DATABASE_URL} is given), topic bootstrap and the services. Stops everything on Ctrl-C.
+ */
+public final class LocalPipeline implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(LocalPipeline.class);
+
+    private final Deque<AutoCloseable> started = new ArrayDeque<>();
+    private Pipeline pipeline;
+    private String jdbcUrl;
+
+    private LocalPipeline() {}
+
+    public static LocalPipeline start(Map<String, String> env) {
+        LocalPipeline local = new LocalPipeline();
+        try {
+            local.startAll(env);
+            return local;
+        } catch (RuntimeException e) {
+            local.close();
+            throw e;
+        }
+    }
+
+    private void startAll(Map<String, String> env) {
+        Path dataDir =
+                Path.of(env.getOrDefault("SPLITGUARD_DATA_DIR", "local-data")).toAbsolutePath();
+        String bootstrap = env.get("SPLITGUARD_KAFKA_BOOTSTRAP_SERVERS");
+        if (bootstrap == null || bootstrap.isBlank()) {
+            EmbeddedKafka kafka = EmbeddedKafka.start(
+                    dataDir.resolve("kafka"), Integer.parseInt(env.getOrDefault("SPLITGUARD_KAFKA_PORT", "0")));
+            started.push(kafka);
+            bootstrap = kafka.bootstrapServers();
+        }
+        jdbcUrl = env.get("DATABASE_URL");
+        String user = env.getOrDefault("DATABASE_USER", "postgres");
+        String password = env.getOrDefault("DATABASE_PASSWORD", "");
+        if (jdbcUrl == null || jdbcUrl.isBlank()) {
+            LocalPostgres postgres = LocalPostgres.start(dataDir.resolve("postgres"), true);
+            started.push(postgres);
+            jdbcUrl = postgres.createDatabase("splitguard");
+            user = postgres.user();
+            password = postgres.password();
+        }
+        TopicCatalog topics = TopicCatalog.fromEnv(env);
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+            TopicBootstrap.ensure(admin, topics, 60_000);
+        }
+        String secret = env.getOrDefault("SPLITGUARD_JWT_SECRET", randomSecret());
+        pipeline = Pipeline.start(new PipelineSettings(
+                bootstrap,
+                jdbcUrl,
+                user,
+                password,
+                topics,
+                dataDir.resolve("streams"),
+                Integer.parseInt(env.getOrDefault("SPLITGUARD_HTTP_PORT", "8080")),
+                secret,
+                env.getOrDefault("SPLITGUARD_DEDUP_APPLICATION_ID", "splitguard-dedup"),
+                env.getOrDefault("SPLITGUARD_SINK_GROUP_ID", "splitguard-postgres-sink"),
+                Duration.ofMillis(Long.parseLong(env.getOrDefault("SPLITGUARD_COMMIT_INTERVAL_MS", "100"))),
+                env));
+        started.push(pipeline);
+    }
+
+    public Pipeline pipeline() {
+        return pipeline;
+    }
+
+    public String jdbcUrl() {
+        return jdbcUrl;
+    }
+
+    private static String randomSecret() {
+        byte[] bytes = new byte[48];
+        new SecureRandom().nextBytes(bytes);
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+    }
+
+    @Override
+    public synchronized void close() {
+        while (!started.isEmpty()) {
+            AutoCloseable part = started.pop();
+            try {
+                part.close();
+            } catch (Exception e) {
+                LOG.warn("error while stopping {}", part.getClass().getSimpleName(), e);
+            }
+        }
+    }
+
+    public static void main(String[] args) throws InterruptedException {
+        LocalPipeline local = start(System.getenv());
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime()
+                .addShutdownHook(new Thread(
+                        () -> {
+                            System.out.println("Stopping SplitGuard...");
+                            local.close();
+                            stopped.countDown();
+                        },
+                        "splitguard-shutdown"));
+        Pipeline p = local.pipeline();
+        System.out.println();
+        System.out.println("SplitGuard is up.");
+        System.out.println("  gateway:   " + p.gatewayUrl());
+        System.out.println("  token:     " + p.token(Duration.ofHours(12), "session:write", "session:read"));
+        System.out.println(
+                "  database:  " + local.jdbcUrl() + " (user " + p.settings().dbUser() + ")");
+        System.out.println("  kafka:     " + p.settings().bootstrapServers());
+        System.out.println("Press Ctrl-C to stop.");
+        stopped.await();
+    }
+}

@@ -1,0 +1,125 @@
+package io.splitguard.launcher;
+
+import io.splitguard.gateway.app.GatewayServer;
+import io.splitguard.gateway.security.DevTokens;
+import io.splitguard.sink.PostgresSink;
+import io.splitguard.sink.config.SinkConfig;
+import io.splitguard.topology.app.DedupStreams;
+import io.splitguard.topology.config.DedupConfig;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The pipeline's services in one JVM, against a Kafka cluster and a PostgreSQL that already run:
+ * the Postgres sink, the dedup topology and the gateway. Started in data-flow order from the end
+ * (sink first), stopped in reverse, so nothing produced is left without a reader.
+ */
+public final class Pipeline implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Pipeline.class);
+
+    private final PipelineSettings settings;
+    private final Deque<AutoCloseable> started = new ArrayDeque<>();
+    private PostgresSink sink;
+    private DedupStreams streams;
+    private GatewayServer gateway;
+
+    private Pipeline(PipelineSettings settings) {
+        this.settings = settings;
+    }
+
+    public static Pipeline start(PipelineSettings settings) {
+        Pipeline pipeline = new Pipeline(settings);
+        try {
+            pipeline.startSink();
+            pipeline.startTopology();
+            pipeline.startGateway();
+            return pipeline;
+        } catch (RuntimeException e) {
+            pipeline.close();
+            throw e;
+        }
+    }
+
+    private void startSink() {
+        Map<String, String> env = new HashMap<>(settings.env());
+        env.put(SinkConfig.ENV_BOOTSTRAP_SERVERS, settings.bootstrapServers());
+        env.put(SinkConfig.ENV_DATABASE_URL, settings.jdbcUrl());
+        env.put(SinkConfig.ENV_DATABASE_USER, settings.dbUser());
+        env.put(SinkConfig.ENV_DATABASE_PASSWORD, settings.dbPassword());
+        env.put(SinkConfig.ENV_GROUP_ID, settings.sinkGroupId());
+        sink = new PostgresSink(SinkConfig.fromMap(env), settings.topics());
+        started.push(sink);
+        sink.start();
+    }
+
+    private void startTopology() {
+        DedupConfig config = new DedupConfig(
+                settings.dedupApplicationId(),
+                settings.bootstrapServers(),
+                settings.topics().dedupWindow(),
+                settings.stateDir(),
+                1,
+                0,
+                settings.commitInterval(),
+                settings.topics().deadLetters.name(),
+                Map.of());
+        streams = DedupStreams.start(config, settings.topics());
+        started.push(streams);
+    }
+
+    private void startGateway() {
+        gateway = GatewayServer.start(gatewayProperties(settings));
+        started.push(gateway);
+    }
+
+    /** The gateway's configuration for these settings; more instances may be started with it. */
+    public static Map<String, Object> gatewayProperties(PipelineSettings settings) {
+        Map<String, Object> props = new HashMap<>();
+        props.put("micronaut.server.port", settings.httpPort() > 0 ? settings.httpPort() : -1);
+        props.put("micronaut.server.host", "127.0.0.1");
+        props.put("splitguard.kafka.bootstrap-servers", settings.bootstrapServers());
+        props.put("splitguard.topics.prefix", settings.topics().prefix());
+        props.put("splitguard.topics.session-partitions", settings.topics().sessionPartitions());
+        props.put(
+                "splitguard.gateway.dedup-window",
+                settings.topics().dedupWindow().toString());
+        props.put("micronaut.security.token.jwt.signatures.secret.generator.secret", settings.jwtSecret());
+        return props;
+    }
+
+    public String gatewayUrl() {
+        return gateway.url().toString().replaceAll("/$", "");
+    }
+
+    public boolean topologyRunning() {
+        return streams.isRunning();
+    }
+
+    /** A token for the default tenant with the given scopes, signed with the pipeline's secret. */
+    public String token(Duration ttl, String... scopes) {
+        return DevTokens.mint(settings.jwtSecret(), "default", List.of(scopes), ttl);
+    }
+
+    public PipelineSettings settings() {
+        return settings;
+    }
+
+    @Override
+    public void close() {
+        while (!started.isEmpty()) {
+            AutoCloseable service = started.pop();
+            try {
+                service.close();
+            } catch (Exception e) {
+                LOG.warn("error while stopping {}", service.getClass().getSimpleName(), e);
+            }
+        }
+    }
+}
