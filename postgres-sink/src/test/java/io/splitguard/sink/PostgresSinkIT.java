@@ -145,11 +145,11 @@ class PostgresSinkIT {
                             List.of("sess-z", 5L, 5L, "sequence_not_greater"));
             assertThat(kit.query("SELECT session_id, last_sequence, last_fencing_token FROM session_sequences"
                             + " ORDER BY session_id"))
-                    .containsExactly(List.of("sess-f", 3L, 10L), Listof("sess-z", 6L));
+                    .containsExactly(List.of("sess-f", 3L, 10L), rowWithoutToken("sess-z", 6L));
         }
     }
 
-    private static List<Object> Listof(String session, long sequence) {
+    private static List<Object> rowWithoutToken(String session, long sequence) {
         List<Object> row = new ArrayList<>();
         row.add(session);
         row.add(sequence);
