@@ -13,9 +13,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class SinkMain {
 
-    public static final String ENV_TOPIC_PREFIX = "SPLITGUARD_TOPIC_PREFIX";
-    public static final String ENV_SESSION_PARTITIONS = "SPLITGUARD_SESSION_PARTITIONS";
-
     private static final Logger LOG = LoggerFactory.getLogger(SinkMain.class);
 
     private SinkMain() {}
@@ -39,9 +36,6 @@ public final class SinkMain {
 
     /** The topic catalog as the other services see it, from the same environment keys. */
     public static TopicCatalog catalogFrom(Map<String, String> env) {
-        return TopicCatalog.builder()
-                .prefix(env.getOrDefault(ENV_TOPIC_PREFIX, TopicCatalog.DEFAULT_PREFIX))
-                .sessionPartitions(Integer.parseInt(env.getOrDefault(ENV_SESSION_PARTITIONS, "12")))
-                .build();
+        return TopicCatalog.fromEnv(env);
     }
 }
