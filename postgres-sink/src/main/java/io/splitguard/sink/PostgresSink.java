@@ -94,6 +94,7 @@ public final class PostgresSink implements AutoCloseable {
     private Thread thread;
     private ScheduledExecutorService scheduler;
     private boolean started;
+    private volatile Runnable afterCommit = () -> {};
     private boolean closed;
 
     public PostgresSink(SinkConfig config, TopicCatalog catalog) {
@@ -111,6 +112,15 @@ public final class PostgresSink implements AutoCloseable {
         this.pruner = new IdempotencyPruner(dataSource, config.pruneBatchSize());
         this.decoder = new RecordDecoder(topic);
         this.name = "splitguard-postgres-sink-" + INSTANCES.incrementAndGet();
+    }
+
+    /**
+     * Runs {@code hook} on the poll thread right after each batch's database transaction commits,
+     * before anything else happens. Fault-injection point for the chaos harness (a crash between the
+     * commit and the next poll must lose and repeat nothing).
+     */
+    public void afterEachCommit(Runnable hook) {
+        this.afterCommit = java.util.Objects.requireNonNull(hook, "hook");
     }
 
     /** Applies the migrations (unless disabled), subscribes and starts the poll thread and the prune job. */
@@ -312,6 +322,7 @@ public final class PostgresSink implements AutoCloseable {
             BatchWriter.Outcome outcome = writer.write(batch, positions, () -> halted);
             sample.stop(metrics.batchDuration);
             positions.putAll(outcome.nextOffsets());
+            afterCommit.run();
             backoff = MIN_BACKOFF;
             metrics.batches.increment();
             metrics.written.increment(outcome.written());

@@ -2,6 +2,9 @@ package io.splitguard.sink;
 
 import io.splitguard.schemas.topics.TopicCatalog;
 import io.splitguard.sink.config.SinkConfig;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import org.slf4j.Logger;
@@ -15,12 +18,33 @@ public final class SinkMain {
 
     private static final Logger LOG = LoggerFactory.getLogger(SinkMain.class);
 
+    /**
+     * Chaos testing only: when set to a file path, the sink halts the JVM (no shutdown hook, like
+     * {@code kill -9}) right after the first database commit that finds this file, deleting it.
+     */
+    public static final String ENV_FAULT_HALT_AFTER_COMMIT_FILE = "SPLITGUARD_FAULT_HALT_AFTER_COMMIT_FILE";
+
     private SinkMain() {}
+
+    private static void haltIfArmed(Path armed) {
+        try {
+            if (Files.deleteIfExists(armed)) {
+                LOG.warn("fault injection: halting right after a database commit");
+                Runtime.getRuntime().halt(137);
+            }
+        } catch (IOException e) {
+            LOG.warn("cannot check fault file {}", armed, e);
+        }
+    }
 
     public static void main(String[] args) throws InterruptedException {
         Map<String, String> env = System.getenv();
         SinkConfig config = SinkConfig.fromMap(env);
         PostgresSink sink = new PostgresSink(config, catalogFrom(env));
+        String haltFile = env.get(ENV_FAULT_HALT_AFTER_COMMIT_FILE);
+        if (haltFile != null && !haltFile.isBlank()) {
+            sink.afterEachCommit(() -> haltIfArmed(Path.of(haltFile)));
+        }
         Thread hook = new Thread(sink::close, "splitguard-sink-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         LOG.info("starting Postgres sink with {}", config);
