@@ -26,4 +26,4 @@ if ! command -v wrk >/dev/null 2>&1; then
   $sudo_cmd apt-get install -y wrk || { $sudo_cmd apt-get update && $sudo_cmd apt-get install -y wrk; }
 fi
 
-exec java ${BENCH_JAVA_OPTS:--Xmx1g} -cp "$jar:bench/target/lib/*" io.splitguard.bench.BenchMain "$@"
+exec java ${BENCH_JAVA_OPTS:--Xmx1g} -Dlogback.configurationFile=bench-logback.xml -cp "$jar:bench/target/lib/*" io.splitguard.bench.BenchMain "$@"

@@ -28,7 +28,7 @@ record Options(
               --settle=5           seconds of load at each concurrency before its measured window
               --duration=20        measured seconds per point
               --concurrency=16,64,256
-              --targets=bare,kafka,gateway   any subset, run in this order
+              --targets=bare,kafka,gateway   any subset (or none), run in this order
               --wrk-threads=2
               --sessions=1000      distinct session ids in the load
               --e2e-rate=0         requests/s of the end-to-end run; 0 = half the gateway's rate at the
@@ -70,7 +70,7 @@ record Options(
                 case "settle" -> settle = Integer.parseInt(value);
                 case "duration" -> duration = Integer.parseInt(value);
                 case "concurrency" -> conc = ints(value);
-                case "targets" -> targets = List.of(value.split(","));
+                case "targets" -> targets = value.equals("none") ? List.of() : List.of(value.split(","));
                 case "wrk-threads" -> threads = Integer.parseInt(value);
                 case "sessions" -> sessions = Integer.parseInt(value);
                 case "e2e-rate" -> rate = Double.parseDouble(value);

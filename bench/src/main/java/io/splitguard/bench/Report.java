@@ -157,12 +157,13 @@ final class Report {
             md.append(String.format(
                     Locale.ROOT,
                     "Open-loop Java client at %.0f req/s for %d s: %d planned, %d sent, %d skipped (client at its"
-                            + " in-flight cap), %d answered 200, %d failed, %d rows found.\n\n",
+                            + " in-flight cap of %d), %d answered 200, %d failed, %d rows found.\n\n",
                     e2e.rate(),
                     e2e.seconds(),
                     e2e.planned(),
                     e2e.sent(),
                     e2e.skipped(),
+                    EndToEnd.MAX_IN_FLIGHT,
                     e2e.accepted(),
                     e2e.failed(),
                     e2e.found()));
