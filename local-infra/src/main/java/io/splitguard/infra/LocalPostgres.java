@@ -40,6 +40,8 @@ public final class LocalPostgres implements AutoCloseable {
     private final int port;
     private final boolean asPostgresUser;
     private boolean running;
+    private boolean suspended;
+    private String serverOptions;
 
     private LocalPostgres(Path binDir, Path dataDir, int port, boolean asPostgresUser) {
         this.binDir = binDir;
@@ -125,9 +127,14 @@ public final class LocalPostgres implements AutoCloseable {
                         "--no-locale",
                         "--no-sync"),
                 asPostgresUser);
-        String options =
+        serverOptions =
                 "-p " + port + " -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c max_connections=200"
                         + (durable ? "" : " -c fsync=off -c synchronous_commit=off -c full_page_writes=off");
+        startServer();
+        LOG.info("PostgreSQL up at 127.0.0.1:{} (data in {})", port, dataDir);
+    }
+
+    private void startServer() {
         run(
                 List.of(
                         binDir.resolve("pg_ctl").toString(),
@@ -139,11 +146,42 @@ public final class LocalPostgres implements AutoCloseable {
                         "-t",
                         "60",
                         "-o",
-                        options,
+                        serverOptions,
                         "start"),
                 asPostgresUser);
         running = true;
-        LOG.info("PostgreSQL up at 127.0.0.1:{} (data in {})", port, dataDir);
+    }
+
+    /**
+     * Takes the server down the hard way ({@code pg_ctl stop -m immediate}: no checkpoint, open
+     * connections cut, like a crash of the database host) and keeps its data directory, so that
+     * {@link #resumeServer()} brings the same databases back on the same port after crash recovery.
+     */
+    public synchronized void suspend() {
+        if (!running) {
+            return;
+        }
+        run(
+                List.of(binDir.resolve("pg_ctl").toString(), "-D", dataDir.toString(), "-m", "immediate", "-w", "stop"),
+                asPostgresUser);
+        running = false;
+        suspended = true;
+        LOG.info("PostgreSQL at 127.0.0.1:{} suspended", port);
+    }
+
+    /** Starts the server again after {@link #suspend()}, same data directory, options and port. */
+    public synchronized void resumeServer() {
+        if (!suspended) {
+            return;
+        }
+        startServer();
+        suspended = false;
+        LOG.info("PostgreSQL at 127.0.0.1:{} resumed", port);
+    }
+
+    /** Whether the server runs (false after {@link #suspend()} and {@link #stop()}). */
+    public synchronized boolean isRunning() {
+        return running;
     }
 
     /** Creates database {@code name} (lower case letters, digits, underscore) and returns its JDBC URL. */
@@ -177,6 +215,11 @@ public final class LocalPostgres implements AutoCloseable {
     }
 
     public synchronized void stop() {
+        if (suspended) {
+            suspended = false;
+            deleteQuietly(dataDir);
+            return;
+        }
         if (!running) {
             return;
         }

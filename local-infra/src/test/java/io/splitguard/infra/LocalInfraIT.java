@@ -1,6 +1,7 @@
 package io.splitguard.infra;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -76,6 +77,32 @@ class LocalInfraIT {
                     ResultSet rs = s.executeQuery("select current_database()")) {
                 rs.next();
                 assertThat(rs.getString(1)).isEqualTo("smoke_db");
+            }
+        }
+    }
+
+    @Test
+    void shouldKeepCommittedRowsWhenSuspendedAndResumed(@TempDir Path dir) throws Exception {
+        try (LocalPostgres pg = LocalPostgres.start(dir, true)) {
+            String url = pg.createDatabase("suspend_db");
+            try (Connection c = DriverManager.getConnection(url, pg.user(), pg.password());
+                    Statement s = c.createStatement()) {
+                s.execute("create table t (v text)");
+                s.execute("insert into t values ('kept')");
+            }
+
+            pg.suspend();
+            assertThat(pg.isRunning()).isFalse();
+            assertThatThrownBy(() -> DriverManager.getConnection(url, pg.user(), pg.password()))
+                    .isInstanceOf(java.sql.SQLException.class);
+            pg.resumeServer();
+
+            assertThat(pg.isRunning()).isTrue();
+            try (Connection c = DriverManager.getConnection(url, pg.user(), pg.password());
+                    Statement s = c.createStatement();
+                    ResultSet rs = s.executeQuery("select v from t")) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getString(1)).isEqualTo("kept");
             }
         }
     }
