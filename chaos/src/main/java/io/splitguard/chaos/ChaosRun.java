@@ -1,0 +1,355 @@
+package io.splitguard.chaos;
+
+import io.splitguard.chaos.check.CheckResult;
+import io.splitguard.chaos.check.Checker;
+import io.splitguard.chaos.check.Observed;
+import io.splitguard.chaos.check.Recovery;
+import io.splitguard.chaos.cluster.BrokerCluster;
+import io.splitguard.chaos.cluster.Netns;
+import io.splitguard.chaos.cluster.PostgresNode;
+import io.splitguard.chaos.cluster.ServiceProcess;
+import io.splitguard.chaos.faults.Fault;
+import io.splitguard.chaos.faults.FaultSchedule;
+import io.splitguard.chaos.workload.History;
+import io.splitguard.chaos.workload.Workload;
+import io.splitguard.gateway.security.DevTokens;
+import io.splitguard.schemas.model.SequencedMutation;
+import io.splitguard.schemas.topics.TopicBootstrap;
+import io.splitguard.schemas.topics.TopicCatalog;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.stream.Stream;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One chaos run: three broker processes (one per "region"), a PostgreSQL, two instances of each
+ * pipeline service as processes, a workload recording a history, a seeded fault schedule, then
+ * healing, draining and checking.
+ */
+public final class ChaosRun {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ChaosRun.class);
+    private static final String SECRET = "chaos-secret-chaos-secret-chaos-secret-0123";
+    private static final int INSTANCES = 2;
+    private static final int PARTITIONS = 6;
+
+    private final Profile profile;
+    private final long seed;
+    private final Path dir;
+
+    public ChaosRun(Profile profile, long seed, Path dir) {
+        this.profile = profile;
+        this.seed = seed;
+        this.dir = dir;
+    }
+
+    /** The outcome of a run: the check, the faults with their stalls, and where the files are. */
+    public record Result(
+            Profile profile, long seed, CheckResult check, List<Recovery.Stall> stalls, Path dir, long durationMs) {}
+
+    public Result run() throws Exception {
+        long started = System.currentTimeMillis();
+        Files.createDirectories(dir);
+        TopicCatalog topics = TopicCatalog.builder()
+                .prefix("chaos.")
+                .sessionPartitions(PARTITIONS)
+                .replication(3, 2)
+                .build();
+        List<Fault> faults = FaultSchedule.generate(
+                seed,
+                profile.kinds(),
+                profile.faultPhase(),
+                profile.minGap(),
+                profile.maxGap(),
+                profile.faultScale(),
+                INSTANCES,
+                3);
+        LOG.info("chaos run {} seed {}: faults {}", profile.name(), seed, faults);
+        try (Netns netns = Netns.create();
+                BrokerCluster brokers = BrokerCluster.start(dir.resolve("brokers"), netns);
+                PostgresNode postgres = PostgresNode.start(dir.resolve("postgres"));
+                History history = new History(dir.resolve("history.jsonl"))) {
+            try (Admin admin =
+                    Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, brokers.bootstrapServers()))) {
+                TopicBootstrap.ensure(admin, topics, 120_000);
+            }
+            String jdbcUrl = postgres.createDatabase("splitguard");
+            Services services = new Services(brokers.bootstrapServers(), jdbcUrl, topics);
+            try {
+                services.start();
+                String token = DevTokens.mint(
+                        SECRET, "default", List.of("session:write", "session:read"), Duration.ofHours(2));
+                try (Workload workload = new Workload(
+                        services.gatewayUrls(),
+                        token,
+                        profile.sessions(),
+                        profile.eventsPerSecond(),
+                        seed,
+                        history,
+                        Duration.ofSeconds(90))) {
+                    workload.start();
+                    long phaseStart = System.currentTimeMillis();
+                    FaultInjector injector = new FaultInjector(brokers, postgres, services);
+                    for (Fault fault : faults) {
+                        waitUntil(phaseStart + fault.at().toMillis());
+                        injector.inject(fault);
+                    }
+                    waitUntil(phaseStart + profile.faultPhase().toMillis());
+                    workload.stopGenerating();
+                    injector.healAll();
+                    LOG.info("fault phase over after {} events; draining", workload.events());
+                    awaitCondition(Duration.ofMinutes(3), () -> workload.pending() == 0);
+                    Observed observed = drain(brokers.bootstrapServers(), jdbcUrl, topics);
+                    CheckResult check = Checker.check(history.ops(), observed);
+                    List<Recovery.Stall> stalls = Recovery.stalls(faults, phaseStart, observed.rows(), PARTITIONS);
+                    return new Result(profile, seed, check, stalls, dir, System.currentTimeMillis() - started);
+                }
+            } finally {
+                services.close();
+            }
+        }
+    }
+
+    /** Waits until the sink has written everything committed and nothing changes for a few seconds. */
+    private Observed drain(String bootstrap, String jdbcUrl, TopicCatalog topics) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + Duration.ofMinutes(3).toMillis();
+        Observed last = null;
+        int stableRounds = 0;
+        while (System.currentTimeMillis() < deadline) {
+            Observed now = observe(bootstrap, jdbcUrl, topics);
+            boolean complete = now.rows().size() == now.committed().size();
+            if (last != null
+                    && complete
+                    && now.rows().size() == last.rows().size()
+                    && now.committed().size() == last.committed().size()) {
+                if (++stableRounds >= 2) {
+                    return now;
+                }
+            } else {
+                stableRounds = 0;
+            }
+            last = now;
+            TimeUnit.SECONDS.sleep(3);
+        }
+        LOG.warn("drain did not settle within 3 minutes; checking what is there");
+        return last;
+    }
+
+    private static Observed observe(String bootstrap, String jdbcUrl, TopicCatalog topics) {
+        List<Observed.Row> rows = new ArrayList<>();
+        try (Connection c = DriverManager.getConnection(jdbcUrl, "postgres", "");
+                Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("select idempotency_key, session_id, sequence, payload_hash,"
+                        + " (extract(epoch from written_at) * 1000)::bigint from crm_contact_updates")) {
+            while (rs.next()) {
+                rows.add(new Observed.Row(
+                        rs.getString(1), rs.getString(2), rs.getLong(3), rs.getString(4), rs.getLong(5)));
+            }
+        } catch (SQLException e) {
+            LOG.warn("cannot read rows yet: {}", e.getMessage());
+        }
+        List<Observed.Applied> committed = new ArrayList<>();
+        Map<String, Object> props = new HashMap<>();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        try (KafkaConsumer<String, SequencedMutation> consumer = new KafkaConsumer<>(
+                props, new StringDeserializer(), topics.mutations.valueSerde().deserializer())) {
+            List<TopicPartition> partitions = Stream.iterate(0, i -> i + 1)
+                    .limit(topics.sessionPartitions())
+                    .map(i -> new TopicPartition(topics.mutations.name(), i))
+                    .toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            Map<TopicPartition, Long> end = consumer.endOffsets(partitions, Duration.ofSeconds(30));
+            while (partitions.stream().anyMatch(tp -> consumer.position(tp, Duration.ofSeconds(30)) < end.get(tp))) {
+                for (ConsumerRecord<String, SequencedMutation> r : consumer.poll(Duration.ofMillis(500))) {
+                    SequencedMutation m = r.value();
+                    committed.add(
+                            new Observed.Applied(m.idempotencyKey(), m.sessionId(), m.sequence(), m.payloadHash()));
+                }
+            }
+        }
+        return new Observed(rows, committed);
+    }
+
+    private static void waitUntil(long epochMs) throws InterruptedException {
+        long wait = epochMs - System.currentTimeMillis();
+        if (wait > 0) {
+            TimeUnit.MILLISECONDS.sleep(wait);
+        }
+    }
+
+    private static void awaitCondition(Duration max, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + max.toMillis();
+        while (!condition.getAsBoolean() && System.currentTimeMillis() < deadline) {
+            TimeUnit.MILLISECONDS.sleep(200);
+        }
+    }
+
+    static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Two instances of every pipeline service, each its own process. */
+    final class Services implements AutoCloseable {
+        final List<ServiceProcess> gateways = new ArrayList<>();
+        final List<ServiceProcess> topologies = new ArrayList<>();
+        final List<ServiceProcess> sinks = new ArrayList<>();
+        private final List<Integer> ports = new ArrayList<>();
+        private final String bootstrap;
+        private final String jdbcUrl;
+        private final TopicCatalog topics;
+
+        Services(String bootstrap, String jdbcUrl, TopicCatalog topics) {
+            this.bootstrap = bootstrap;
+            this.jdbcUrl = jdbcUrl;
+            this.topics = topics;
+        }
+
+        void start() {
+            Path logs = dir.resolve("logs");
+            for (int i = 0; i < INSTANCES; i++) {
+                sinks.add(ServiceProcess.sink("sink-" + i, sinkEnv(i), logs.resolve("sink-" + i + ".log")));
+                topologies.add(ServiceProcess.dedup("dedup-" + i, dedupEnv(i), logs.resolve("dedup-" + i + ".log")));
+            }
+            for (int i = 0; i < INSTANCES; i++) {
+                int port = freePort();
+                ports.add(port);
+                gateways.add(ServiceProcess.gateway(
+                        "gateway-" + i, gatewayEnv(port), logs.resolve("gateway-" + i + ".log")));
+            }
+            for (int port : ports) {
+                awaitHttp("http://127.0.0.1:" + port + "/health/live", Duration.ofSeconds(90));
+            }
+        }
+
+        List<String> gatewayUrls() {
+            return ports.stream().map(p -> "http://127.0.0.1:" + p).toList();
+        }
+
+        Path haltFile(int sink) {
+            return dir.resolve("sink-" + sink + ".halt");
+        }
+
+        Path stateDir(int topology) {
+            return dir.resolve("streams-" + topology);
+        }
+
+        private Map<String, String> common() {
+            Map<String, String> env = new HashMap<>();
+            env.put("SPLITGUARD_KAFKA_BOOTSTRAP_SERVERS", bootstrap);
+            env.put("SPLITGUARD_TOPIC_PREFIX", topics.prefix());
+            env.put("SPLITGUARD_SESSION_PARTITIONS", Integer.toString(topics.sessionPartitions()));
+            env.put("SPLITGUARD_REPLICATION_FACTOR", "3");
+            env.put("SPLITGUARD_MIN_INSYNC_REPLICAS", "2");
+            return env;
+        }
+
+        private Map<String, String> sinkEnv(int i) {
+            Map<String, String> env = common();
+            env.put("DATABASE_URL", jdbcUrl);
+            env.put("DATABASE_USER", "postgres");
+            env.put("DATABASE_PASSWORD", "");
+            env.put("SPLITGUARD_SINK_CONSUMER_SESSION_TIMEOUT_MS", "6000");
+            env.put("SPLITGUARD_SINK_CONSUMER_HEARTBEAT_INTERVAL_MS", "1500");
+            env.put("SPLITGUARD_SINK_RETRY_BACKOFF_MAX", "PT2S");
+            env.put("SPLITGUARD_FAULT_HALT_AFTER_COMMIT_FILE", haltFile(i).toString());
+            return env;
+        }
+
+        private Map<String, String> dedupEnv(int i) {
+            Map<String, String> env = common();
+            env.put("SPLITGUARD_STATE_DIR", stateDir(i).toString());
+            env.put("SPLITGUARD_STANDBY_REPLICAS", "1");
+            env.put("SPLITGUARD_STREAMS_REPLICATION_FACTOR", "3");
+            env.put("SPLITGUARD_STREAMS_SESSION_TIMEOUT_MS", "6000");
+            env.put("SPLITGUARD_STREAMS_HEARTBEAT_INTERVAL_MS", "1500");
+            env.put("SPLITGUARD_STREAMS_PRODUCER_TRANSACTION_TIMEOUT_MS", "10000");
+            return env;
+        }
+
+        private Map<String, String> gatewayEnv(int port) {
+            Map<String, String> env = common();
+            env.put("SPLITGUARD_TOPICS_PREFIX", topics.prefix());
+            env.put("SPLITGUARD_TOPICS_SESSION_PARTITIONS", Integer.toString(topics.sessionPartitions()));
+            env.put("MICRONAUT_SERVER_PORT", Integer.toString(port));
+            env.put("MICRONAUT_SERVER_HOST", "127.0.0.1");
+            env.put("MICRONAUT_SECURITY_TOKEN_JWT_SIGNATURES_SECRET_GENERATOR_SECRET", SECRET);
+            env.put("SPLITGUARD_GATEWAY_DELIVERY_TIMEOUT", "10s");
+            return env;
+        }
+
+        @Override
+        public void close() {
+            Stream.of(gateways, topologies, sinks).flatMap(List::stream).forEach(ServiceProcess::stop);
+        }
+    }
+
+    private static void awaitHttp(String url, Duration max) {
+        java.net.http.HttpClient client = java.net.http.HttpClient.newHttpClient();
+        long deadline = System.currentTimeMillis() + max.toMillis();
+        while (System.currentTimeMillis() < deadline) {
+            try {
+                int status = client.send(
+                                java.net.http.HttpRequest.newBuilder(java.net.URI.create(url))
+                                        .build(),
+                                java.net.http.HttpResponse.BodyHandlers.discarding())
+                        .statusCode();
+                if (status == 200) {
+                    return;
+                }
+            } catch (IOException e) {
+                LOG.debug("{} not up yet", url);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+            try {
+                TimeUnit.MILLISECONDS.sleep(500);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+        }
+        throw new IllegalStateException(url + " did not come up within " + max);
+    }
+
+    static void deleteTree(Path root) {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(root)) {
+            paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

@@ -1,0 +1,65 @@
+package io.splitguard.chaos;
+
+import io.splitguard.chaos.faults.FaultKind;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * How hard and how long a chaos run pushes.
+ *
+ * @param faultPhase how long load and faults run
+ * @param minGap shortest quiet time between two faults
+ * @param maxGap longest quiet time between two faults
+ * @param faultScale multiplies the catalog's fault durations
+ * @param eventsPerSecond new updates per second (each delivered by two regions)
+ * @param sessions distinct sessions the updates spread over
+ */
+public record Profile(
+        String name,
+        Duration faultPhase,
+        Duration minGap,
+        Duration maxGap,
+        double faultScale,
+        double eventsPerSecond,
+        int sessions,
+        List<FaultKind> kinds) {
+
+    /** A few faults of the kinds that matter most, sized to run in CI (about four minutes in all). */
+    public static Profile quick() {
+        return new Profile(
+                "short",
+                Duration.ofSeconds(110),
+                Duration.ofSeconds(6),
+                Duration.ofSeconds(10),
+                0.3,
+                40,
+                60,
+                List.of(
+                        FaultKind.KILL_TOPOLOGY,
+                        FaultKind.KILL_SINK_AFTER_COMMIT,
+                        FaultKind.KILL_BROKER,
+                        FaultKind.PAUSE_TOPOLOGY,
+                        FaultKind.STOP_POSTGRES));
+    }
+
+    /** Every fault kind at full duration, one every 5 to 15 s, for five minutes. */
+    public static Profile full() {
+        return new Profile(
+                "long",
+                Duration.ofMinutes(5),
+                Duration.ofSeconds(5),
+                Duration.ofSeconds(15),
+                1.0,
+                60,
+                200,
+                List.of(FaultKind.values()));
+    }
+
+    public static Profile named(String name) {
+        return switch (name) {
+            case "short" -> quick();
+            case "long" -> full();
+            default -> throw new IllegalArgumentException("unknown profile " + name + " (short, long)");
+        };
+    }
+}

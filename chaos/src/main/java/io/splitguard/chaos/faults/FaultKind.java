@@ -1,0 +1,23 @@
+package io.splitguard.chaos.faults;
+
+/** The faults the harness injects; each names what it does to which kind of process. */
+public enum FaultKind {
+    /** SIGKILL a dedup topology instance, restart it after the fault's duration. */
+    KILL_TOPOLOGY,
+    /** SIGSTOP a dedup topology instance past its group session timeout, then SIGCONT: a zombie that must be fenced. */
+    PAUSE_TOPOLOGY,
+    /** SIGKILL a topology instance, delete its local state directory, restart it (restores from changelogs). */
+    WIPE_TOPOLOGY_STATE,
+    /** SIGKILL a sink right after one of its database commits, restart it. */
+    KILL_SINK_AFTER_COMMIT,
+    /** SIGKILL a gateway instance, restart it: requests in flight become indeterminate. */
+    KILL_GATEWAY,
+    /** SIGKILL a broker, restart it after the duration. */
+    KILL_BROKER,
+    /** SIGSTOP a broker for the duration, then SIGCONT. */
+    PAUSE_BROKER,
+    /** Cut a broker off the network for the duration. */
+    ISOLATE_BROKER,
+    /** Stop PostgreSQL for the duration. */
+    STOP_POSTGRES
+}

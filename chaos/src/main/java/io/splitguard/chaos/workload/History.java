@@ -1,0 +1,58 @@
+package io.splitguard.chaos.workload;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.splitguard.schemas.json.Json;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+
+/** Every request the workload made and its answer, kept in memory and appended to a JSON-lines file. */
+public final class History implements AutoCloseable {
+
+    private final ObjectMapper mapper = Json.mapper();
+    private final BufferedWriter out;
+    private final List<Op> ops = new ArrayList<>();
+    private final AtomicLong ids = new AtomicLong();
+
+    public History(Path file) {
+        try {
+            Files.createDirectories(file.getParent());
+            this.out = Files.newBufferedWriter(file, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public long nextId() {
+        return ids.incrementAndGet();
+    }
+
+    public synchronized void record(Op op) {
+        ops.add(op);
+        try {
+            out.write(mapper.writeValueAsString(op));
+            out.newLine();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public synchronized List<Op> ops() {
+        return List.copyOf(ops);
+    }
+
+    @Override
+    public synchronized void close() {
+        try {
+            out.close();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

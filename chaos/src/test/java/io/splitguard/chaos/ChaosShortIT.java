@@ -1,0 +1,35 @@
+package io.splitguard.chaos;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.splitguard.chaos.faults.FaultSchedule;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The short chaos profile: three broker processes, PostgreSQL and two instances of every service,
+ * a few faults (topology SIGKILL, sink killed right after a commit, broker SIGKILL, topology
+ * SIGSTOP past its session timeout, PostgreSQL stopped), then every invariant checked.
+ */
+class ChaosShortIT {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void shouldKeepEveryInvariantUnderTheShortFaultSchedule() throws Exception {
+        Profile profile = Profile.quick();
+
+        ChaosRun.Result result = new ChaosRun(profile, 7, dir).run();
+        Report.write(result);
+
+        assertThat(result.stalls()).hasSizeGreaterThanOrEqualTo(profile.kinds().size());
+        assertThat(result.stalls()).anySatisfy(s -> assertThat(
+                        FaultSchedule.isBrokerFault(s.fault().kind()))
+                .isTrue());
+        assertThat(result.check().counts().get("keys_acknowledged")).isGreaterThan(1_000L);
+        assertThat(result.check().examples()).as(Report.markdown(result)).isEmpty();
+        assertThat(result.check().valid()).isTrue();
+    }
+}
