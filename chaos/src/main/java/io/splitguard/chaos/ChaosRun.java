@@ -10,6 +10,7 @@ import io.splitguard.chaos.cluster.PostgresNode;
 import io.splitguard.chaos.cluster.ServiceProcess;
 import io.splitguard.chaos.faults.Fault;
 import io.splitguard.chaos.faults.FaultSchedule;
+import io.splitguard.chaos.faults.InjectedFault;
 import io.splitguard.chaos.workload.History;
 import io.splitguard.chaos.workload.Workload;
 import io.splitguard.gateway.security.DevTokens;
@@ -114,9 +115,10 @@ public final class ChaosRun {
                     workload.start();
                     long phaseStart = System.currentTimeMillis();
                     FaultInjector injector = new FaultInjector(brokers, postgres, services);
+                    List<InjectedFault> injected = new ArrayList<>();
                     for (Fault fault : faults) {
                         waitUntil(phaseStart + fault.at().toMillis());
-                        injector.inject(fault);
+                        injected.add(injector.inject(fault));
                     }
                     waitUntil(phaseStart + profile.faultPhase().toMillis());
                     workload.stopGenerating();
@@ -125,7 +127,7 @@ public final class ChaosRun {
                     awaitCondition(Duration.ofMinutes(3), () -> workload.pending() == 0);
                     Observed observed = drain(brokers.bootstrapServers(), jdbcUrl, topics);
                     CheckResult check = Checker.check(history.ops(), observed);
-                    List<Recovery.Stall> stalls = Recovery.stalls(faults, phaseStart, observed.rows(), PARTITIONS);
+                    List<Recovery.Stall> stalls = Recovery.stalls(injected, observed.rows(), PARTITIONS);
                     return new Result(profile, seed, check, stalls, dir, System.currentTimeMillis() - started);
                 }
             } finally {

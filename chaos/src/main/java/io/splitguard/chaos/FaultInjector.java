@@ -4,6 +4,7 @@ import io.splitguard.chaos.cluster.BrokerCluster;
 import io.splitguard.chaos.cluster.PostgresNode;
 import io.splitguard.chaos.cluster.ServiceProcess;
 import io.splitguard.chaos.faults.Fault;
+import io.splitguard.chaos.faults.InjectedFault;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -29,25 +30,37 @@ final class FaultInjector {
         this.services = services;
     }
 
-    void inject(Fault fault) throws InterruptedException {
+    InjectedFault inject(Fault fault) throws InterruptedException {
         LOG.info("fault: {}", fault);
+        long injectedAt = System.currentTimeMillis();
+        long healedAt = apply(fault);
+        LOG.info("healed: {}", fault);
+        return new InjectedFault(fault, injectedAt, healedAt);
+    }
+
+    /** Carries out the fault and heals it; returns when the healing step began (epoch ms). */
+    private long apply(Fault fault) throws InterruptedException {
         int t = fault.target();
         long ms = fault.duration().toMillis();
+        long healStartedAt;
         switch (fault.kind()) {
             case KILL_TOPOLOGY -> {
                 services.topologies.get(t).kill();
                 TimeUnit.MILLISECONDS.sleep(ms);
+                healStartedAt = System.currentTimeMillis();
                 services.topologies.get(t).restart();
             }
             case PAUSE_TOPOLOGY -> {
                 services.topologies.get(t).pause();
                 TimeUnit.MILLISECONDS.sleep(ms);
+                healStartedAt = System.currentTimeMillis();
                 services.topologies.get(t).resume();
             }
             case WIPE_TOPOLOGY_STATE -> {
                 services.topologies.get(t).kill();
                 ChaosRun.deleteTree(services.stateDir(t));
                 TimeUnit.MILLISECONDS.sleep(ms);
+                healStartedAt = System.currentTimeMillis();
                 services.topologies.get(t).restart();
             }
             case KILL_SINK_AFTER_COMMIT -> {
@@ -63,35 +76,42 @@ final class FaultInjector {
                 }
                 disarm(services.haltFile(t));
                 TimeUnit.MILLISECONDS.sleep(ms);
+                healStartedAt = System.currentTimeMillis();
                 sink.restart();
             }
             case KILL_GATEWAY -> {
                 services.gateways.get(t).kill();
                 TimeUnit.MILLISECONDS.sleep(ms);
+                healStartedAt = System.currentTimeMillis();
                 services.gateways.get(t).restart();
             }
             case KILL_BROKER -> {
                 brokers.kill(t + 1);
                 TimeUnit.MILLISECONDS.sleep(ms);
+                healStartedAt = System.currentTimeMillis();
                 brokers.restart(t + 1);
             }
             case PAUSE_BROKER -> {
                 brokers.pause(t + 1);
                 TimeUnit.MILLISECONDS.sleep(ms);
+                healStartedAt = System.currentTimeMillis();
                 brokers.resume(t + 1);
             }
             case ISOLATE_BROKER -> {
                 brokers.isolate(t + 1);
                 TimeUnit.MILLISECONDS.sleep(ms);
+                healStartedAt = System.currentTimeMillis();
                 brokers.heal(t + 1);
             }
             case STOP_POSTGRES -> {
                 postgres.suspend();
                 TimeUnit.MILLISECONDS.sleep(ms);
+                healStartedAt = System.currentTimeMillis();
                 postgres.resume();
             }
+            default -> throw new IllegalArgumentException("no injector for " + fault.kind());
         }
-        LOG.info("healed: {}", fault);
+        return healStartedAt;
     }
 
     /** Makes sure every process runs and every broker is reachable again, whatever happened. */

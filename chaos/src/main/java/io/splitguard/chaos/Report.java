@@ -42,10 +42,12 @@ final class Report {
         ArrayNode faults = root.putArray("faults");
         for (Recovery.Stall s : result.stalls()) {
             ObjectNode f = faults.addObject();
-            f.put("at_s", s.fault().at().toSeconds());
-            f.put("kind", s.fault().kind().name());
-            f.put("target", s.fault().target());
-            f.put("duration_s", s.fault().duration().toSeconds());
+            f.put("at_s", s.injected().fault().at().toSeconds());
+            f.put("kind", s.injected().fault().kind().name());
+            f.put("target", s.injected().fault().target());
+            f.put("duration_s", s.injected().fault().duration().toSeconds());
+            f.put("injected_at_ms", s.injected().injectedAtMs());
+            f.put("healed_at_ms", s.injected().healedAtMs());
             f.put("stall_from_fault_ms", s.fromFaultMs());
             f.put("stall_from_heal_ms", s.fromHealMs());
         }
@@ -78,13 +80,13 @@ final class Report {
                 "\n| fault | target | lasted | worst partition stall from fault | from heal |\n|---|---|---|---|---|\n");
         for (Recovery.Stall s : result.stalls()) {
             md.append("| +")
-                    .append(s.fault().at().toSeconds())
+                    .append(s.injected().fault().at().toSeconds())
                     .append("s ")
-                    .append(s.fault().kind())
+                    .append(s.injected().fault().kind())
                     .append(" | ")
-                    .append(s.fault().target())
+                    .append(s.injected().fault().target())
                     .append(" | ")
-                    .append(s.fault().duration().toSeconds())
+                    .append(s.injected().fault().duration().toSeconds())
                     .append(" s | ")
                     .append(ms(s.fromFaultMs()))
                     .append(" | ")

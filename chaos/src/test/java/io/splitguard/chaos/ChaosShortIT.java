@@ -26,7 +26,7 @@ class ChaosShortIT {
 
         assertThat(result.stalls()).hasSizeGreaterThanOrEqualTo(profile.kinds().size());
         assertThat(result.stalls()).anySatisfy(s -> assertThat(
-                        FaultSchedule.isBrokerFault(s.fault().kind()))
+                        FaultSchedule.isBrokerFault(s.injected().fault().kind()))
                 .isTrue());
         assertThat(result.check().counts().get("keys_acknowledged")).isGreaterThan(1_000L);
         assertThat(result.check().examples()).as(Report.markdown(result)).isEmpty();

@@ -1,6 +1,6 @@
 package io.splitguard.chaos.check;
 
-import io.splitguard.chaos.faults.Fault;
+import io.splitguard.chaos.faults.InjectedFault;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -17,12 +17,15 @@ import org.apache.kafka.common.utils.Utils;
  */
 public final class Recovery {
 
-    /** @param fromFaultMs worst partition's wait from the fault's start; -1 when no row came after it */
-    public record Stall(Fault fault, long fromFaultMs, long fromHealMs) {}
+    /**
+     * @param fromFaultMs worst partition's wait from the fault's injection to its first row after it; -1 when none came
+     * @param fromHealMs the same from the moment healing began
+     */
+    public record Stall(InjectedFault injected, long fromFaultMs, long fromHealMs) {}
 
     private Recovery() {}
 
-    public static List<Stall> stalls(List<Fault> faults, long phaseStartMs, List<Observed.Row> rows, int partitions) {
+    public static List<Stall> stalls(List<InjectedFault> faults, List<Observed.Row> rows, int partitions) {
         Map<Integer, List<Long>> writesByPartition = new HashMap<>();
         for (Observed.Row row : rows) {
             writesByPartition
@@ -31,10 +34,11 @@ public final class Recovery {
         }
         writesByPartition.values().forEach(list -> list.sort(Long::compare));
         List<Stall> stalls = new ArrayList<>();
-        for (Fault fault : faults) {
-            long start = phaseStartMs + fault.at().toMillis();
-            long heal = start + fault.duration().toMillis();
-            stalls.add(new Stall(fault, worstWait(writesByPartition, start), worstWait(writesByPartition, heal)));
+        for (InjectedFault fault : faults) {
+            stalls.add(new Stall(
+                    fault,
+                    worstWait(writesByPartition, fault.injectedAtMs()),
+                    worstWait(writesByPartition, fault.healedAtMs())));
         }
         return stalls;
     }
