@@ -294,7 +294,7 @@ public final class ChaosRun {
             env.put("SPLITGUARD_STREAMS_REPLICATION_FACTOR", "3");
             env.put("SPLITGUARD_STREAMS_SESSION_TIMEOUT_MS", "6000");
             env.put("SPLITGUARD_STREAMS_HEARTBEAT_INTERVAL_MS", "1500");
-            env.put("SPLITGUARD_STREAMS_PRODUCER_TRANSACTION_TIMEOUT_MS", "10000");
+            env.put("SPLITGUARD_STREAMS_PRODUCER_TRANSACTION_TIMEOUT_MS", "6000");
             return env;
         }
 

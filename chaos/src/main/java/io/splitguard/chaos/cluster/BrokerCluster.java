@@ -443,6 +443,9 @@ public final class BrokerCluster implements AutoCloseable {
         p.put("group.initial.rebalance.delay.ms", "0");
         // quick fault detection
         p.put("broker.session.timeout.ms", "6000");
+        // A producer that died inside a transaction blocks read_committed readers of its partitions until
+        // the coordinator aborts it: check for expired transactions every second instead of every 10 s.
+        p.put("transaction.abort.timed.out.transaction.cleanup.interval.ms", "1000");
         p.put("broker.heartbeat.interval.ms", "1000");
         p.put("replica.lag.time.max.ms", "8000");
         // small machine: fewer internal partitions and threads, a small cleaner buffer (heap is 512 MB)
