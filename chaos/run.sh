@@ -8,4 +8,7 @@ if ! command -v ip >/dev/null 2>&1; then
 fi
 ./mvnw -q -B -DskipTests -Dspotless.check.skip=true install -pl chaos -am
 ./mvnw -q -B -o dependency:build-classpath -pl chaos -Dmdep.outputFile=target/classpath.txt
-exec java -Xmx1g -cp "chaos/target/classes:$(cat chaos/target/classpath.txt)" io.splitguard.chaos.ChaosMain "$@"
+# run from a copy, so a build during a long run cannot pull classes from under it
+copy=$(mktemp -d /tmp/splitguard-chaos-XXXXXX)
+cp chaos/target/chaos-*.jar "$copy/chaos.jar"
+exec java -Xmx1g -cp "$copy/chaos.jar:$(cat chaos/target/classpath.txt)" io.splitguard.chaos.ChaosMain "$@"

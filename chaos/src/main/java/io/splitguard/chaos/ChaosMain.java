@@ -31,13 +31,26 @@ public final class ChaosMain {
         }
         Profile profile = Profile.named(profileName);
         List<ChaosRun.Result> results = new ArrayList<>();
+        List<String> errors = new ArrayList<>();
         for (int r = 0; r < runs; r++) {
-            ChaosRun.Result result = new ChaosRun(profile, seed + r, out.resolve("run-" + (r + 1))).run();
-            Report.write(result);
-            results.add(result);
-            System.out.println(Report.markdown(result));
+            try {
+                ChaosRun.Result result = new ChaosRun(profile, seed + r, out.resolve("run-" + (r + 1))).run();
+                Report.write(result);
+                results.add(result);
+                System.out.println(Report.markdown(result));
+            } catch (Exception e) {
+                // the harness itself failed (not an invariant): keep going, report it, fail the command
+                errors.add("run " + (r + 1) + " (seed " + (seed + r) + "): " + e);
+                e.printStackTrace();
+            }
         }
-        boolean valid = results.stream().allMatch(r -> r.check().valid());
+        java.nio.file.Files.createDirectories(out);
+        String summary = Report.summary(results)
+                + (errors.isEmpty() ? "" : "\nHarness errors:\n- " + String.join("\n- ", errors) + "\n");
+        java.nio.file.Files.writeString(out.resolve("summary.md"), summary);
+        System.out.println(summary);
+        boolean valid =
+                errors.isEmpty() && results.stream().allMatch(r -> r.check().valid());
         System.out.println(valid ? "ALL RUNS VALID" : "INVARIANT VIOLATED: see the reports under " + out);
         System.exit(valid ? 0 : 1);
     }

@@ -105,6 +105,67 @@ final class Report {
         return md.toString();
     }
 
+    /** Verdicts of all runs and, per fault kind, the stalls seen across them. */
+    static String summary(List<ChaosRun.Result> results) {
+        StringBuilder md = new StringBuilder(
+                "# Chaos summary\n\n| run | seed | verdict | acknowledged keys | ops | indeterminate ops | lost | duplicates | phantoms | sequence gaps | faults |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
+        int n = 1;
+        java.util.Map<String, List<Recovery.Stall>> byKind = new java.util.TreeMap<>();
+        for (ChaosRun.Result r : results) {
+            Map<String, Long> c = r.check().counts();
+            md.append("| ")
+                    .append(n++)
+                    .append(" | ")
+                    .append(r.seed())
+                    .append(" | ")
+                    .append(r.check().valid() ? "valid" : "INVALID")
+                    .append(" | ")
+                    .append(c.get("keys_acknowledged"))
+                    .append(" | ")
+                    .append(c.get("operations"))
+                    .append(" | ")
+                    .append(c.get("ops_info"))
+                    .append(" | ")
+                    .append(c.get("lost"))
+                    .append(" | ")
+                    .append(c.get("duplicate_rows") + c.get("applied_twice_on_topic"))
+                    .append(" | ")
+                    .append(c.get("phantom_rows") + c.get("phantom_on_topic"))
+                    .append(" | ")
+                    .append(c.get("sequence_gap_database") + c.get("sequence_gap_topic"))
+                    .append(" | ")
+                    .append(r.stalls().size())
+                    .append(" |\n");
+            for (Recovery.Stall s : r.stalls()) {
+                byKind.computeIfAbsent(s.injected().fault().kind().name(), k -> new java.util.ArrayList<>())
+                        .add(s);
+            }
+        }
+        md.append(
+                "\n| fault kind | count | stall from fault: median / max | from heal: median / max |\n|---|---|---|---|\n");
+        byKind.forEach((kind, stalls) -> md.append("| ")
+                .append(kind)
+                .append(" | ")
+                .append(stalls.size())
+                .append(" | ")
+                .append(stat(
+                        stalls.stream().mapToLong(Recovery.Stall::fromFaultMs).toArray()))
+                .append(" | ")
+                .append(stat(
+                        stalls.stream().mapToLong(Recovery.Stall::fromHealMs).toArray()))
+                .append(" |\n"));
+        return md.toString();
+    }
+
+    private static String stat(long[] values) {
+        long[] known =
+                java.util.Arrays.stream(values).filter(v -> v >= 0).sorted().toArray();
+        if (known.length == 0) {
+            return "n/a";
+        }
+        return ms(known[known.length / 2]) + " / " + ms(known[known.length - 1]);
+    }
+
     private static String ms(long ms) {
         return ms < 0 ? "n/a" : String.format(java.util.Locale.ROOT, "%.1f s", ms / 1000.0);
     }
