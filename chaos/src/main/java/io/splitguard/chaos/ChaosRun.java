@@ -284,6 +284,10 @@ public final class ChaosRun {
             env.put("SPLITGUARD_SINK_CONSUMER_HEARTBEAT_INTERVAL_MS", "1500");
             env.put("SPLITGUARD_SINK_RETRY_BACKOFF_MAX", "PT2S");
             env.put("SPLITGUARD_FAULT_HALT_AFTER_COMMIT_FILE", haltFile(i).toString());
+            // fail fast on a frozen or cut-off broker instead of waiting out the 30 s client defaults
+            env.put("SPLITGUARD_SINK_CONSUMER_REQUEST_TIMEOUT_MS", "10000");
+            env.put("SPLITGUARD_SINK_CONSUMER_SOCKET_CONNECTION_SETUP_TIMEOUT_MS", "3000");
+            env.put("SPLITGUARD_SINK_CONSUMER_SOCKET_CONNECTION_SETUP_TIMEOUT_MAX_MS", "5000");
             return env;
         }
 
@@ -295,6 +299,12 @@ public final class ChaosRun {
             env.put("SPLITGUARD_STREAMS_SESSION_TIMEOUT_MS", "6000");
             env.put("SPLITGUARD_STREAMS_HEARTBEAT_INTERVAL_MS", "1500");
             env.put("SPLITGUARD_STREAMS_PRODUCER_TRANSACTION_TIMEOUT_MS", "6000");
+            // fail fast on a frozen or cut-off broker: a blocked commit or request gives up within 10 s
+            // (defaults: 30 s requests, 60 s blocking calls), so the thread rejoins its group sooner
+            env.put("SPLITGUARD_STREAMS_REQUEST_TIMEOUT_MS", "10000");
+            env.put("SPLITGUARD_STREAMS_PRODUCER_MAX_BLOCK_MS", "10000");
+            env.put("SPLITGUARD_STREAMS_SOCKET_CONNECTION_SETUP_TIMEOUT_MS", "3000");
+            env.put("SPLITGUARD_STREAMS_SOCKET_CONNECTION_SETUP_TIMEOUT_MAX_MS", "5000");
             return env;
         }
 
