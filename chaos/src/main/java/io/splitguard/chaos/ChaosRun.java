@@ -113,6 +113,8 @@ public final class ChaosRun {
                         history,
                         Duration.ofSeconds(90))) {
                     workload.start();
+                    // steady state first: the first fault should not land in the start-up rebalances
+                    waitUntil(System.currentTimeMillis() + profile.warmUp().toMillis());
                     long phaseStart = System.currentTimeMillis();
                     FaultInjector injector = new FaultInjector(brokers, postgres, services);
                     List<InjectedFault> injected = new ArrayList<>();

@@ -7,7 +7,8 @@ import java.util.List;
 /**
  * How hard and how long a chaos run pushes.
  *
- * @param faultPhase how long load and faults run
+ * @param warmUp load without faults before the first one, so faults hit a steady state
+ * @param faultPhase how long load and faults run after the warm-up
  * @param minGap shortest quiet time between two faults
  * @param maxGap longest quiet time between two faults
  * @param faultScale multiplies the catalog's fault durations
@@ -16,6 +17,7 @@ import java.util.List;
  */
 public record Profile(
         String name,
+        Duration warmUp,
         Duration faultPhase,
         Duration minGap,
         Duration maxGap,
@@ -28,6 +30,7 @@ public record Profile(
     public static Profile quick() {
         return new Profile(
                 "short",
+                Duration.ofSeconds(15),
                 Duration.ofSeconds(110),
                 Duration.ofSeconds(6),
                 Duration.ofSeconds(10),
@@ -46,6 +49,7 @@ public record Profile(
     public static Profile full() {
         return new Profile(
                 "long",
+                Duration.ofSeconds(30),
                 Duration.ofMinutes(5),
                 Duration.ofSeconds(5),
                 Duration.ofSeconds(15),

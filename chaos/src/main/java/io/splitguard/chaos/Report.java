@@ -163,7 +163,8 @@ final class Report {
         if (known.length == 0) {
             return "n/a";
         }
-        return ms(known[known.length / 2]) + " / " + ms(known[known.length - 1]);
+        long median = (known[(known.length - 1) / 2] + known[known.length / 2]) / 2;
+        return ms(median) + " / " + ms(known[known.length - 1]);
     }
 
     private static String ms(long ms) {
