@@ -19,7 +19,10 @@ public final class PostgresNode implements AutoCloseable {
 
     /** Initializes and starts a fresh durable server; its data lives below {@code parent} (or /tmp as root). */
     public static PostgresNode start(Path parent) {
-        return new PostgresNode(LocalPostgres.start(parent, true));
+        PostgresNode node = new PostgresNode(LocalPostgres.start(parent, true));
+        // a harness stopped by a signal still takes its database down (close() is idempotent)
+        Runtime.getRuntime().addShutdownHook(new Thread(node::close, "postgres-node-shutdown"));
+        return node;
     }
 
     /** Creates a database and returns its JDBC URL. */
