@@ -4,6 +4,7 @@ import io.micronaut.context.annotation.Context;
 import io.splitguard.gateway.config.ClientProperties;
 import io.splitguard.gateway.config.KafkaSettings;
 import io.splitguard.gateway.idempotency.IdempotencyCache;
+import io.splitguard.schemas.json.JsonSerde;
 import io.splitguard.schemas.model.IdempotencyOutcome;
 import io.splitguard.schemas.topics.TopicCatalog;
 import jakarta.annotation.PreDestroy;
@@ -64,7 +65,9 @@ public class OutcomesListener implements AutoCloseable {
         this.consumer = new KafkaConsumer<>(
                 config,
                 catalog.idempotencyOutcomes.keySerde().deserializer(),
-                catalog.idempotencyOutcomes.valueSerde().deserializer());
+                // Every gateway reads every outcome; the topology that writes them is ours, so the per-record
+                // schema check is skipped here. Unmappable values still fail and are skipped below.
+                JsonSerde.unchecked(IdempotencyOutcome.class).deserializer());
         this.thread = new Thread(this::run, "gateway-outcomes");
         this.thread.setDaemon(true);
         this.thread.start();
