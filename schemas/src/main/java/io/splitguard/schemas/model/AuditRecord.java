@@ -20,7 +20,13 @@ public record AuditRecord(
         APPLIED,
         DUPLICATE,
         CONFLICT,
-        REJECTED;
+        REJECTED,
+        /**
+         * The Postgres sink refused to write a mutation; {@code detail} starts with the reason code of
+         * {@code sink_refusals} ({@code duplicate_key}, {@code sequence_not_greater},
+         * {@code stale_fencing_token}), then a colon.
+         */
+        REFUSED;
 
         @JsonValue
         public String wireName() {
