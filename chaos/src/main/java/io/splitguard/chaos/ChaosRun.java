@@ -68,12 +68,23 @@ public final class ChaosRun {
         this.dir = dir;
     }
 
-    /** The outcome of a run: the check, the faults with their stalls, and where the files are. */
+    /**
+     * The outcome of a run: the check, the faults with their stalls, where the files are, and the
+     * commit ({@code git describe --always --dirty}, or "unknown") the run was built from.
+     */
     public record Result(
-            Profile profile, long seed, CheckResult check, List<Recovery.Stall> stalls, Path dir, long durationMs) {}
+            Profile profile,
+            long seed,
+            String commit,
+            CheckResult check,
+            List<Recovery.Stall> stalls,
+            Path dir,
+            long durationMs) {}
 
     public Result run() throws Exception {
         long started = System.currentTimeMillis();
+        String commit = Commit.describe(Path.of("").toAbsolutePath());
+        LOG.info("chaos run {} seed {} at commit {}", profile.name(), seed, commit);
         Files.createDirectories(dir);
         TopicCatalog topics = TopicCatalog.builder()
                 .prefix("chaos.")
@@ -126,11 +137,15 @@ public final class ChaosRun {
                     workload.stopGenerating();
                     injector.healAll();
                     LOG.info("fault phase over after {} events; draining", workload.events());
-                    awaitCondition(Duration.ofMinutes(3), () -> workload.pending() == 0);
-                    Observed observed = drain(brokers.bootstrapServers(), jdbcUrl, topics);
-                    CheckResult check = Checker.check(history.ops(), observed);
+                    List<String> incomplete = new ArrayList<>();
+                    if (!awaitCondition(Duration.ofMinutes(3), () -> workload.pending() == 0)) {
+                        incomplete.add("the workload still had " + workload.pending()
+                                + " deliveries pending 3 minutes after the fault phase");
+                    }
+                    Observed observed = drain(brokers.bootstrapServers(), jdbcUrl, topics, incomplete);
+                    CheckResult check = Checker.check(history.ops(), observed, profile.minAcknowledgedShare());
                     List<Recovery.Stall> stalls = Recovery.stalls(injected, observed.rows(), PARTITIONS);
-                    return new Result(profile, seed, check, stalls, dir, System.currentTimeMillis() - started);
+                    return new Result(profile, seed, commit, check, stalls, dir, System.currentTimeMillis() - started);
                 }
             } finally {
                 services.close();
@@ -138,8 +153,13 @@ public final class ChaosRun {
         }
     }
 
-    /** Waits until the sink has written everything committed and nothing changes for a few seconds. */
-    private Observed drain(String bootstrap, String jdbcUrl, TopicCatalog topics) throws InterruptedException {
+    /**
+     * Waits until the sink has written everything committed and nothing changes for a few seconds. When
+     * that does not happen in time, the observation says so (with what else made it incomplete), and the
+     * checker counts the run as a harness error.
+     */
+    private Observed drain(String bootstrap, String jdbcUrl, TopicCatalog topics, List<String> incomplete)
+            throws InterruptedException {
         long deadline = System.currentTimeMillis() + Duration.ofMinutes(3).toMillis();
         Observed last = null;
         int stableRounds = 0;
@@ -151,7 +171,7 @@ public final class ChaosRun {
                     && now.rows().size() == last.rows().size()
                     && now.committed().size() == last.committed().size()) {
                 if (++stableRounds >= 2) {
-                    return now;
+                    return new Observed(now.rows(), now.committed(), List.copyOf(incomplete));
                 }
             } else {
                 stableRounds = 0;
@@ -160,7 +180,13 @@ public final class ChaosRun {
             TimeUnit.SECONDS.sleep(3);
         }
         LOG.warn("drain did not settle within 3 minutes; checking what is there");
-        return last;
+        List<String> reasons = new ArrayList<>(incomplete);
+        reasons.add("the drain did not settle within 3 minutes (rows "
+                + (last == null ? 0 : last.rows().size()) + ", committed mutations "
+                + (last == null ? 0 : last.committed().size()) + ")");
+        return last == null
+                ? new Observed(List.of(), List.of(), reasons)
+                : new Observed(last.rows(), last.committed(), reasons);
     }
 
     private static Observed observe(String bootstrap, String jdbcUrl, TopicCatalog topics) {
@@ -207,11 +233,16 @@ public final class ChaosRun {
         }
     }
 
-    private static void awaitCondition(Duration max, BooleanSupplier condition) throws InterruptedException {
+    /** Polls {@code condition} until it holds or {@code max} passed; returns whether it held. */
+    private static boolean awaitCondition(Duration max, BooleanSupplier condition) throws InterruptedException {
         long deadline = System.currentTimeMillis() + max.toMillis();
-        while (!condition.getAsBoolean() && System.currentTimeMillis() < deadline) {
+        while (!condition.getAsBoolean()) {
+            if (System.currentTimeMillis() >= deadline) {
+                return false;
+            }
             TimeUnit.MILLISECONDS.sleep(200);
         }
+        return true;
     }
 
     static int freePort() {

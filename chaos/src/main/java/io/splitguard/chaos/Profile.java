@@ -14,6 +14,8 @@ import java.util.List;
  * @param faultScale multiplies the catalog's fault durations
  * @param eventsPerSecond new updates per second (each delivered by two regions)
  * @param sessions distinct sessions the updates spread over
+ * @param minAcknowledgedShare share of written keys that must be acknowledged, or the run proves too
+ *     little and counts as a harness error
  */
 public record Profile(
         String name,
@@ -24,7 +26,8 @@ public record Profile(
         double faultScale,
         double eventsPerSecond,
         int sessions,
-        List<FaultKind> kinds) {
+        List<FaultKind> kinds,
+        double minAcknowledgedShare) {
 
     /** A few faults of the kinds that matter most, sized to run in CI (about four minutes in all). */
     public static Profile quick() {
@@ -42,7 +45,8 @@ public record Profile(
                         FaultKind.KILL_SINK_AFTER_COMMIT,
                         FaultKind.KILL_BROKER,
                         FaultKind.PAUSE_TOPOLOGY,
-                        FaultKind.STOP_POSTGRES));
+                        FaultKind.STOP_POSTGRES),
+                0.9);
     }
 
     /** Every fault kind at full duration, one every 5 to 15 s, for five minutes. */
@@ -56,7 +60,8 @@ public record Profile(
                 1.0,
                 60,
                 200,
-                List.of(FaultKind.values()));
+                List.of(FaultKind.values()),
+                0.95);
     }
 
     public static Profile named(String name) {

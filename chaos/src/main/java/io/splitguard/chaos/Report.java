@@ -2,6 +2,7 @@ package io.splitguard.chaos;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.splitguard.chaos.check.Checker;
 import io.splitguard.chaos.check.Recovery;
 import io.splitguard.schemas.json.Json;
 import java.io.IOException;
@@ -30,13 +31,27 @@ final class Report {
         ObjectNode root = Json.mapper().createObjectNode();
         root.put("profile", result.profile().name());
         root.put("seed", result.seed());
+        root.put("commit", result.commit());
         root.put("valid", result.check().valid());
+        root.put("verdict", result.check().verdict());
         root.put("duration_s", result.durationMs() / 1000);
+        ArrayNode harnessErrors = root.putArray("harness_errors");
+        result.check().harnessErrors().forEach(harnessErrors::add);
         ObjectNode counts = root.putObject("counts");
         result.check().counts().forEach(counts::put);
+        ObjectNode operations = root.putObject("operations");
+        result.check().operations().forEach((kind, byResult) -> {
+            ObjectNode o = operations.putObject(kind);
+            byResult.forEach(o::put);
+        });
         ObjectNode examples = root.putObject("violations");
         result.check().examples().forEach((k, v) -> {
             ArrayNode list = examples.putArray(k);
+            v.forEach(list::add);
+        });
+        ObjectNode observations = root.putObject("observations");
+        result.check().observations().forEach((k, v) -> {
+            ArrayNode list = observations.putArray(k);
             v.forEach(list::add);
         });
         ArrayNode faults = root.putArray("faults");
@@ -64,11 +79,30 @@ final class Report {
                 .append(result.seed())
                 .append("\n\n");
         md.append("**Verdict: ")
-                .append(result.check().valid() ? "VALID" : "INVALID")
+                .append(result.check().verdict())
                 .append("** (")
                 .append(result.durationMs() / 1000)
-                .append(" s)\n\n");
-        md.append("| figure | value |\n|---|---|\n");
+                .append(" s), commit `")
+                .append(result.commit())
+                .append("`, seed ")
+                .append(result.seed())
+                .append("\n\n");
+        if (!result.check().harnessErrors().isEmpty()) {
+            md.append("## Harness errors (the run proves nothing)\n\n");
+            result.check()
+                    .harnessErrors()
+                    .forEach(e -> md.append("- ").append(e).append('\n'));
+            md.append('\n');
+        }
+        md.append("| operations | ").append(String.join(" | ", Checker.RESULTS)).append(" |\n|---|");
+        Checker.RESULTS.forEach(r -> md.append("---|"));
+        md.append('\n');
+        result.check().operations().forEach((kind, byResult) -> {
+            md.append("| ").append(kind);
+            Checker.RESULTS.forEach(r -> md.append(" | ").append(byResult.getOrDefault(r, 0L)));
+            md.append(" |\n");
+        });
+        md.append("\n| figure | value |\n|---|---|\n");
         for (Map.Entry<String, Long> e : result.check().counts().entrySet()) {
             md.append("| ")
                     .append(e.getKey())
@@ -101,6 +135,14 @@ final class Report {
                     .append(List.copyOf(v))
                     .append('\n'));
         }
+        if (!result.check().observations().isEmpty()) {
+            md.append("\n## Observations (no invariant violated)\n\n");
+            result.check().observations().forEach((k, v) -> md.append("- ")
+                    .append(k)
+                    .append(": ")
+                    .append(List.copyOf(v))
+                    .append('\n'));
+        }
         md.append("\nCheckpoint and lease invariants are not checked yet: those features are not built.\n");
         return md.toString();
     }
@@ -108,7 +150,7 @@ final class Report {
     /** Verdicts of all runs and, per fault kind, the stalls seen across them. */
     static String summary(List<ChaosRun.Result> results) {
         StringBuilder md = new StringBuilder(
-                "# Chaos summary\n\n| run | seed | verdict | acknowledged keys | ops | indeterminate ops | lost | duplicates | phantoms | sequence gaps | faults |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
+                "# Chaos summary\n\n| run | seed | commit | verdict | acknowledged keys | ops | indeterminate ops | lost | duplicates | phantoms | wrong or refused bodies | sequence gaps | acknowledged body ≠ stored body | faults |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         int n = 1;
         java.util.Map<String, List<Recovery.Stall>> byKind = new java.util.TreeMap<>();
         for (ChaosRun.Result r : results) {
@@ -118,21 +160,38 @@ final class Report {
                     .append(" | ")
                     .append(r.seed())
                     .append(" | ")
-                    .append(r.check().valid() ? "valid" : "INVALID")
+                    .append(r.commit())
                     .append(" | ")
-                    .append(c.get("keys_acknowledged"))
+                    .append(r.check().verdict())
                     .append(" | ")
-                    .append(c.get("operations"))
+                    .append(sum(c, "keys_acknowledged"))
                     .append(" | ")
-                    .append(c.get("ops_info"))
+                    .append(sum(c, "operations"))
                     .append(" | ")
-                    .append(c.get("lost"))
+                    .append(sum(c, "ops_info"))
                     .append(" | ")
-                    .append(c.get("duplicate_rows") + c.get("applied_twice_on_topic"))
+                    .append(sum(c, "lost"))
                     .append(" | ")
-                    .append(c.get("phantom_rows") + c.get("phantom_on_topic"))
+                    .append(sum(c, "key_in_several_rows", "applied_twice_on_topic"))
                     .append(" | ")
-                    .append(c.get("sequence_gap_database") + c.get("sequence_gap_topic"))
+                    .append(sum(c, "phantom_rows", "phantom_on_topic"))
+                    .append(" | ")
+                    .append(sum(
+                            c,
+                            "row_in_wrong_session",
+                            "topic_in_wrong_session",
+                            "row_with_unsent_body",
+                            "row_with_refused_body",
+                            "topic_with_unsent_body",
+                            "topic_with_refused_body",
+                            "row_differs_from_topic",
+                            "acknowledged_other_body",
+                            "hostile_acknowledged",
+                            "hostile_stored"))
+                    .append(" | ")
+                    .append(sum(c, "sequence_gap_database", "sequence_gap_topic"))
+                    .append(" | ")
+                    .append(sum(c, "acknowledged_body_not_stored"))
                     .append(" | ")
                     .append(r.stalls().size())
                     .append(" |\n");
@@ -155,6 +214,14 @@ final class Report {
                         stalls.stream().mapToLong(Recovery.Stall::fromHealMs).toArray()))
                 .append(" |\n"));
         return md.toString();
+    }
+
+    private static long sum(Map<String, Long> counts, String... names) {
+        long total = 0;
+        for (String name : names) {
+            total += counts.getOrDefault(name, 0L);
+        }
+        return total;
     }
 
     private static String stat(long[] values) {

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.splitguard.schemas.json.Json;
 import io.splitguard.schemas.json.PayloadHash;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -22,10 +21,13 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Platforms in several regions sending the same webhooks: every update is delivered by two regions
+ * Platforms in several regions sending the same webhooks: most updates are delivered by two regions
  * at once (to different gateway instances), retried on 409/503/errors like a platform's retry
- * queue, some are replayed late, and a few re-use a key with another body. Every attempt is
- * recorded in the {@link History}.
+ * queue, some are replayed late, and a few re-use a key with another body. Some updates come from a
+ * single client that gives up after its first indeterminate answer (so keys with only indeterminate
+ * answers exist for real), and a few are hostile: bodies the database cannot store, which the gateway
+ * must refuse. Every attempt is recorded in the {@link History}, with the hash of the body sent
+ * (computed the way the gateway computes it) and the {@code payload_hash} a 2xx answer named.
  */
 public final class Workload implements AutoCloseable {
 
@@ -45,6 +47,11 @@ public final class Workload implements AutoCloseable {
         t.setDaemon(true);
         return t;
     });
+    /** Share of new updates that are hostile bodies. */
+    static final double HOSTILE_SHARE = 0.01;
+    /** Share of new updates sent by a single client that gives up after an indeterminate answer. */
+    static final double ONCE_SHARE = 0.04;
+
     private final Semaphore inFlight = new Semaphore(96);
     private final AtomicLong events = new AtomicLong();
     private final AtomicInteger pending = new AtomicInteger();
@@ -96,22 +103,49 @@ public final class Workload implements AutoCloseable {
         String key = "chaos-" + n;
         String body = body(session, n, "note " + n);
         int first = random.nextInt(gateways.size());
+        double share = random.nextDouble();
+        if (share < HOSTILE_SHARE) {
+            deliver(
+                    "region-a",
+                    Op.HOSTILE,
+                    "hostile-" + n,
+                    session,
+                    hostileBody(session, n, random.nextInt(HOSTILE_VARIANTS)),
+                    gateways.get(first),
+                    Instant.now().plus(retryFor),
+                    true);
+            return;
+        }
+        if (share < HOSTILE_SHARE + ONCE_SHARE) {
+            deliver(
+                    "region-d",
+                    Op.ONCE,
+                    key,
+                    session,
+                    body,
+                    gateways.get(first),
+                    Instant.now().plus(retryFor),
+                    false);
+            return;
+        }
         deliver(
                 "region-a",
-                "write",
+                Op.WRITE,
                 key,
                 session,
                 body,
                 gateways.get(first),
-                Instant.now().plus(retryFor));
+                Instant.now().plus(retryFor),
+                true);
         deliver(
                 "region-b",
-                "write",
+                Op.WRITE,
                 key,
                 session,
                 body,
                 gateways.get((first + 1) % gateways.size()),
-                Instant.now().plus(retryFor));
+                Instant.now().plus(retryFor),
+                true);
         double dice = random.nextDouble();
         if (dice < 0.10) {
             long delay = 3_000 + random.nextInt(15_000);
@@ -119,18 +153,19 @@ public final class Workload implements AutoCloseable {
                     delay,
                     () -> deliver(
                             "region-c",
-                            "replay",
+                            Op.REPLAY,
                             key,
                             session,
                             body,
                             gateways.get(random.nextInt(gateways.size())),
-                            Instant.now().plus(retryFor)));
+                            Instant.now().plus(retryFor),
+                            true));
         } else if (dice < 0.12) {
             String other = body(session, n, "changed " + n);
             long delay = 1_000 + random.nextInt(4_000);
             later(delay, () -> {
                 pending.incrementAndGet();
-                attempt("region-c", "conflict", key, session, other, gateways.get(random.nextInt(gateways.size())))
+                attempt("region-c", Op.CONFLICT, key, session, other, gateways.get(random.nextInt(gateways.size())))
                         .whenComplete((r, e) -> pending.decrementAndGet());
             });
         }
@@ -157,10 +192,21 @@ public final class Workload implements AutoCloseable {
                 + "\"timestamp\":\"2024-05-15T14:32:00Z\"}}";
     }
 
+    /**
+     * @param retryIndeterminate whether the client retries after an indeterminate answer; a client that
+     *     does not gives the key up there (409, "in flight", is still retried: it is not an answer)
+     */
     private void deliver(
-            String client, String kind, String key, String session, String body, String gateway, Instant giveUpAt) {
+            String client,
+            String kind,
+            String key,
+            String session,
+            String body,
+            String gateway,
+            Instant giveUpAt,
+            boolean retryIndeterminate) {
         pending.incrementAndGet();
-        retryLoop(client, kind, key, session, body, gateway, giveUpAt, 200)
+        retryLoop(client, kind, key, session, body, gateway, giveUpAt, 200, retryIndeterminate)
                 .whenComplete((r, e) -> pending.decrementAndGet());
     }
 
@@ -172,17 +218,23 @@ public final class Workload implements AutoCloseable {
             String body,
             String gateway,
             Instant giveUpAt,
-            long backoffMs) {
+            long backoffMs,
+            boolean retryIndeterminate) {
         return attempt(client, kind, key, session, body, gateway).thenCompose(op -> {
-            boolean retryable = op.result().equals(Op.INFO) || op.status() == 409;
-            if (!retryable || Instant.now().isAfter(giveUpAt)) {
+            if (!retries(op, retryIndeterminate) || Instant.now().isAfter(giveUpAt)) {
                 return CompletableFuture.completedFuture(null);
             }
             long next = Math.min(backoffMs * 2, 2_000);
             return CompletableFuture.runAsync(
                             () -> {}, CompletableFuture.delayedExecutor(backoffMs, TimeUnit.MILLISECONDS))
-                    .thenCompose(x -> retryLoop(client, kind, key, session, body, gateway, giveUpAt, next));
+                    .thenCompose(x ->
+                            retryLoop(client, kind, key, session, body, gateway, giveUpAt, next, retryIndeterminate));
         });
+    }
+
+    /** Whether a client tries again after this answer. */
+    static boolean retries(Op op, boolean retryIndeterminate) {
+        return op.status() == 409 || (retryIndeterminate && op.info());
     }
 
     private CompletableFuture<Op> attempt(
@@ -219,30 +271,87 @@ public final class Workload implements AutoCloseable {
                         completed,
                         Op.INFO,
                         0,
-                        String.valueOf(error.getMessage()));
+                        String.valueOf(error.getMessage()),
+                        null);
             } else {
                 int status = response.statusCode();
-                String result = status / 100 == 2 ? Op.OK : (status == 503 || status >= 500) ? Op.INFO : Op.FAIL;
-                String detail = status / 100 == 2
+                String result = resultOf(status);
+                boolean ok = Op.OK.equals(result);
+                String detail = ok
                         ? response.headers().firstValue("Idempotent-Replayed").orElse("")
                         : trim(response.body());
-                op = new Op(id, client, kind, key, session, hash, invoked, completed, result, status, detail);
+                op = new Op(
+                        id,
+                        client,
+                        kind,
+                        key,
+                        session,
+                        hash,
+                        invoked,
+                        completed,
+                        result,
+                        status,
+                        detail,
+                        ok ? answeredHash(response.body()) : null);
             }
             history.record(op);
             return op;
         });
     }
 
+    /** 2xx: acknowledged; 5xx (and anything unexpected below 200 or in 3xx): indeterminate; 4xx: refused. */
+    static String resultOf(int status) {
+        if (status / 100 == 2) {
+            return Op.OK;
+        }
+        return status / 100 == 4 ? Op.FAIL : Op.INFO;
+    }
+
+    /** The {@code payload_hash} a 2xx answer names, or null when it names none. */
+    static String answeredHash(String responseBody) {
+        if (responseBody == null || responseBody.isEmpty()) {
+            return null;
+        }
+        try {
+            JsonNode hash = Json.mapper().readTree(responseBody).path("payload_hash");
+            return hash.isTextual() ? hash.asText() : null;
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    static final int HOSTILE_VARIANTS = 3;
+
+    /**
+     * A body that is well-formed JSON of the contract's shape but that the pipeline cannot store as
+     * sent: U+0000 in a string (PostgreSQL text and jsonb refuse it), a lone surrogate (not valid
+     * Unicode), a number beyond double range (it cannot pass through a double unchanged). The gateway
+     * must refuse each with 4xx.
+     */
+    static String hostileBody(String session, long n, int variant) {
+        return switch (variant) {
+            case 0 -> body(session, n, "nul \\u0000 inside");
+            case 1 -> body(session, n, "lone surrogate \\ud800 here");
+            default -> "{\"session_id\":\"" + session + "\",\"contact_id\":\"cust_" + n
+                    + "\",\"operation\":\"UPDATE_NOTES\",\"payload\":{\"notes\":\"huge\",\"score\":1e400,"
+                    + "\"timestamp\":\"2024-05-15T14:32:00Z\"}}";
+        };
+    }
+
     private static String trim(String s) {
         return s == null ? "" : s.length() > 200 ? s.substring(0, 200) : s;
     }
 
+    /**
+     * The hash of a body as the gateway computes it ({@link PayloadHash#of} of the parsed document). A
+     * body that cannot be hashed that way (only hostile bodies) gets the hash of its text, marked.
+     */
     static String hash(String body) {
         try {
             JsonNode node = Json.mapper().readTree(body);
             return PayloadHash.of(node);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        } catch (IOException | RuntimeException e) {
+            return "text:" + PayloadHash.ofText(body);
         }
     }
 

@@ -4,81 +4,225 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.splitguard.chaos.workload.Op;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 class CheckerTest {
 
-    private static Op op(String key, String session, String hash, String result) {
-        return new Op(1, "c", "write", key, session, hash, 0, 1, result, Op.OK.equals(result) ? 200 : 503, "");
+    private static final double SHARE = 0.5;
+
+    private static Op op(String kind, String key, String session, String hash, String result) {
+        int status =
+                switch (result) {
+                    case Op.OK -> 200;
+                    case Op.FAIL -> 422;
+                    default -> 503;
+                };
+        return new Op(1, "c", kind, key, session, hash, 0, 1, result, status, "", Op.OK.equals(result) ? hash : null);
     }
 
-    private static final List<Op> HISTORY = List.of(
-            op("k1", "s1", "h1", Op.OK),
-            op("k2", "s1", "h2", Op.OK),
-            op("k3", "s2", "h3", Op.INFO),
-            op("k4", "s2", "h4", Op.INFO));
+    /** A mutable copy of a history and an observation, which a scenario bends into one violation. */
+    static final class Case {
+        final List<Op> history = new ArrayList<>();
+        final List<Observed.Row> rows = new ArrayList<>();
+        final List<Observed.Applied> committed = new ArrayList<>();
 
-    private static Observed consistent() {
-        return new Observed(
-                List.of(
-                        new Observed.Row("k1", "s1", 1, "h1", 0),
-                        new Observed.Row("k2", "s1", 2, "h2", 0),
-                        new Observed.Row("k3", "s2", 1, "h3", 0)),
-                List.of(
-                        new Observed.Applied("k1", "s1", 1, "h1"),
-                        new Observed.Applied("k2", "s1", 2, "h2"),
-                        new Observed.Applied("k3", "s2", 1, "h3")));
+        Case() {
+            history.add(op(Op.WRITE, "k1", "s1", "h1", Op.OK));
+            history.add(op(Op.WRITE, "k2", "s1", "h2", Op.OK));
+            history.add(op(Op.WRITE, "k3", "s2", "h3", Op.INFO));
+            history.add(op(Op.ONCE, "k4", "s2", "h4", Op.INFO));
+            history.add(op(Op.CONFLICT, "k1", "s1", "h1x", Op.FAIL));
+            history.add(op(Op.HOSTILE, "x1", "s2", "hx", Op.FAIL));
+            history.add(op(Op.WRITE, "k5", "s2", "h5", Op.INFO));
+            history.add(op(Op.WRITE, "k5", "s2", "h5", Op.OK));
+            stored("k1", "s1", 1, "h1");
+            stored("k2", "s1", 2, "h2");
+            stored("k3", "s2", 1, "h3");
+            stored("k5", "s2", 2, "h5");
+        }
+
+        void stored(String key, String session, long sequence, String hash) {
+            rows.add(new Observed.Row(key, session, sequence, hash, 0));
+            committed.add(new Observed.Applied(key, session, sequence, hash));
+        }
+
+        void replaceRow(String key, String session, long sequence, String hash) {
+            rows.removeIf(r -> r.key().equals(key));
+            rows.add(new Observed.Row(key, session, sequence, hash, 0));
+        }
+
+        void replaceCommitted(String key, String session, long sequence, String hash) {
+            committed.removeIf(a -> a.key().equals(key));
+            committed.add(new Observed.Applied(key, session, sequence, hash));
+        }
+
+        CheckResult check() {
+            return Checker.check(history, new Observed(rows, committed), SHARE);
+        }
+    }
+
+    /** One purpose-built violation per rule. */
+    static Map<String, Consumer<Case>> violations() {
+        Map<String, Consumer<Case>> v = new LinkedHashMap<>();
+        v.put("lost", c -> {
+            c.rows.removeIf(r -> r.key().equals("k2"));
+            c.committed.removeIf(a -> a.key().equals("k2"));
+        });
+        // the unique constraint is on the scoped key (tenant, route, session, key): the same key in
+        // another session is a second row the database accepts
+        v.put("key_in_several_rows", c -> c.rows.add(new Observed.Row("k1", "s2", 3, "h1", 0)));
+        v.put("phantom_rows", c -> c.rows.add(new Observed.Row("never-sent", "s3", 1, "hz", 0)));
+        v.put("phantom_on_topic", c -> c.committed.add(new Observed.Applied("never-sent", "s3", 1, "hz")));
+        v.put("row_in_wrong_session", c -> c.replaceRow("k2", "s2", 3, "h2"));
+        v.put("topic_in_wrong_session", c -> c.replaceCommitted("k2", "s2", 3, "h2"));
+        v.put("row_with_unsent_body", c -> c.replaceRow("k2", "s1", 2, "never-sent-body"));
+        v.put("row_with_refused_body", c -> c.replaceRow("k1", "s1", 1, "h1x"));
+        v.put("topic_with_unsent_body", c -> c.replaceCommitted("k2", "s1", 2, "never-sent-body"));
+        v.put("topic_with_refused_body", c -> c.replaceCommitted("k1", "s1", 1, "h1x"));
+        // sequences 1..n in both places, bodies fine, but the database swapped two sequences
+        v.put("row_differs_from_topic", c -> {
+            c.replaceRow("k1", "s1", 2, "h1");
+            c.replaceRow("k2", "s1", 1, "h2");
+        });
+        v.put("applied_twice_on_topic", c -> c.committed.add(new Observed.Applied("k1", "s1", 3, "h1")));
+        v.put("committed_but_not_in_database", c -> c.rows.removeIf(r -> r.key().equals("k3")));
+        v.put(
+                "in_database_but_not_committed",
+                c -> c.committed.removeIf(a -> a.key().equals("k3")));
+        v.put("sequence_gap_database", c -> c.replaceRow("k5", "s2", 3, "h5"));
+        v.put("sequence_gap_topic", c -> c.replaceCommitted("k5", "s2", 3, "h5"));
+        // a replayed 200 for another body: the gateway acknowledged what it did not take
+        v.put(
+                "acknowledged_other_body",
+                c -> c.history.add(new Op(9, "c", Op.CONFLICT, "k2", "s1", "h2x", 0, 1, Op.OK, 200, "true", "h2")));
+        v.put("hostile_acknowledged", c -> c.history.add(op(Op.HOSTILE, "x2", "s1", "hy", Op.OK)));
+        v.put("hostile_stored", c -> c.stored("x1", "s2", 3, "hx"));
+        return v;
+    }
+
+    static Stream<Arguments> rules() {
+        return violations().entrySet().stream().map(e -> Arguments.of(e.getKey(), e.getValue()));
     }
 
     @Test
     void shouldAcceptAConsistentOutcomeWithIndeterminateKeysPresentOrNot() {
-        CheckResult result = Checker.check(HISTORY, consistent());
+        CheckResult result = new Case().check();
 
+        assertThat(result.examples()).isEmpty();
+        assertThat(result.harnessErrors()).isEmpty();
         assertThat(result.valid()).isTrue();
+        assertThat(result.verdict()).isEqualTo("VALID");
         assertThat(result.counts())
                 .containsEntry("keys_indeterminate", 2L)
-                .containsEntry("keys_indeterminate_present", 1L);
+                .containsEntry("keys_indeterminate_present", 1L)
+                .containsEntry("keys_once_indeterminate", 1L)
+                .containsEntry("keys_written", 4L)
+                .containsEntry("keys_acknowledged", 3L)
+                .containsEntry("acknowledged_body_not_stored", 0L);
+        Checker.RULES.forEach(rule -> assertThat(result.counts()).containsEntry(rule, 0L));
     }
 
-    @Test
-    void shouldReportLostAcknowledgedKey() {
-        Observed o = consistent();
-        List<Observed.Row> rows = new ArrayList<>(o.rows());
-        rows.remove(1);
-        List<Observed.Applied> applied = new ArrayList<>(o.committed());
-        applied.remove(1);
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("rules")
+    void shouldFlipValidForEachRule(String rule, Consumer<Case> violate) {
+        Case c = new Case();
+        violate.accept(c);
 
-        CheckResult result = Checker.check(HISTORY, new Observed(rows, applied));
+        CheckResult result = c.check();
 
+        assertThat(result.counts().get(rule)).as(rule).isPositive();
+        assertThat(result.examples()).containsKey(rule);
         assertThat(result.valid()).isFalse();
-        assertThat(result.counts()).containsEntry("lost", 1L);
+        assertThat(result.verdict()).isEqualTo("INVALID");
     }
 
     @Test
-    void shouldReportKeyAppliedTwiceEvenWhenTheDatabaseHidesIt() {
-        Observed o = consistent();
-        List<Observed.Applied> applied = new ArrayList<>(o.committed());
-        applied.add(new Observed.Applied("k1", "s1", 3, "h1"));
+    void shouldHaveAViolationCaseForEveryRule() {
+        assertThat(violations().keySet()).containsExactlyInAnyOrderElementsOf(Checker.RULES);
+    }
 
-        CheckResult result = Checker.check(HISTORY, new Observed(o.rows(), applied));
+    @Test
+    void shouldReportARepeatedSequenceAsAGap() {
+        Case c = new Case();
+        c.replaceRow("k5", "s2", 1, "h5");
+        c.replaceCommitted("k5", "s2", 1, "h5");
 
-        assertThat(result.counts()).containsEntry("applied_twice_on_topic", 1L);
+        CheckResult result = c.check();
+
+        assertThat(result.counts()).containsEntry("sequence_gap_database", 1L).containsEntry("sequence_gap_topic", 1L);
         assertThat(result.valid()).isFalse();
     }
 
     @Test
-    void shouldReportPhantomsGapsAndAbortedRecords() {
-        List<Observed.Row> rows = new ArrayList<>(consistent().rows());
-        rows.add(new Observed.Row("never-sent", "s3", 1, "hx", 0));
-        rows.add(new Observed.Row("k4", "s2", 3, "h4", 0));
+    void shouldCountOperationsByKindAndResult() {
+        CheckResult result = new Case().check();
 
-        CheckResult result =
-                Checker.check(HISTORY, new Observed(rows, consistent().committed()));
+        assertThat(result.operations().get(Op.WRITE))
+                .containsEntry(Op.OK, 3L)
+                .containsEntry(Op.INFO, 2L)
+                .containsEntry(Op.FAIL, 0L);
+        assertThat(result.operations().get(Op.CONFLICT)).containsEntry(Op.FAIL, 1L);
+        assertThat(result.operations().get(Op.HOSTILE)).containsEntry(Op.FAIL, 1L);
+        assertThat(result.operations().get(Op.ONCE)).containsEntry(Op.INFO, 1L);
+        assertThat(result.operations().get(Op.REPLAY)).containsEntry(Op.OK, 0L);
+        assertThat(result.counts()).containsEntry("operations", 8L).containsEntry("ops_info", 3L);
+    }
 
-        assertThat(result.counts())
-                .containsEntry("phantom_rows", 1L)
-                .containsEntry("sequence_gap_database", 1L)
-                .containsEntry("in_database_but_not_committed", 2L);
+    @Test
+    void shouldCountAnAcknowledgedBodyThatWasNotStoredWithoutFailingTheRun() {
+        // a fresh 200 for a conflicting body (a lost race the gateway could not see): the client holds
+        // an acknowledgement for a body the system did not keep
+        Case c = new Case();
+        c.history.add(op(Op.CONFLICT, "k2", "s1", "h2x", Op.OK));
+
+        CheckResult result = c.check();
+
+        assertThat(result.counts()).containsEntry("acknowledged_body_not_stored", 1L);
+        assertThat(result.observations()).containsKey("acknowledged_body_not_stored");
+        assertThat(result.valid()).isTrue();
+    }
+
+    @Test
+    void shouldBeAHarnessErrorWhenNothingWasAcknowledged() {
+        Case c = new Case();
+        c.history.replaceAll(o -> op(o.kind(), o.key(), o.session(), o.payloadHash(), Op.INFO));
+
+        CheckResult result = Checker.check(c.history, new Observed(List.of(), List.of()), 0.0);
+
+        assertThat(result.examples()).isEmpty();
+        assertThat(result.harnessErrors()).anySatisfy(e -> assertThat(e).contains("nothing was acknowledged"));
+        assertThat(result.valid()).isFalse();
+        assertThat(result.verdict()).isEqualTo("HARNESS ERROR");
+    }
+
+    @Test
+    void shouldBeAHarnessErrorWhenTooFewWrittenKeysWereAcknowledged() {
+        Case c = new Case();
+
+        CheckResult result = Checker.check(c.history, new Observed(c.rows, c.committed), 0.8);
+
+        assertThat(result.examples()).isEmpty();
+        assertThat(result.harnessErrors()).singleElement().asString().contains("3 of 4");
+        assertThat(result.valid()).isFalse();
+    }
+
+    @Test
+    void shouldBeAHarnessErrorWhenTheObservationIsIncomplete() {
+        Case c = new Case();
+
+        CheckResult result = Checker.check(
+                c.history, new Observed(c.rows, c.committed, List.of("drain did not settle within 3 minutes")), SHARE);
+
+        assertThat(result.harnessErrors()).containsExactly("drain did not settle within 3 minutes");
+        assertThat(result.valid()).isFalse();
+        assertThat(result.verdict()).isEqualTo("HARNESS ERROR");
     }
 }
