@@ -10,6 +10,7 @@ import io.splitguard.topology.processor.DedupProcessor;
 import java.time.Duration;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.state.KeyValueBytesStoreSupplier;
 import org.apache.kafka.streams.state.Stores;
 
 /**
@@ -24,6 +25,17 @@ public final class DedupTopology {
     private DedupTopology() {}
 
     public static Topology build(DedupConfig config, TopicCatalog topics) {
+        return build(config, topics, Stores.persistentKeyValueStore(DedupNodes.SEQUENCE_STORE));
+    }
+
+    /**
+     * The same topology with the session-sequence store taken from {@code sequenceStore} (named
+     * {@link DedupNodes#SEQUENCE_STORE}); tests wrap the persistent store to inject storage failures.
+     */
+    public static Topology build(DedupConfig config, TopicCatalog topics, KeyValueBytesStoreSupplier sequenceStore) {
+        if (!DedupNodes.SEQUENCE_STORE.equals(sequenceStore.name())) {
+            throw new IllegalArgumentException("the sequence store must be named " + DedupNodes.SEQUENCE_STORE);
+        }
         Duration window = config.dedupWindow();
         JsonSerde<MutationRequest> requestSerde = (JsonSerde<MutationRequest>) topics.mutationsIn.valueSerde();
         Topology topology = new Topology();
@@ -32,17 +44,18 @@ public final class DedupTopology {
                 Serdes.String().deserializer(),
                 Serdes.ByteArray().deserializer(),
                 topics.mutationsIn.name());
-        topology.addProcessor(DedupNodes.PROCESSOR, () -> new DedupProcessor(requestSerde, window), DedupNodes.SOURCE);
+        Duration skew = config.instanceClockSkew();
+        Duration retention = DedupProcessor.retention(window, skew);
+        topology.addProcessor(
+                DedupNodes.PROCESSOR, () -> new DedupProcessor(requestSerde, window, skew), DedupNodes.SOURCE);
         topology.addStateStore(
                 Stores.windowStoreBuilder(
-                        Stores.persistentWindowStore(DedupNodes.DEDUP_STORE, window, window, false),
+                        Stores.persistentWindowStore(DedupNodes.DEDUP_STORE, retention, window, false),
                         Serdes.String(),
                         JsonSerde.unchecked(IdempotencyOutcome.class)),
                 DedupNodes.PROCESSOR);
         topology.addStateStore(
-                Stores.keyValueStoreBuilder(
-                        Stores.persistentKeyValueStore(DedupNodes.SEQUENCE_STORE), Serdes.String(), Serdes.Long()),
-                DedupNodes.PROCESSOR);
+                Stores.keyValueStoreBuilder(sequenceStore, Serdes.String(), Serdes.Long()), DedupNodes.PROCESSOR);
         topology.addSink(
                 DedupNodes.MUTATIONS_SINK,
                 topics.mutations.name(),

@@ -40,6 +40,7 @@ class DedupTopologyTest {
             .dedupWindow(WINDOW)
             .build();
     private TopologyTestDriver driver;
+    private Instant wallClock;
     private TestInputTopic<String, MutationRequest> in;
     private TestInputTopic<String, byte[]> rawIn;
     private TestOutputTopic<String, SequencedMutation> mutations;
@@ -59,7 +60,8 @@ class DedupTopologyTest {
                 Duration.ofMillis(100),
                 topics.deadLetters.name(),
                 Map.of());
-        driver = new TopologyTestDriver(DedupTopology.build(config, topics), config.streamsProperties());
+        driver = new TopologyTestDriver(DedupTopology.build(config, topics), config.streamsProperties(), T0);
+        wallClock = T0;
         in = driver.createInputTopic(
                 topics.mutationsIn.name(),
                 Serdes.String().serializer(),
@@ -91,8 +93,18 @@ class DedupTopologyTest {
         driver.close();
     }
 
+    /** Delivers {@code request} when the topology's wall clock reads {@code at}, stamped {@code at}. */
     private void send(MutationRequest request, Instant at) {
-        in.pipeInput(new TestRecord<>(request.sessionId(), request, at));
+        sendStamped(request, at, at);
+    }
+
+    /** Delivers {@code request} at wall-clock time {@code at}, as a gateway whose clock read {@code stamp}. */
+    private void sendStamped(MutationRequest request, Instant at, Instant stamp) {
+        if (at.isAfter(wallClock)) {
+            driver.advanceWallClockTime(Duration.between(wallClock, at));
+            wallClock = at;
+        }
+        in.pipeInput(new TestRecord<>(request.sessionId(), request, stamp));
     }
 
     @Test
@@ -156,10 +168,11 @@ class DedupTopologyTest {
     }
 
     @Test
-    void shouldAcceptKeyAgainOnceStreamTimePassesTheWindow() {
+    void shouldAcceptKeyAgainOnceTheProcessingClockPassesTheWindow() {
         send(Fixtures.request("s1", "k1", "hello", T0), T0);
-        Instant later = T0.plus(WINDOW).plus(Duration.ofHours(2));
-        send(Fixtures.request("s2", "other", "advance stream time", later), later);
+        // the window plus twice the allowed instance skew (5 min), and a little more
+        Instant later = T0.plus(WINDOW).plus(Duration.ofMinutes(11));
+        send(Fixtures.request("s2", "other", "advance the store's time", later), later);
 
         send(Fixtures.request("s1", "k1", "hello", later.plusSeconds(1)), later.plusSeconds(1));
 
@@ -178,6 +191,63 @@ class DedupTopologyTest {
         send(Fixtures.request("s1", "k1", "hello", T0.minusSeconds(30)), T0.minusSeconds(30));
 
         assertThat(mutations.readValuesToList()).hasSize(1);
+    }
+
+    @Test
+    void shouldApplyOnceWhenOneDeliveryIsStampedADayAhead() {
+        MutationRequest first = Fixtures.request("s1", "k1", "hello", T0);
+        sendStamped(first, T0, T0.plus(Duration.ofHours(25)));
+
+        for (int i = 1; i <= 3; i++) {
+            sendStamped(Fixtures.request("s1", "k1", "hello", T0), T0.plusSeconds(i), T0.plusSeconds(i));
+        }
+        sendStamped(Fixtures.request("s1", "k1", "other body", T0), T0.plusSeconds(5), T0.plusSeconds(5));
+
+        assertThat(mutations.readValuesToList())
+                .extracting(SequencedMutation::sequence)
+                .containsExactly(1L);
+        assertThat(audit.readValuesToList())
+                .extracting(AuditRecord::decision)
+                .containsExactly(
+                        AuditRecord.Decision.APPLIED,
+                        AuditRecord.Decision.DUPLICATE,
+                        AuditRecord.Decision.DUPLICATE,
+                        AuditRecord.Decision.DUPLICATE,
+                        AuditRecord.Decision.CONFLICT);
+    }
+
+    @Test
+    void shouldRememberAKeyForTheWholeWindowWhenTheFirstGatewayRanFast() {
+        sendStamped(Fixtures.request("s1", "k1", "hello", T0), T0, T0.plus(Duration.ofMinutes(10)));
+        Instant retryAt = T0.plus(Duration.ofHours(23)).plus(Duration.ofMinutes(55));
+
+        sendStamped(Fixtures.request("s1", "k1", "hello", retryAt), retryAt, retryAt);
+
+        assertThat(mutations.readValuesToList()).hasSize(1);
+        assertThat(audit.readValuesToList())
+                .extracting(AuditRecord::decision)
+                .containsExactly(AuditRecord.Decision.APPLIED, AuditRecord.Decision.DUPLICATE);
+    }
+
+    @Test
+    void shouldRememberAKeyWhoseGatewayRanADayAndAHalfSlow() {
+        sendStamped(Fixtures.request("s1", "k1", "hello", T0), T0, T0.minus(Duration.ofHours(37)));
+        Instant retryAt = T0.plus(Duration.ofHours(1));
+
+        sendStamped(Fixtures.request("s1", "k1", "hello", retryAt), retryAt, retryAt);
+
+        assertThat(mutations.readValuesToList()).hasSize(1);
+    }
+
+    @Test
+    void shouldStampOutputsWithTheProcessingClockNotTheSenders() {
+        sendStamped(Fixtures.request("s1", "k1", "hello", T0), T0, T0.minus(Duration.ofDays(9)));
+
+        TestRecord<String, SequencedMutation> applied = mutations.readRecord();
+        assertThat(applied.getRecordTime()).isEqualTo(T0);
+        assertThat(applied.value().appliedAt()).isEqualTo(T0);
+        assertThat(audit.readRecord().getRecordTime()).isEqualTo(T0);
+        assertThat(outcomes.readRecord().getRecordTime()).isEqualTo(T0);
     }
 
     @Test

@@ -25,7 +25,12 @@ public final class DedupStreams implements AutoCloseable {
     }
 
     public static DedupStreams start(DedupConfig config, TopicCatalog topics) {
-        KafkaStreams streams = new KafkaStreams(DedupTopology.build(config, topics), config.streamsProperties());
+        return start(config, DedupTopology.build(config, topics));
+    }
+
+    /** Runs {@code topology} (built by {@link DedupTopology}) with {@code config}'s settings. */
+    public static DedupStreams start(DedupConfig config, org.apache.kafka.streams.Topology topology) {
+        KafkaStreams streams = new KafkaStreams(topology, config.streamsProperties());
         streams.setUncaughtExceptionHandler(error -> {
             LOG.error("stream thread failed; replacing it", error);
             return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;

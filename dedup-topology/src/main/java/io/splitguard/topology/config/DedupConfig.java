@@ -9,8 +9,8 @@ import java.util.Properties;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.streams.StreamsConfig;
-import org.apache.kafka.streams.errors.LogAndContinueExceptionHandler;
-import org.apache.kafka.streams.errors.LogAndContinueProcessingExceptionHandler;
+import org.apache.kafka.streams.errors.LogAndFailExceptionHandler;
+import org.apache.kafka.streams.errors.LogAndFailProcessingExceptionHandler;
 
 /**
  * Settings of the dedup topology, validated on construction.
@@ -24,8 +24,12 @@ import org.apache.kafka.streams.errors.LogAndContinueProcessingExceptionHandler;
  * @param streamThreads stream threads in this instance
  * @param standbyReplicas warm copies of each store on other instances (faster failover)
  * @param commitInterval how often transactions commit; bounds end-to-end latency under exactly-once
- * @param deadLetterTopic where records no handler can process go, with the error in headers
+ * @param deadLetterTopic where the processor sends proven poison, with the error in headers (Streams' own
+ *     dead-letter setting stays off: a processing error that is not poison fails the task instead)
  * @param extra further Streams/client settings, passed through as they are
+ * @param instanceClockSkew how far the wall clocks of the topology instances may disagree. The dedup
+ *     window runs on the processing instance's clock (never a sender's); keys are looked up this much
+ *     beyond the window so a failover to an instance whose clock is behind or ahead forgets nothing early.
  */
 public record DedupConfig(
         String applicationId,
@@ -36,9 +40,52 @@ public record DedupConfig(
         int standbyReplicas,
         Duration commitInterval,
         String deadLetterTopic,
-        Map<String, String> extra) {
+        Map<String, String> extra,
+        Duration instanceClockSkew) {
 
     public static final String DEFAULT_APPLICATION_ID = "splitguard-dedup";
+
+    /** Settings the exactly-once guarantee depends on; pass-through settings may not change them. */
+    static final java.util.Set<String> GUARDED = java.util.Set.of(
+            StreamsConfig.PROCESSING_GUARANTEE_CONFIG,
+            StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
+            StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
+            StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG,
+            StreamsConfig.producerPrefix(ProducerConfig.ACKS_CONFIG),
+            StreamsConfig.producerPrefix(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG),
+            StreamsConfig.consumerPrefix(ConsumerConfig.ISOLATION_LEVEL_CONFIG),
+            StreamsConfig.consumerPrefix(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG),
+            ProducerConfig.ACKS_CONFIG,
+            ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG,
+            ConsumerConfig.ISOLATION_LEVEL_CONFIG,
+            ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG);
+
+    /** The default bound on clock disagreement between topology instances (NTP-synchronized hosts). */
+    public static final Duration DEFAULT_INSTANCE_CLOCK_SKEW = Duration.ofMinutes(5);
+
+    /** With the default instance clock skew bound. */
+    public DedupConfig(
+            String applicationId,
+            String bootstrapServers,
+            Duration dedupWindow,
+            Path stateDir,
+            int streamThreads,
+            int standbyReplicas,
+            Duration commitInterval,
+            String deadLetterTopic,
+            Map<String, String> extra) {
+        this(
+                applicationId,
+                bootstrapServers,
+                dedupWindow,
+                stateDir,
+                streamThreads,
+                standbyReplicas,
+                commitInterval,
+                deadLetterTopic,
+                extra,
+                DEFAULT_INSTANCE_CLOCK_SKEW);
+    }
 
     public DedupConfig {
         Objects.requireNonNull(applicationId, "applicationId");
@@ -47,6 +94,10 @@ public record DedupConfig(
         Objects.requireNonNull(stateDir, "stateDir");
         Objects.requireNonNull(commitInterval, "commitInterval");
         Objects.requireNonNull(deadLetterTopic, "deadLetterTopic");
+        Objects.requireNonNull(instanceClockSkew, "instanceClockSkew");
+        if (instanceClockSkew.isNegative()) {
+            throw new IllegalArgumentException("instanceClockSkew must not be negative");
+        }
         if (dedupWindow.isNegative() || dedupWindow.isZero()) {
             throw new IllegalArgumentException("dedupWindow must be positive");
         }
@@ -70,12 +121,23 @@ public record DedupConfig(
         p.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, standbyReplicas);
         p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, commitInterval.toMillis());
         p.put(StreamsConfig.ENSURE_EXPLICIT_INTERNAL_RESOURCE_NAMING_CONFIG, true);
-        p.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, LogAndContinueExceptionHandler.class);
-        p.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, LogAndContinueProcessingExceptionHandler.class);
-        p.put(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, deadLetterTopic);
+        // The source reads raw bytes (String keys, byte[] values), which cannot fail to deserialize; the
+        // processor decodes them and dead-letters what is proven poison itself, with the reason in headers.
+        p.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, LogAndFailExceptionHandler.class);
+        // Only proven poison may be skipped, and the processor dead-letters that itself. Anything else
+        // thrown while processing (a RocksDB I/O or disk-full error, a bug) fails the task: the thread is
+        // replaced and the task resumes from its last committed transaction, skipping nothing.
+        p.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, LogAndFailProcessingExceptionHandler.class);
         p.put(StreamsConfig.producerPrefix(ProducerConfig.ACKS_CONFIG), "all");
         p.put(StreamsConfig.consumerPrefix(ConsumerConfig.ISOLATION_LEVEL_CONFIG), "read_committed");
-        p.putAll(extra);
+        extra.forEach((key, value) -> {
+            if (GUARDED.contains(key)) {
+                throw new IllegalArgumentException("setting '" + key + "' cannot be overridden: SplitGuard's"
+                        + " exactly-once guarantee depends on it (it is always "
+                        + p.get(key) + ")");
+            }
+            p.put(key, value);
+        });
         Properties props = new Properties();
         props.putAll(p);
         return props;
@@ -101,13 +163,33 @@ public record DedupConfig(
         return new DedupConfig(
                 env.getOrDefault("SPLITGUARD_DEDUP_APPLICATION_ID", DEFAULT_APPLICATION_ID),
                 env.getOrDefault("SPLITGUARD_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"),
-                Duration.parse(env.getOrDefault("SPLITGUARD_DEDUP_WINDOW", "PT24H")),
+                duration(env, "SPLITGUARD_DEDUP_WINDOW", "PT24H"),
                 Path.of(env.getOrDefault(
                         "SPLITGUARD_STATE_DIR", System.getProperty("java.io.tmpdir") + "/splitguard-streams")),
-                Integer.parseInt(env.getOrDefault("SPLITGUARD_STREAM_THREADS", "1")),
-                Integer.parseInt(env.getOrDefault("SPLITGUARD_STANDBY_REPLICAS", "0")),
-                Duration.ofMillis(Long.parseLong(env.getOrDefault("SPLITGUARD_COMMIT_INTERVAL_MS", "100"))),
+                integer(env, "SPLITGUARD_STREAM_THREADS", "1"),
+                integer(env, "SPLITGUARD_STANDBY_REPLICAS", "0"),
+                Duration.ofMillis(integer(env, "SPLITGUARD_COMMIT_INTERVAL_MS", "100")),
                 deadLetterTopic,
-                extra);
+                extra,
+                duration(env, "SPLITGUARD_DEDUP_INSTANCE_CLOCK_SKEW", DEFAULT_INSTANCE_CLOCK_SKEW.toString()));
+    }
+
+    private static int integer(Map<String, String> env, String key, String fallback) {
+        String value = env.getOrDefault(key, fallback);
+        try {
+            return Integer.parseInt(value.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(key + " must be a whole number, got '" + value + "'", e);
+        }
+    }
+
+    private static Duration duration(Map<String, String> env, String key, String fallback) {
+        String value = env.getOrDefault(key, fallback);
+        try {
+            return Duration.parse(value.trim());
+        } catch (java.time.format.DateTimeParseException e) {
+            throw new IllegalArgumentException(
+                    key + " must be an ISO-8601 duration such as PT24H, got '" + value + "'", e);
+        }
     }
 }

@@ -37,16 +37,31 @@ public final class DedupProcessor implements Processor<String, byte[], Object, O
 
     private final JsonSerde<MutationRequest> requestSerde;
     private final long windowMs;
+    private final long skewMs;
     private ProcessorContext<Object, Object> context;
     private WindowStore<String, IdempotencyOutcome> keys;
     private KeyValueStore<String, Long> sequences;
 
-    public DedupProcessor(JsonSerde<MutationRequest> requestSerde, Duration window) {
+    /**
+     * @param window how long a key is remembered, measured on this processing instance's clock
+     * @param instanceSkew how far the clocks of the topology instances (which take over each other's
+     *     partitions) may disagree; lookups reach this far beyond the window in both directions
+     */
+    public DedupProcessor(JsonSerde<MutationRequest> requestSerde, Duration window, Duration instanceSkew) {
         this.requestSerde = Objects.requireNonNull(requestSerde, "requestSerde");
         if (window.isNegative() || window.isZero()) {
             throw new IllegalArgumentException("window must be positive");
         }
+        if (instanceSkew.isNegative()) {
+            throw new IllegalArgumentException("instance skew must not be negative");
+        }
         this.windowMs = window.toMillis();
+        this.skewMs = instanceSkew.toMillis();
+    }
+
+    /** How long the key store must retain entries for {@code window} to hold under {@code instanceSkew}. */
+    public static Duration retention(Duration window, Duration instanceSkew) {
+        return window.plus(instanceSkew.multipliedBy(2));
     }
 
     @Override
@@ -65,8 +80,12 @@ public final class DedupProcessor implements Processor<String, byte[], Object, O
             deadLetter(record, e);
             return;
         }
-        Instant decidedAt = Instant.ofEpochMilli(record.timestamp());
-        Optional<IdempotencyOutcome> remembered = rememberedOutcome(request.scopedKey(), record.timestamp());
+        // The pipeline's clock, never the sender's: the record timestamp was stamped by a gateway
+        // (or, with LogAppendTime, by a broker) and must not decide how long a key is remembered.
+        long now = context.currentSystemTimeMs();
+        Instant decidedAt = Instant.ofEpochMilli(now);
+        record = record.withTimestamp(now);
+        Optional<IdempotencyOutcome> remembered = rememberedOutcome(request.scopedKey(), now);
         if (remembered.isEmpty()) {
             apply(record, request, decidedAt);
         } else if (isDuplicate(remembered.get(), request)) {
@@ -97,13 +116,14 @@ public final class DedupProcessor implements Processor<String, byte[], Object, O
     }
 
     /**
-     * The applied outcome of {@code scopedKey} if it was applied within the window around {@code timestamp}.
-     * The window reaches forward too, so a replay stamped earlier than the original (clock skew
-     * between gateway instances) is still recognized.
+     * The applied outcome of {@code scopedKey} if it was applied within the window before {@code now}
+     * (this instance's clock). Entries were stamped by whichever instance applied them, so the lookup
+     * reaches the allowed instance skew further back, and forward as far as the window (an instance
+     * whose clock ran ahead may have stamped an entry "in the future").
      */
-    private Optional<IdempotencyOutcome> rememberedOutcome(String scopedKey, long timestamp) {
-        long from = Math.max(0, timestamp - windowMs);
-        long to = timestamp > Long.MAX_VALUE - windowMs ? Long.MAX_VALUE : timestamp + windowMs;
+    private Optional<IdempotencyOutcome> rememberedOutcome(String scopedKey, long now) {
+        long from = Math.max(0, now - windowMs - skewMs);
+        long to = now > Long.MAX_VALUE - windowMs ? Long.MAX_VALUE : now + windowMs;
         try (WindowStoreIterator<IdempotencyOutcome> found = keys.fetch(scopedKey, from, to)) {
             return found.hasNext() ? Optional.of(found.next().value) : Optional.empty();
         }
@@ -113,7 +133,7 @@ public final class DedupProcessor implements Processor<String, byte[], Object, O
         long sequence = nextSequence(request.sessionId());
         SequencedMutation applied = SequencedMutation.applied(request, sequence, decidedAt);
         IdempotencyOutcome outcome = IdempotencyOutcome.firstApplication(applied);
-        rememberKey(request.scopedKey(), outcome, record.timestamp());
+        rememberKey(request.scopedKey(), outcome, decidedAt.toEpochMilli());
         context.forward(record.withKey(request.sessionId()).withValue(applied), DedupNodes.MUTATIONS_SINK);
         context.forward(record.withKey(request.scopedKey()).withValue(outcome), DedupNodes.OUTCOMES_SINK);
         audit(
@@ -164,7 +184,8 @@ public final class DedupProcessor implements Processor<String, byte[], Object, O
         keys.put(scopedKey, outcome, timestamp);
     }
 
-    private void deadLetter(Record<String, byte[]> record, SerializationException error) {
+    private void deadLetter(Record<String, byte[]> poison, SerializationException error) {
+        Record<String, byte[]> record = poison.withTimestamp(context.currentSystemTimeMs());
         LOG.warn(
                 "dead-lettering record {}: {}",
                 context.recordMetadata().map(Object::toString).orElse("?"),

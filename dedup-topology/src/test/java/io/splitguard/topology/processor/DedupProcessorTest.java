@@ -30,6 +30,7 @@ class DedupProcessorTest {
     @BeforeEach
     void setUp() {
         context = new MockProcessorContext<>();
+        context.setCurrentSystemTimeMs(T0.toEpochMilli());
         WindowStore<String, IdempotencyOutcome> keys = Stores.windowStoreBuilder(
                         Stores.inMemoryWindowStore(
                                 DedupNodes.DEDUP_STORE, Duration.ofHours(24), Duration.ofHours(24), false),
@@ -45,7 +46,7 @@ class DedupProcessorTest {
         sequences.init(context.getStateStoreContext(), sequences);
         context.addStateStore(keys);
         context.addStateStore(sequences);
-        processor = new DedupProcessor(serde, Duration.ofHours(24));
+        processor = new DedupProcessor(serde, Duration.ofHours(24), Duration.ofMinutes(5));
         processor.init(context);
     }
 
