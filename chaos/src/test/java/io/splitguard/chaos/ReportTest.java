@@ -1,0 +1,65 @@
+package io.splitguard.chaos;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.splitguard.chaos.check.CheckResult;
+import io.splitguard.chaos.check.Checker;
+import io.splitguard.chaos.check.Observed;
+import io.splitguard.chaos.workload.Op;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ReportTest {
+
+    @TempDir
+    Path dir;
+
+    private ChaosRun.Result result(List<Op> history, Observed observed) {
+        CheckResult check = Checker.check(history, observed, 0.9);
+        return new ChaosRun.Result(Profile.quick(), 4242, "abc1234-dirty", check, List.of(), dir, 1_000);
+    }
+
+    private static Op ok(String key) {
+        return new Op(1, "c", Op.WRITE, key, "s1", "h-" + key, 0, 1, Op.OK, 200, "", "h-" + key);
+    }
+
+    @Test
+    void shouldRecordCommitSeedVerdictAndOperationsByKindAndResult() {
+        ChaosRun.Result result = result(
+                List.of(ok("k1")),
+                new Observed(
+                        List.of(new Observed.Row("k1", "s1", 1, "h-k1", 0)),
+                        List.of(new Observed.Applied("k1", "s1", 1, "h-k1"))));
+
+        JsonNode json = Report.json(result);
+        String md = Report.markdown(result);
+        String summary = Report.summary(List.of(result));
+
+        assertThat(json.path("commit").asText()).isEqualTo("abc1234-dirty");
+        assertThat(json.path("seed").asLong()).isEqualTo(4242);
+        assertThat(json.path("verdict").asText()).isEqualTo("VALID");
+        assertThat(json.at("/operations/write/ok").asLong()).isEqualTo(1);
+        assertThat(json.at("/counts/acknowledged_body_not_stored").isNumber()).isTrue();
+        assertThat(md).contains("VALID", "abc1234-dirty", "4242", "| write | 1 | 0 | 0 |");
+        assertThat(summary).contains("abc1234-dirty", "VALID");
+    }
+
+    @Test
+    void shouldShowAHarnessErrorAsSuchAndNotAsAPass() {
+        ChaosRun.Result result = result(
+                List.of(new Op(1, "c", Op.WRITE, "k1", "s1", "h1", 0, 1, Op.INFO, 503, "", null)),
+                new Observed(List.of(), List.of(), List.of("the drain did not settle within 3 minutes")));
+
+        JsonNode json = Report.json(result);
+        String md = Report.markdown(result);
+
+        assertThat(json.path("valid").asBoolean()).isFalse();
+        assertThat(json.path("verdict").asText()).isEqualTo("HARNESS ERROR");
+        assertThat(json.path("harness_errors").toString()).contains("nothing was acknowledged", "drain");
+        assertThat(md).contains("HARNESS ERROR", "the drain did not settle");
+        assertThat(Report.summary(List.of(result))).contains("HARNESS ERROR");
+    }
+}
