@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.splitguard.chaos.faults.FaultSchedule;
 import java.nio.file.Path;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -17,6 +18,11 @@ class ChaosShortIT {
     @TempDir
     Path dir;
 
+    @BeforeEach
+    void needsRootAndIproute2() {
+        ChaosPreconditions.assumeRootAndIproute2();
+    }
+
     @Test
     void shouldKeepEveryInvariantUnderTheShortFaultSchedule() throws Exception {
         Profile profile = Profile.quick();
@@ -28,7 +34,9 @@ class ChaosShortIT {
         assertThat(result.stalls()).anySatisfy(s -> assertThat(
                         FaultSchedule.isBrokerFault(s.injected().fault().kind()))
                 .isTrue());
+        assertThat(result.commit()).isNotBlank();
         assertThat(result.check().counts().get("keys_acknowledged")).isGreaterThan(1_000L);
+        assertThat(result.check().harnessErrors()).as(Report.markdown(result)).isEmpty();
         assertThat(result.check().examples()).as(Report.markdown(result)).isEmpty();
         assertThat(result.check().valid()).isTrue();
     }

@@ -3,6 +3,7 @@ package io.splitguard.chaos.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.splitguard.chaos.ChaosPreconditions;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -19,6 +20,7 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -34,6 +36,11 @@ class BrokerClusterIT {
     private static final int PARTITIONS = 3;
 
     private int acked;
+
+    @BeforeEach
+    void needsRootAndIproute2() {
+        ChaosPreconditions.assumeRootAndIproute2();
+    }
 
     @Test
     @Timeout(value = 240, unit = TimeUnit.SECONDS)
