@@ -4,9 +4,11 @@ import com.zaxxer.hikari.HikariDataSource;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.splitguard.schemas.model.AuditRecord;
 import io.splitguard.schemas.model.SequencedMutation;
 import io.splitguard.schemas.topics.Topic;
 import io.splitguard.schemas.topics.TopicCatalog;
+import io.splitguard.sink.audit.RefusalAuditor;
 import io.splitguard.sink.config.SinkConfig;
 import io.splitguard.sink.consumer.Inbound;
 import io.splitguard.sink.consumer.RecordDecoder;
@@ -42,6 +44,10 @@ import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.NoOffsetForPartitionException;
+import org.apache.kafka.clients.consumer.OffsetOutOfRangeException;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
@@ -59,7 +65,18 @@ import org.slf4j.LoggerFactory;
  * skipped: a value it cannot read, or one the database rejects, is kept in {@code sink_dead_letters}
  * in the transaction that moves past it.
  *
- * <p>One thread polls and writes; {@link #pruneExpired(Instant)} runs on a scheduler of its own.
+ * <p>A stored position that the topic no longer holds (retention deleted the records the sink had
+ * not read yet) is never skipped silently: the consumer runs with {@code auto.offset.reset=none},
+ * the sink compares every stored offset with the partition's log start offset when it seeks, and a
+ * partition whose position is gone is reported (ERROR log, {@link SinkMetrics#OFFSETS_LOST},
+ * {@link SinkMetrics#BLOCKED}) and left paused until an operator decides (see
+ * {@link #blockedPartitions()}). The other partitions keep going.
+ *
+ * <p>Refusals (fenced writes, keys already applied) are recorded in {@code sink_refusals} with the
+ * batch and then published to the audit topic by a {@link RefusalAuditor}, at least once.
+ *
+ * <p>One thread polls and writes; {@link #pruneExpired(Instant)} runs on a scheduler of its own, the
+ * audit publisher on another.
  */
 public final class PostgresSink implements AutoCloseable {
 
@@ -67,6 +84,10 @@ public final class PostgresSink implements AutoCloseable {
     private static final AtomicInteger INSTANCES = new AtomicInteger();
     private static final Duration MIN_BACKOFF = Duration.ofMillis(100);
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(60);
+    /** How often unaudited refusals are swept even when no new refusal asks for it. */
+    private static final Duration AUDIT_SWEEP = Duration.ofSeconds(5);
+
+    private static final Duration AUDIT_SEND_TIMEOUT = Duration.ofSeconds(30);
 
     private final SinkConfig config;
     private final Topic<String, SequencedMutation> topic;
@@ -77,22 +98,28 @@ public final class PostgresSink implements AutoCloseable {
     private final OffsetStore offsetStore;
     private final IdempotencyPruner pruner;
     private final RecordDecoder decoder;
+    private final Topic<String, AuditRecord> auditTopic;
     private final String name;
     private final CountDownLatch stopSignal = new CountDownLatch(1);
 
     // owned by the sink thread
     private final Map<TopicPartition, Long> positions = new HashMap<>();
     private final Set<TopicPartition> pendingSeek = new HashSet<>();
+    private final Set<TopicPartition> blocked = new HashSet<>();
     private long retryAtNanos;
     private Duration backoff = MIN_BACKOFF;
 
     private volatile Set<TopicPartition> assignment = Set.of();
+    private volatile Set<TopicPartition> blockedView = Set.of();
     private volatile boolean stopping;
     private volatile boolean halted;
     private volatile Throwable failure;
     private KafkaConsumer<byte[], byte[]> consumer;
     private Thread thread;
     private ScheduledExecutorService scheduler;
+    private ScheduledExecutorService auditScheduler;
+    private KafkaProducer<String, AuditRecord> auditProducer;
+    private RefusalAuditor auditor;
     private boolean started;
     private volatile Runnable afterCommit = () -> {};
     private boolean closed;
@@ -104,6 +131,7 @@ public final class PostgresSink implements AutoCloseable {
     public PostgresSink(SinkConfig config, TopicCatalog catalog, MeterRegistry registry) {
         this.config = Objects.requireNonNull(config, "config");
         this.topic = Objects.requireNonNull(catalog, "catalog").mutations;
+        this.auditTopic = catalog.audit;
         this.registry = Objects.requireNonNull(registry, "registry");
         this.metrics = new SinkMetrics(registry);
         this.dataSource = SinkDataSources.create(config);
@@ -133,6 +161,17 @@ public final class PostgresSink implements AutoCloseable {
             SinkMigrations.apply(dataSource);
         }
         consumer = new KafkaConsumer<>(consumerProperties());
+        auditProducer = new KafkaProducer<>(
+                producerProperties(),
+                auditTopic.keySerde().serializer(),
+                auditTopic.valueSerde().serializer());
+        auditor = new RefusalAuditor(dataSource, auditTopic.name(), auditProducer, AUDIT_SEND_TIMEOUT);
+        auditScheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, name + "-audit");
+            t.setDaemon(true);
+            return t;
+        });
+        auditScheduler.scheduleWithFixedDelay(this::publishAudits, 0, AUDIT_SWEEP.toMillis(), TimeUnit.MILLISECONDS);
         thread = new Thread(this::run, name);
         thread.setUncaughtExceptionHandler((t, e) -> LOG.error("{} died", t.getName(), e));
         thread.start();
@@ -192,8 +231,57 @@ public final class PostgresSink implements AutoCloseable {
         if (scheduler != null) {
             scheduler.shutdownNow();
         }
+        stopAuditor(crash);
         dataSource.close();
         LOG.info("{} {}", name, crash ? "halted without cleanup" : "closed");
+    }
+
+    private void stopAuditor(boolean crash) {
+        if (auditScheduler == null) {
+            return;
+        }
+        // a sweep in progress may finish; anything it does not publish stays in the outbox for the next start
+        auditScheduler.shutdown();
+        try {
+            if (crash || !auditScheduler.awaitTermination(5, TimeUnit.SECONDS)) {
+                auditScheduler.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            auditScheduler.shutdownNow();
+        }
+        auditProducer.close(crash ? Duration.ZERO : Duration.ofSeconds(5));
+    }
+
+    /** Publishes the refusals not yet on the audit topic (the outbox sweep); never throws. */
+    private void publishAudits() {
+        try {
+            int published = auditor.publishPending();
+            metrics.auditPublished.increment(published);
+            if (published > 0) {
+                LOG.info("{}: published {} refusal(s) to {}", name, published, auditTopic.name());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (SQLException | RefusalAuditor.PublishException | RuntimeException e) {
+            metrics.auditFailures.increment();
+            LOG.warn(
+                    "{}: publishing refusals to the audit topic failed, retrying in {}: {}",
+                    name,
+                    AUDIT_SWEEP,
+                    e.toString());
+        }
+    }
+
+    /**
+     * Assigned partitions this instance does not read because the offset stored for them is no longer
+     * in the topic (deleted by retention, or beyond the end of a re-created topic). Records between the
+     * stored offset and the log start are lost to the sink; nothing moves until an operator sets the
+     * partition's {@code sink_offsets.next_offset} to where it should resume (e.g. the log start
+     * offset, accepting the loss) and the partition is assigned again (restart the sink).
+     */
+    public Set<TopicPartition> blockedPartitions() {
+        return blockedView;
     }
 
     /** Deletes idempotency rows whose retention ended at or before {@code now}; returns how many. */
@@ -248,10 +336,12 @@ public final class PostgresSink implements AutoCloseable {
 
     private Properties consumerProperties() {
         Properties p = new Properties();
-        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         p.put(ConsumerConfig.CLIENT_ID_CONFIG, name);
         p.putAll(config.consumerProperties());
         // what exactly-once into the database depends on: not overridable
+        // positions always come from the database; a position the topic no longer holds must be
+        // reported, never silently replaced by the earliest or latest offset
+        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "none");
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
         p.put(ConsumerConfig.GROUP_ID_CONFIG, config.groupId());
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
@@ -259,6 +349,20 @@ public final class PostgresSink implements AutoCloseable {
         p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Integer.toString(config.maxBatchRecords()));
         p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        return p;
+    }
+
+    private Properties producerProperties() {
+        Properties p = new Properties();
+        p.put(ProducerConfig.CLIENT_ID_CONFIG, name + "-audit");
+        p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "10000");
+        p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "10000");
+        p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "25000");
+        p.putAll(config.producerProperties());
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+        p.remove(ProducerConfig.TRANSACTIONAL_ID_CONFIG);
         return p;
     }
 
@@ -271,6 +375,16 @@ public final class PostgresSink implements AutoCloseable {
                 try {
                     records = consumer.poll(config.pollTimeout());
                 } catch (WakeupException e) {
+                    continue;
+                } catch (OffsetOutOfRangeException e) {
+                    // retention deleted records this consumer had not fetched yet (or the topic was re-created)
+                    e.offsetOutOfRangePartitions().forEach((tp, offset) -> block(tp, offset, logStartOf(tp)));
+                    continue;
+                } catch (NoOffsetForPartitionException e) {
+                    // partitions whose stored offset could not be read yet: nothing to fetch until it can
+                    Duration wait = nextBackoff();
+                    reseek(e.partitions(), wait);
+                    awaitQuietly(wait);
                     continue;
                 } catch (KafkaException e) {
                     LOG.error("{}: poll failed, retrying in {}", name, backoff, e);
@@ -326,22 +440,17 @@ public final class PostgresSink implements AutoCloseable {
             backoff = MIN_BACKOFF;
             metrics.batches.increment();
             metrics.written.increment(outcome.written());
-            metrics.refused.increment(outcome.refusals().size());
+            long duplicates = outcome.refusals().stream()
+                    .filter(BatchWriter.Refusal::isDuplicate)
+                    .count();
+            metrics.refused.increment(outcome.refusals().size() - duplicates);
+            metrics.refusedDuplicates.increment(duplicates);
             metrics.deadLetters.increment(outcome.deadLetters().size());
             for (BatchWriter.Refusal r : outcome.refusals()) {
-                SequencedMutation v = r.record().value();
-                LOG.warn(
-                        "refused write for session {}: sequence {} (fencing token {}) against stored sequence {}"
-                                + " (fencing token {}): {} [{}-{}@{}]",
-                        v.sessionId(),
-                        v.sequence(),
-                        v.fencingToken(),
-                        r.decision().stored().sequence(),
-                        r.decision().stored().fencingToken(),
-                        r.decision().reason().code(),
-                        r.record().topic(),
-                        r.record().partition(),
-                        r.record().offset());
+                logRefusal(r);
+            }
+            if (!outcome.refusals().isEmpty() && !auditScheduler.isShutdown()) {
+                auditScheduler.execute(this::publishAudits);
             }
             for (Inbound.Poison p : outcome.deadLetters()) {
                 LOG.warn("dead-lettered {}-{}@{}: {}", p.topic(), p.partition(), p.offset(), p.error());
@@ -367,6 +476,37 @@ public final class PostgresSink implements AutoCloseable {
                 reseek(partitionsOf(batch), wait);
             }
         }
+    }
+
+    private static void logRefusal(BatchWriter.Refusal r) {
+        SequencedMutation v = r.record().value();
+        if (r.isDuplicate()) {
+            LOG.warn(
+                    "refused write for session {}: scoped key {} was already applied with sequence {}"
+                            + " (payload {}), redelivered with sequence {}: {} [{}-{}@{}]",
+                    v.sessionId(),
+                    v.scopedKey(),
+                    r.applied().sequence(),
+                    v.payloadHash().equals(r.applied().payloadHash()) ? "the same" : "different",
+                    v.sequence(),
+                    r.reason(),
+                    r.record().topic(),
+                    r.record().partition(),
+                    r.record().offset());
+            return;
+        }
+        LOG.warn(
+                "refused write for session {}: sequence {} (fencing token {}) against stored sequence {}"
+                        + " (fencing token {}): {} [{}-{}@{}]",
+                v.sessionId(),
+                v.sequence(),
+                v.fencingToken(),
+                r.stored().sequence(),
+                r.stored().fencingToken(),
+                r.reason(),
+                r.record().topic(),
+                r.record().partition(),
+                r.record().offset());
     }
 
     /** The database rejected something in the batch: find the record(s) by writing them one at a time. */
@@ -413,9 +553,11 @@ public final class PostgresSink implements AutoCloseable {
         pendingSeek.retainAll(consumer.assignment());
         try {
             seekToStored(pendingSeek);
-            consumer.resume(pendingSeek);
+            Set<TopicPartition> readable = new HashSet<>(pendingSeek);
+            readable.removeAll(blocked);
+            consumer.resume(readable);
             pendingSeek.clear();
-        } catch (SQLException e) {
+        } catch (SQLException | KafkaException e) {
             Duration wait = nextBackoff();
             LOG.warn("{}: cannot read stored offsets ({}), retrying in {}", name, e.getMessage(), wait);
             retryAtNanos = System.nanoTime() + wait.toNanos();
@@ -427,6 +569,7 @@ public final class PostgresSink implements AutoCloseable {
             return;
         }
         Map<TopicPartition, Long> stored = offsetStore.load(partitions);
+        Map<TopicPartition, Long> logStart = stored.isEmpty() ? Map.of() : consumer.beginningOffsets(stored.keySet());
         List<TopicPartition> fromStart = new ArrayList<>();
         for (TopicPartition tp : partitions) {
             Long next = stored.get(tp);
@@ -436,12 +579,58 @@ public final class PostgresSink implements AutoCloseable {
             } else {
                 consumer.seek(tp, next);
                 positions.put(tp, next);
+                Long start = logStart.get(tp);
+                if (start != null && next < start) {
+                    block(tp, next, start);
+                } else if (blocked.remove(tp)) {
+                    consumer.resume(List.of(tp));
+                    publishBlocked();
+                }
             }
         }
         if (!fromStart.isEmpty()) {
             consumer.seekToBeginning(fromStart);
         }
         LOG.info("{}: positioned {} from the database (none stored: {})", name, stored, fromStart);
+    }
+
+    /**
+     * Stops reading {@code tp}: the offset the database says to read next is not in the topic any
+     * more. The partition keeps its (out of range) position but stays paused, so the consumer never
+     * resets it; the sink reports it and goes on with its other partitions.
+     */
+    private void block(TopicPartition tp, long storedNext, long logStart) {
+        metrics.offsetsLost.increment();
+        LOG.error(
+                "{}: the stored next offset {} of {} is no longer in the topic (log start offset {}): records"
+                        + " {}..{} were deleted (retention) before this sink wrote them. The partition is not read"
+                        + " until an operator sets sink_offsets.next_offset for group {} (e.g. to {}, accepting the"
+                        + " loss) and the sink is restarted.",
+                name,
+                storedNext,
+                tp,
+                logStart < 0 ? "unknown" : Long.toString(logStart),
+                storedNext,
+                logStart < 0 ? "?" : Long.toString(logStart - 1),
+                config.groupId(),
+                logStart < 0 ? "the log start offset" : Long.toString(logStart));
+        blocked.add(tp);
+        consumer.pause(List.of(tp));
+        publishBlocked();
+    }
+
+    private long logStartOf(TopicPartition tp) {
+        try {
+            Long start = consumer.beginningOffsets(List.of(tp)).get(tp);
+            return start == null ? -1 : start;
+        } catch (KafkaException e) {
+            return -1;
+        }
+    }
+
+    private void publishBlocked() {
+        blockedView = Set.copyOf(blocked);
+        metrics.blocked.set(blocked.size());
     }
 
     private void updateLag() {
@@ -512,7 +701,7 @@ public final class PostgresSink implements AutoCloseable {
             }
             try {
                 seekToStored(partitions);
-            } catch (SQLException e) {
+            } catch (SQLException | KafkaException e) {
                 Duration wait = nextBackoff();
                 LOG.warn(
                         "{}: cannot read stored offsets for {} ({}), retrying in {}",
@@ -537,6 +726,9 @@ public final class PostgresSink implements AutoCloseable {
         private void forget(Collection<TopicPartition> partitions) {
             partitions.forEach(positions::remove);
             pendingSeek.removeAll(partitions);
+            if (blocked.removeAll(partitions)) {
+                publishBlocked();
+            }
             Set<TopicPartition> remaining = new HashSet<>(assignment);
             remaining.removeAll(partitions);
             assignment = Set.copyOf(remaining);

@@ -12,6 +12,17 @@ public final class SinkMetrics {
     public static final String WRITTEN = "splitguard.sink.records.written";
     public static final String BATCHES = "splitguard.sink.batches";
     public static final String REFUSED = "splitguard.sink.refused";
+    /** Mutations whose scoped key already had a row (refusal reason {@code duplicate_key}). */
+    public static final String REFUSED_DUPLICATES = "splitguard.sink.refused.duplicates";
+    /** Refusals published to the audit topic (at least once: a re-publish counts again). */
+    public static final String AUDIT_PUBLISHED = "splitguard.sink.audit.published";
+    /** Audit sweeps that failed (database or broker); their rows are retried by the next sweep. */
+    public static final String AUDIT_FAILURES = "splitguard.sink.audit.failures";
+    /** Times a partition's stored offset was found already deleted by retention (records lost to the sink). */
+    public static final String OFFSETS_LOST = "splitguard.sink.offsets.lost";
+    /** Partitions this instance holds but does not read because their stored offset is out of range. */
+    public static final String BLOCKED = "splitguard.sink.partitions.blocked";
+
     public static final String DEAD_LETTERS = "splitguard.sink.dead.letters";
     public static final String FAILURES = "splitguard.sink.write.failures";
     public static final String PRUNED = "splitguard.sink.idempotency.pruned";
@@ -21,6 +32,11 @@ public final class SinkMetrics {
     final Counter written;
     final Counter batches;
     final Counter refused;
+    final Counter refusedDuplicates;
+    final Counter auditPublished;
+    final Counter auditFailures;
+    final Counter offsetsLost;
+    final AtomicLong blocked = new AtomicLong();
     final Counter deadLetters;
     final Counter failures;
     final Counter pruned;
@@ -34,6 +50,21 @@ public final class SinkMetrics {
         batches = Counter.builder(BATCHES).description("committed batches").register(registry);
         refused = Counter.builder(REFUSED)
                 .description("mutations refused by the sequence / fencing-token fence")
+                .register(registry);
+        refusedDuplicates = Counter.builder(REFUSED_DUPLICATES)
+                .description("mutations refused because their scoped key was already applied")
+                .register(registry);
+        auditPublished = Counter.builder(AUDIT_PUBLISHED)
+                .description("refusals published to the audit topic")
+                .register(registry);
+        auditFailures = Counter.builder(AUDIT_FAILURES)
+                .description("audit publishing sweeps that failed and will be retried")
+                .register(registry);
+        offsetsLost = Counter.builder(OFFSETS_LOST)
+                .description("stored offsets found below the partition's log start offset (deleted by retention)")
+                .register(registry);
+        Gauge.builder(BLOCKED, blocked, AtomicLong::get)
+                .description("assigned partitions not read because their stored offset is out of range")
                 .register(registry);
         deadLetters = Counter.builder(DEAD_LETTERS)
                 .description("records written to sink_dead_letters")

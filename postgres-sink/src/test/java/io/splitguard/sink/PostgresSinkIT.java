@@ -7,7 +7,9 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.splitguard.schemas.json.Json;
+import io.splitguard.schemas.model.AuditRecord;
 import io.splitguard.schemas.model.SequencedMutation;
+import io.splitguard.sink.db.SinkMigrations;
 import io.splitguard.testsupport.SharedInfra;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -15,9 +17,14 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.RecordsToDelete;
+import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.postgresql.ds.PGSimpleDataSource;
 
 @ExtendWith(SharedInfra.class)
 class PostgresSinkIT {
@@ -146,7 +153,187 @@ class PostgresSinkIT {
             assertThat(kit.query("SELECT session_id, last_sequence, last_fencing_token FROM session_sequences"
                             + " ORDER BY session_id"))
                     .containsExactly(List.of("sess-f", 3L, 10L), rowWithoutToken("sess-z", 6L));
+            assertThat(kit.awaitAudit(3))
+                    .allSatisfy(a -> assertThat(a.decision()).isEqualTo(AuditRecord.Decision.REFUSED))
+                    .extracting(a -> a.sessionId() + "/" + a.sequence() + "/"
+                            + a.detail().split(":")[0])
+                    .containsExactlyInAnyOrder(
+                            "sess-f/2/stale_fencing_token",
+                            "sess-z/3/sequence_not_greater",
+                            "sess-z/5/sequence_not_greater");
+            assertThat(sink.meterRegistry()
+                            .counter(SinkMetrics.REFUSED_DUPLICATES)
+                            .count())
+                    .isZero();
         }
+    }
+
+    @Test
+    void refusesRecordsAndAuditsAKeyRedeliveredAfterTheDedupWindow() {
+        try (SinkTestKit kit = new SinkTestKit("afterwindow")) {
+            PostgresSink sink = kit.startSink();
+            kit.commit(sessionRun("sess-w", 1, 3));
+            kit.awaitRows("crm_contact_updates", 3);
+
+            // the topology no longer remembers key sess-w-2 and forwards it again, with the next sequence
+            SequencedMutation original = mutation("sess-w", 2, "sess-w-2");
+            SequencedMutation again = resequenced(original, "req-again", 4);
+            kit.commit(List.of(again, mutation("sess-w", 5, "sess-w-5")));
+
+            kit.awaitRows("crm_contact_updates", 4);
+            await().atMost(Duration.ofSeconds(30))
+                    .until(() -> sink.meterRegistry()
+                                    .counter(SinkMetrics.REFUSED_DUPLICATES)
+                                    .count()
+                            == 1.0);
+            SinkTestKit.awaitIdle(sink);
+
+            assertThat(kit.query("SELECT sequence, request_id FROM crm_contact_updates ORDER BY sequence"))
+                    .containsExactly(
+                            List.of(1L, "req-sess-w-1"),
+                            List.of(2L, "req-sess-w-2"),
+                            List.of(3L, "req-sess-w-3"),
+                            List.of(5L, "req-sess-w-5"));
+            assertThat(kit.query("SELECT sequence, stored_sequence, reason, applied_sequence, request_id, payload_hash"
+                            + " FROM sink_refusals"))
+                    .containsExactly(List.of(4L, 3L, "duplicate_key", 2L, "req-again", original.payloadHash()));
+            assertThat(kit.count("SELECT last_sequence FROM session_sequences WHERE session_id = 'sess-w'"))
+                    .isEqualTo(5);
+            assertThat(sink.meterRegistry().counter(SinkMetrics.REFUSED).count())
+                    .isZero();
+
+            List<AuditRecord> audit = kit.awaitAudit(1);
+            assertThat(audit).singleElement().satisfies(a -> {
+                assertThat(a.decision()).isEqualTo(AuditRecord.Decision.REFUSED);
+                assertThat(a.sessionId()).isEqualTo("sess-w");
+                assertThat(a.requestId()).isEqualTo("req-again");
+                assertThat(a.scopedKey()).isEqualTo(original.scopedKey());
+                assertThat(a.payloadHash()).isEqualTo(original.payloadHash());
+                assertThat(a.sequence()).isEqualTo(4L);
+                assertThat(a.detail())
+                        .startsWith("duplicate_key:")
+                        .contains("sequence 2")
+                        .contains("same payload");
+            });
+            await().atMost(Duration.ofSeconds(30))
+                    .until(() -> kit.count("SELECT count(*) FROM sink_refusals WHERE audited_at IS NULL") == 0);
+        }
+    }
+
+    @Test
+    void publishesRefusalsThatAnEarlierInstanceLeftUnaudited() throws Exception {
+        try (SinkTestKit kit = new SinkTestKit("outbox")) {
+            PGSimpleDataSource ds = new PGSimpleDataSource();
+            ds.setUrl(kit.jdbcUrl);
+            ds.setUser(SharedInfra.postgres().user());
+            ds.setPassword(SharedInfra.postgres().password());
+            SinkMigrations.apply(ds);
+            // what a sink that crashed between its commit and the audit publish leaves behind
+            kit.execute("INSERT INTO sink_refusals (topic, partition, kafka_offset, session_id, scoped_key, sequence,"
+                    + " stored_sequence, reason, request_id, payload_hash, applied_sequence, applied_payload_hash)"
+                    + " VALUES ('t', 0, 7, 'sess-o', 'scoped-o', 9, 8, 'duplicate_key', 'req-o', 'sha256:b', 3,"
+                    + " 'sha256:a')");
+
+            kit.startSink();
+
+            assertThat(kit.awaitAudit(1)).singleElement().satisfies(a -> {
+                assertThat(a.decision()).isEqualTo(AuditRecord.Decision.REFUSED);
+                assertThat(a.sessionId()).isEqualTo("sess-o");
+                assertThat(a.scopedKey()).isEqualTo("scoped-o");
+                assertThat(a.sequence()).isEqualTo(9L);
+                assertThat(a.detail()).startsWith("duplicate_key:").contains("different payload");
+            });
+            await().atMost(Duration.ofSeconds(30))
+                    .until(() -> kit.count("SELECT count(*) FROM sink_refusals WHERE audited_at IS NULL") == 0);
+        }
+    }
+
+    @Test
+    void reportsAStoredOffsetThatRetentionAlreadyDeletedInsteadOfSkippingAhead() throws Exception {
+        try (SinkTestKit kit = new SinkTestKit("retention")) {
+            TopicPartition p0 = new TopicPartition(kit.catalog.mutations.name(), 0);
+            kit.commitRaw(sessionRun("sess-t", 1, 3).stream()
+                    .map(m -> kit.rawTo(0, m))
+                    .toList());
+            PostgresSink first = kit.startSink();
+            kit.awaitRows("crm_contact_updates", 3);
+            SinkTestKit.awaitIdle(first);
+            first.close();
+            long stored = kit.count("SELECT next_offset FROM sink_offsets WHERE partition = 0");
+            assertThat(stored).isEqualTo(3);
+
+            // more records arrive while no sink runs, and retention deletes some the sink never read
+            kit.commitRaw(sessionRun("sess-t", 4, 6).stream()
+                    .map(m -> kit.rawTo(0, m))
+                    .toList());
+            try (Admin admin = kit.admin()) {
+                admin.deleteRecords(Map.of(p0, RecordsToDelete.beforeOffset(stored + 2)))
+                        .all()
+                        .get(30, TimeUnit.SECONDS);
+            }
+
+            PostgresSink second = kit.startSink();
+            await().atMost(Duration.ofSeconds(60))
+                    .until(() -> second.meterRegistry()
+                                    .counter(SinkMetrics.OFFSETS_LOST)
+                                    .count()
+                            == 1.0);
+            assertThat(second.blockedPartitions()).containsExactly(p0);
+            assertThat(second.meterRegistry().get(SinkMetrics.BLOCKED).gauge().value())
+                    .isEqualTo(1.0);
+
+            // the other partitions keep going
+            kit.commitRaw(List.of(kit.rawTo(1, mutation("sess-u", 1, "sess-u-1"))));
+            kit.awaitRows("crm_contact_updates", 4);
+            assertThat(kit.count("SELECT count(*) FROM crm_contact_updates WHERE session_id = 'sess-t'"))
+                    .isEqualTo(3);
+            assertThat(kit.count("SELECT next_offset FROM sink_offsets WHERE partition = 0"))
+                    .isEqualTo(stored);
+            assertThat(second.isRunning()).isTrue();
+        }
+    }
+
+    @Test
+    void startsReadingOnceTheStoredOffsetsCanBeReadAfterAnAssignmentThatFailedToSeek() {
+        try (SinkTestKit kit = new SinkTestKit("noseek", b -> b.retryBackoffMax(Duration.ofMillis(300)))) {
+            PGSimpleDataSource ds = new PGSimpleDataSource();
+            ds.setUrl(kit.jdbcUrl);
+            ds.setUser(SharedInfra.postgres().user());
+            ds.setPassword(SharedInfra.postgres().password());
+            SinkMigrations.apply(ds);
+            kit.commit(sessionRun("sess-n", 1, 4));
+            // the stored offsets cannot be read when the partitions are assigned: no position to fetch from
+            kit.execute("ALTER TABLE sink_offsets RENAME TO sink_offsets_parked");
+            PostgresSink sink = kit.startSink();
+            await().atMost(Duration.ofSeconds(30))
+                    .until(() -> !sink.assignment().isEmpty());
+            assertThat(kit.count("SELECT count(*) FROM crm_contact_updates")).isZero();
+
+            kit.execute("ALTER TABLE sink_offsets_parked RENAME TO sink_offsets");
+            kit.awaitRows("crm_contact_updates", 4);
+            SinkTestKit.awaitIdle(sink);
+
+            assertThat(kit.count("SELECT count(*) FROM crm_contact_updates")).isEqualTo(4);
+            assertThat(kit.count("SELECT count(*) FROM sink_refusals")).isZero();
+            assertThat(sink.blockedPartitions()).isEmpty();
+            assertThat(sink.isRunning()).isTrue();
+        }
+    }
+
+    private static SequencedMutation resequenced(SequencedMutation m, String requestId, long sequence) {
+        return new SequencedMutation(
+                requestId,
+                m.tenant(),
+                m.route(),
+                m.sessionId(),
+                m.idempotencyKey(),
+                m.scopedKey(),
+                m.payloadHash(),
+                sequence,
+                m.fencingToken(),
+                m.receivedAt(),
+                m.appliedAt(),
+                m.body());
     }
 
     private static List<Object> rowWithoutToken(String session, long sequence) {

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.splitguard.schemas.json.Json;
 import io.splitguard.schemas.json.PayloadHash;
+import io.splitguard.schemas.model.AuditRecord;
 import io.splitguard.schemas.model.IdempotencyKeys;
 import io.splitguard.schemas.model.SequencedMutation;
 import io.splitguard.schemas.topics.TopicBootstrap;
@@ -26,9 +27,12 @@ import java.util.Properties;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
@@ -142,6 +146,42 @@ final class SinkTestKit implements AutoCloseable {
 
     void commitRaw(List<ProducerRecord<byte[], byte[]>> records) {
         send(records, true);
+    }
+
+    /** A mutation record sent to a given partition (whatever the key hashes to). */
+    ProducerRecord<byte[], byte[]> rawTo(int partition, SequencedMutation m) {
+        return new ProducerRecord<>(
+                catalog.mutations.name(), partition, m.sessionId().getBytes(StandardCharsets.UTF_8), bytes(m));
+    }
+
+    Admin admin() {
+        return Admin.create(Map.of(
+                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, SharedInfra.kafka().bootstrapServers()));
+    }
+
+    /** Waits until the audit topic holds at least {@code expected} records; returns all of them. */
+    List<AuditRecord> awaitAudit(int expected) {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, SharedInfra.kafka().bootstrapServers());
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        List<AuditRecord> seen = new ArrayList<>();
+        try (KafkaConsumer<String, AuditRecord> consumer = new KafkaConsumer<>(
+                p,
+                catalog.audit.keySerde().deserializer(),
+                catalog.audit.valueSerde().deserializer())) {
+            List<TopicPartition> partitions = new ArrayList<>();
+            for (int i = 0; i < catalog.sessionPartitions(); i++) {
+                partitions.add(new TopicPartition(catalog.audit.name(), i));
+            }
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            await().atMost(Duration.ofSeconds(60)).until(() -> {
+                consumer.poll(Duration.ofMillis(200)).forEach(r -> seen.add(r.value()));
+                return seen.size() >= expected;
+            });
+        }
+        return seen;
     }
 
     ProducerRecord<byte[], byte[]> raw(String session, byte[] value) {

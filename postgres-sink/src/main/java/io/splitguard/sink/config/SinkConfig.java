@@ -23,10 +23,12 @@ import java.util.TreeMap;
  * @param pruneInterval how often expired idempotency rows are deleted; zero or negative disables the job
  * @param pruneBatchSize rows deleted per prune statement
  * @param retryBackoffMax longest wait between retries after a database failure
- * @param poolSize JDBC connections (writer, prune job, one spare)
+ * @param poolSize JDBC connections (writer, prune job, audit publisher, one spare)
  * @param migrateOnStart apply the Flyway migrations when the sink starts
  * @param consumerProperties extra Kafka consumer properties; they override the sink's defaults except
- *     the ones exactly-once depends on (isolation level, auto commit, deserializers)
+ *     the ones exactly-once depends on (isolation level, auto commit, offset reset, deserializers)
+ * @param producerProperties extra Kafka producer properties of the audit publisher (e.g. security
+ *     settings); acknowledgements, idempotence and serializers cannot be overridden
  */
 public record SinkConfig(
         String bootstrapServers,
@@ -42,7 +44,8 @@ public record SinkConfig(
         Duration retryBackoffMax,
         int poolSize,
         boolean migrateOnStart,
-        Map<String, String> consumerProperties) {
+        Map<String, String> consumerProperties,
+        Map<String, String> producerProperties) {
 
     public static final String DEFAULT_GROUP_ID = "splitguard-postgres-sink";
 
@@ -65,6 +68,8 @@ public record SinkConfig(
     public static final String ENV_MIGRATE = "SPLITGUARD_SINK_MIGRATE";
     /** {@code SPLITGUARD_SINK_CONSUMER_MAX_POLL_INTERVAL_MS=60000} sets {@code max.poll.interval.ms}. */
     public static final String ENV_CONSUMER_PREFIX = "SPLITGUARD_SINK_CONSUMER_";
+    /** {@code SPLITGUARD_SINK_PRODUCER_SECURITY_PROTOCOL=SSL} sets the audit producer's {@code security.protocol}. */
+    public static final String ENV_PRODUCER_PREFIX = "SPLITGUARD_SINK_PRODUCER_";
 
     public SinkConfig {
         requireText(bootstrapServers, "bootstrapServers");
@@ -89,6 +94,7 @@ public record SinkConfig(
             throw new IllegalArgumentException("poolSize must be >= 2 (writer and prune job)");
         }
         consumerProperties = Map.copyOf(consumerProperties == null ? Map.of() : consumerProperties);
+        producerProperties = Map.copyOf(producerProperties == null ? Map.of() : producerProperties);
     }
 
     public static Builder builder() {
@@ -148,17 +154,21 @@ public record SinkConfig(
         if (env.containsKey(ENV_MIGRATE)) {
             b.migrateOnStart(Boolean.parseBoolean(env.get(ENV_MIGRATE).trim()));
         }
+        b.consumerProperties(prefixed(env, ENV_CONSUMER_PREFIX));
+        b.producerProperties(prefixed(env, ENV_PRODUCER_PREFIX));
+        return b.build();
+    }
+
+    private static Map<String, String> prefixed(Map<String, String> env, String prefix) {
         Map<String, String> extra = new TreeMap<>();
         env.forEach((key, value) -> {
-            if (key.startsWith(ENV_CONSUMER_PREFIX) && key.length() > ENV_CONSUMER_PREFIX.length()) {
-                String property = key.substring(ENV_CONSUMER_PREFIX.length())
-                        .toLowerCase(Locale.ROOT)
-                        .replace('_', '.');
+            if (key.startsWith(prefix) && key.length() > prefix.length()) {
+                String property =
+                        key.substring(prefix.length()).toLowerCase(Locale.ROOT).replace('_', '.');
                 extra.put(property, value);
             }
         });
-        b.consumerProperties(extra);
-        return b.build();
+        return extra;
     }
 
     /** Same settings, another consumer group (tests, or a second sink into another database). */
@@ -180,7 +190,8 @@ public record SinkConfig(
                 .retryBackoffMax(retryBackoffMax)
                 .poolSize(poolSize)
                 .migrateOnStart(migrateOnStart)
-                .consumerProperties(consumerProperties);
+                .consumerProperties(consumerProperties)
+                .producerProperties(producerProperties);
     }
 
     @Override
@@ -190,7 +201,8 @@ public record SinkConfig(
                 + maxBatchRecords + ", pollTimeout=" + pollTimeout + ", idempotencyRetention=" + idempotencyRetention
                 + ", pruneInterval=" + pruneInterval + ", pruneBatchSize=" + pruneBatchSize + ", retryBackoffMax="
                 + retryBackoffMax + ", poolSize=" + poolSize + ", migrateOnStart=" + migrateOnStart
-                + ", consumerProperties=" + consumerProperties + "]";
+                + ", consumerProperties=" + consumerProperties + ", producerProperties=" + producerProperties.keySet()
+                + "]";
     }
 
     private static void requireText(String value, String name) {
@@ -238,9 +250,10 @@ public record SinkConfig(
         private Duration pruneInterval = Duration.ofMinutes(10);
         private int pruneBatchSize = 5_000;
         private Duration retryBackoffMax = Duration.ofSeconds(10);
-        private int poolSize = 3;
+        private int poolSize = 4;
         private boolean migrateOnStart = true;
         private Map<String, String> consumerProperties = Map.of();
+        private Map<String, String> producerProperties = Map.of();
 
         private Builder() {}
 
@@ -336,6 +349,11 @@ public record SinkConfig(
             return this;
         }
 
+        public Builder producerProperties(Map<String, String> properties) {
+            this.producerProperties = properties;
+            return this;
+        }
+
         public SinkConfig build() {
             return new SinkConfig(
                     bootstrapServers,
@@ -351,7 +369,8 @@ public record SinkConfig(
                     retryBackoffMax,
                     poolSize,
                     migrateOnStart,
-                    consumerProperties);
+                    consumerProperties,
+                    producerProperties);
         }
 
         private static String decode(String text) {

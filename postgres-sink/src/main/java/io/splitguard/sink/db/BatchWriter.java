@@ -29,12 +29,22 @@ import org.apache.kafka.common.TopicPartition;
 /**
  * Writes one poll's records and the partitions' next offsets in a single database transaction.
  *
- * <p>Order inside the transaction: lock the partitions' {@code sink_offsets} rows and check they
- * still hold what this consumer last committed (else another instance has written since, and this
- * one must re-read); make sure every session of the batch has a {@code session_sequences} row and
- * lock those rows; decide, record by record, what the fence lets through; then write the session
- * marks, the contact updates, the idempotency rows, the refusals, the dead letters and the offsets,
- * each as one batched statement; commit.
+ * <p>Order inside the transaction: make sure every partition of the batch has a {@code sink_offsets}
+ * row (a placeholder with a null offset when none was stored yet, so that even the first write to a
+ * partition has a row to lock), lock those rows and check they still hold what this consumer last
+ * committed (else another instance has written since, and this one must re-read); make sure every
+ * session of the batch has a {@code session_sequences} row and lock those rows; read which of the
+ * batch's scoped keys already have a row in {@code crm_contact_updates}; decide, record by record,
+ * what the fence lets through and which keys were already applied; then write the session marks, the
+ * contact updates, the idempotency rows, the refusals, the dead letters and the offsets, each as one
+ * batched statement; commit.
+ *
+ * <p>A scoped key that already has a row (a redelivery that reached the topology after its dedup
+ * window and so got a new sequence) is refused as {@link #DUPLICATE_KEY}, not dropped silently. The
+ * check cannot race: a scoped key contains its session id, and every writer of a session holds that
+ * session's locked row until it commits. The refused record still spends its sequence (the session's
+ * mark moves to it), because the session's one writer issued it: a stale writer re-using that
+ * sequence stays refused, and the writer's next sequence passes.
  *
  * <p>Update counts are never read: with {@code reWriteBatchedInserts} they are -2 per row.
  */
@@ -45,6 +55,9 @@ public final class BatchWriter {
 
     /** The status stored for an applied key; the cached answer itself says {@code accepted}. */
     public static final String STATUS_APPLIED = "applied";
+
+    /** {@code sink_refusals.reason} of a mutation whose scoped key already has a stored row. */
+    public static final String DUPLICATE_KEY = "duplicate_key";
 
     private static final int MAX_TEXT = 4_000;
 
@@ -58,8 +71,27 @@ public final class BatchWriter {
         this.retention = Objects.requireNonNull(retention, "retention");
     }
 
-    /** A record the fence refused, and the mark it was judged against. */
-    public record Refusal(Inbound.Mutation record, SessionFence.Decision decision) {}
+    /** The row already stored under a scoped key. */
+    public record AppliedRow(long sequence, String payloadHash) {}
+
+    /**
+     * A record the sink refused to write.
+     *
+     * @param reason the {@code sink_refusals.reason} code: a {@link SessionFence.Reason} code or {@link #DUPLICATE_KEY}
+     * @param stored the session's mark the record was judged against
+     * @param applied for {@link #DUPLICATE_KEY}, the row already stored under the key; otherwise null
+     */
+    public record Refusal(Inbound.Mutation record, String reason, SessionFence.Mark stored, AppliedRow applied) {
+        public Refusal {
+            Objects.requireNonNull(record, "record");
+            Objects.requireNonNull(reason, "reason");
+            Objects.requireNonNull(stored, "stored");
+        }
+
+        public boolean isDuplicate() {
+            return DUPLICATE_KEY.equals(reason);
+        }
+    }
 
     /** What a committed batch did. */
     public record Outcome(
@@ -111,15 +143,22 @@ public final class BatchWriter {
             try {
                 checkOffsets(c, nextOffsets, expected);
                 SessionFence fence = new SessionFence(lockSessions(c, mutations));
+                Map<String, AppliedRow> applied = appliedRows(c, mutations);
                 List<Inbound.Mutation> accepted = new ArrayList<>();
                 List<Refusal> refusals = new ArrayList<>();
                 for (Inbound.Mutation m : mutations) {
                     SequencedMutation v = m.value();
                     SessionFence.Decision d = fence.offer(v.sessionId(), v.sequence(), v.fencingToken());
-                    if (d.accepted()) {
-                        accepted.add(m);
+                    if (!d.accepted()) {
+                        refusals.add(new Refusal(m, d.reason().code(), d.stored(), null));
+                        continue;
+                    }
+                    AppliedRow earlier =
+                            applied.putIfAbsent(v.scopedKey(), new AppliedRow(v.sequence(), v.payloadHash()));
+                    if (earlier != null) {
+                        refusals.add(new Refusal(m, DUPLICATE_KEY, d.stored(), earlier));
                     } else {
-                        refusals.add(new Refusal(m, d));
+                        accepted.add(m);
                     }
                 }
                 upsertSessionMarks(c, fence.advanced());
@@ -141,12 +180,26 @@ public final class BatchWriter {
         }
     }
 
+    /**
+     * Locks the batch's partitions in {@code sink_offsets} and compares them with {@code expected}. A
+     * partition with no row yet first gets a placeholder (null offset) so there is a row to lock: two
+     * instances writing a partition for the first time then queue on that row, and the second one
+     * sees the first one's committed offset instead of "none".
+     */
     private void checkOffsets(Connection c, Map<TopicPartition, Long> partitions, Map<TopicPartition, Long> expected)
             throws SQLException, StaleOffsetsException {
         String[] topics =
                 partitions.keySet().stream().map(TopicPartition::topic).toArray(String[]::new);
         Integer[] numbers =
                 partitions.keySet().stream().map(TopicPartition::partition).toArray(Integer[]::new);
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO sink_offsets (consumer_group, topic, partition,"
+                + " next_offset) SELECT ?, t, p, NULL FROM unnest(?::text[], ?::int[]) AS u(t, p) ORDER BY t, p"
+                + " ON CONFLICT (consumer_group, topic, partition) DO NOTHING")) {
+            ps.setString(1, groupId);
+            ps.setArray(2, c.createArrayOf("text", topics));
+            ps.setArray(3, c.createArrayOf("int4", numbers));
+            ps.executeUpdate();
+        }
         Map<TopicPartition, Long> stored = new HashMap<>();
         try (PreparedStatement ps = c.prepareStatement("SELECT topic, partition, next_offset FROM sink_offsets"
                 + " WHERE consumer_group = ? AND (topic, partition) IN (SELECT * FROM unnest(?::text[], ?::int[]))"
@@ -156,7 +209,10 @@ public final class BatchWriter {
             ps.setArray(3, c.createArrayOf("int4", numbers));
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    stored.put(new TopicPartition(rs.getString(1), rs.getInt(2)), rs.getLong(3));
+                    long next = rs.getLong(3);
+                    if (!rs.wasNull()) {
+                        stored.put(new TopicPartition(rs.getString(1), rs.getInt(2)), next);
+                    }
                 }
             }
         }
@@ -204,6 +260,27 @@ public final class BatchWriter {
         return marks;
     }
 
+    /** The rows already stored under the batch's scoped keys (read under the batch's session locks). */
+    private static Map<String, AppliedRow> appliedRows(Connection c, List<Inbound.Mutation> mutations)
+            throws SQLException {
+        Map<String, AppliedRow> found = new HashMap<>();
+        if (mutations.isEmpty()) {
+            return found;
+        }
+        String[] keys =
+                mutations.stream().map(m -> m.value().scopedKey()).distinct().toArray(String[]::new);
+        try (PreparedStatement ps = c.prepareStatement("SELECT scoped_key, sequence, payload_hash"
+                + " FROM crm_contact_updates WHERE scoped_key = ANY(?::text[])")) {
+            ps.setArray(1, c.createArrayOf("text", keys));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    found.put(rs.getString(1), new AppliedRow(rs.getLong(2), rs.getString(3)));
+                }
+            }
+        }
+        return found;
+    }
+
     private static void upsertSessionMarks(Connection c, Map<String, SessionFence.Mark> advanced) throws SQLException {
         if (advanced.isEmpty()) {
             return;
@@ -231,8 +308,9 @@ public final class BatchWriter {
         try (PreparedStatement ps = c.prepareStatement("INSERT INTO crm_contact_updates (scoped_key, idempotency_key,"
                 + " request_id, tenant, route, session_id, contact_id, operation, payload, payload_hash, sequence,"
                 + " fencing_token, received_at, applied_at)"
-                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?, ?, ?, ?)"
-                + " ON CONFLICT (scoped_key) DO NOTHING")) {
+                // no ON CONFLICT: keys already stored were refused above, so a conflict here is a bug
+                // that must fail the batch, never a row dropped in silence
+                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?, ?, ?, ?)")) {
             for (Inbound.Mutation m : accepted) {
                 SequencedMutation v = m.value();
                 JsonNode body = v.body();
@@ -300,8 +378,9 @@ public final class BatchWriter {
             return;
         }
         try (PreparedStatement ps = c.prepareStatement("INSERT INTO sink_refusals (topic, partition, kafka_offset,"
-                + " session_id, scoped_key, sequence, stored_sequence, fencing_token, stored_fencing_token, reason)"
-                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                + " session_id, scoped_key, sequence, stored_sequence, fencing_token, stored_fencing_token, reason,"
+                + " request_id, payload_hash, applied_sequence, applied_payload_hash)"
+                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 + " ON CONFLICT (topic, partition, kafka_offset) DO NOTHING")) {
             for (Refusal r : refusals) {
                 SequencedMutation v = r.record().value();
@@ -311,10 +390,14 @@ public final class BatchWriter {
                 ps.setString(4, v.sessionId());
                 ps.setString(5, v.scopedKey());
                 ps.setLong(6, v.sequence());
-                ps.setLong(7, r.decision().stored().sequence());
+                ps.setLong(7, r.stored().sequence());
                 ps.setObject(8, v.fencingToken(), Types.BIGINT);
-                ps.setObject(9, r.decision().stored().fencingToken(), Types.BIGINT);
-                ps.setString(10, r.decision().reason().code());
+                ps.setObject(9, r.stored().fencingToken(), Types.BIGINT);
+                ps.setString(10, r.reason());
+                ps.setString(11, v.requestId());
+                ps.setString(12, v.payloadHash());
+                ps.setObject(13, r.applied() == null ? null : r.applied().sequence(), Types.BIGINT);
+                ps.setString(14, r.applied() == null ? null : r.applied().payloadHash());
                 ps.addBatch();
             }
             ps.executeBatch();

@@ -31,7 +31,7 @@ public final class OffsetStore {
         Integer[] numbers = partitions.stream().map(TopicPartition::partition).toArray(Integer[]::new);
         try (Connection c = dataSource.getConnection();
                 PreparedStatement ps = c.prepareStatement("SELECT topic, partition, next_offset FROM sink_offsets"
-                        + " WHERE consumer_group = ? AND (topic, partition) IN"
+                        + " WHERE consumer_group = ? AND next_offset IS NOT NULL AND (topic, partition) IN"
                         + " (SELECT * FROM unnest(?::text[], ?::int[]))")) {
             ps.setString(1, groupId);
             ps.setArray(2, c.createArrayOf("text", topics));

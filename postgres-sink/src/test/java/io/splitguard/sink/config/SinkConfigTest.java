@@ -20,6 +20,8 @@ class SinkConfigTest {
         assertThat(config.maxBatchRecords()).isEqualTo(500);
         assertThat(config.migrateOnStart()).isTrue();
         assertThat(config.consumerProperties()).isEmpty();
+        assertThat(config.producerProperties()).isEmpty();
+        assertThat(config.poolSize()).isEqualTo(4);
     }
 
     @Test
@@ -39,6 +41,7 @@ class SinkConfigTest {
                 Map.entry("SPLITGUARD_SINK_POOL_SIZE", "4"),
                 Map.entry("SPLITGUARD_SINK_MIGRATE", "false"),
                 Map.entry("SPLITGUARD_SINK_CONSUMER_MAX_POLL_INTERVAL_MS", "60000"),
+                Map.entry("SPLITGUARD_SINK_PRODUCER_SECURITY_PROTOCOL", "SSL"),
                 Map.entry("UNRELATED", "x")));
 
         assertThat(config.user()).isEqualTo("sink");
@@ -54,6 +57,7 @@ class SinkConfigTest {
         assertThat(config.poolSize()).isEqualTo(4);
         assertThat(config.migrateOnStart()).isFalse();
         assertThat(config.consumerProperties()).containsExactly(Map.entry("max.poll.interval.ms", "60000"));
+        assertThat(config.producerProperties()).containsExactly(Map.entry("security.protocol", "SSL"));
     }
 
     @Test

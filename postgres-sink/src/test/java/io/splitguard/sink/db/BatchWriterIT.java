@@ -2,6 +2,7 @@ package io.splitguard.sink.db;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.splitguard.schemas.json.Json;
@@ -9,12 +10,21 @@ import io.splitguard.schemas.model.SequencedMutation;
 import io.splitguard.sink.consumer.Inbound;
 import io.splitguard.testsupport.SharedInfra;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -67,8 +77,149 @@ class BatchWriterIT {
     }
 
     @Test
-    void aRepeatedScopedKeyIsStoredOnce() throws Exception {
+    void aRepeatedScopedKeyInOneBatchIsStoredOnceAndRefusedAsADuplicate() throws Exception {
         Inbound.Mutation original = record(0, "s1", 1);
+        Inbound.Mutation again = redelivery(original, 1, 2);
+
+        BatchWriter.Outcome outcome = writer.write(List.of(original, again), Map.of(), () -> false);
+
+        assertThat(outcome.written()).isEqualTo(1);
+        assertThat(outcome.refusals())
+                .singleElement()
+                .satisfies(r -> assertThat(r.reason()).isEqualTo(BatchWriter.DUPLICATE_KEY))
+                .satisfies(r -> assertThat(r.applied()).isEqualTo(new BatchWriter.AppliedRow(1, "sha256:x")));
+        assertThat(count("SELECT count(*) FROM crm_contact_updates")).isEqualTo(1);
+        assertThat(count("SELECT count(*) FROM idempotency_store")).isEqualTo(1);
+        assertThat(count("SELECT sequence FROM crm_contact_updates")).isEqualTo(1);
+        assertThat(rows("SELECT kafka_offset, sequence, reason, applied_sequence, request_id FROM sink_refusals"))
+                .containsExactly(List.of(1L, 2L, "duplicate_key", 1L, "other-request"));
+    }
+
+    @Test
+    void aKeyRedeliveredAfterTheWindowIsRefusedAsADuplicateAndTheFenceStillHolds() throws Exception {
+        Inbound.Mutation original = record(0, "s1", 1);
+        writer.write(List.of(original, record(1, "s1", 2)), Map.of(), () -> false);
+
+        // past the dedup window the topology forwards the same key again, with the next sequence
+        BatchWriter.Outcome redelivered =
+                writer.write(List.of(redelivery(original, 2, 3)), Map.of(TP, 2L), () -> false);
+
+        assertThat(redelivered.written()).isZero();
+        assertThat(redelivered.refusals())
+                .singleElement()
+                .satisfies(r -> assertThat(r.reason()).isEqualTo("duplicate_key"))
+                .satisfies(r -> assertThat(r.record().value().sequence()).isEqualTo(3))
+                .satisfies(r -> assertThat(r.applied().sequence()).isEqualTo(1));
+        assertThat(rows("SELECT sequence, stored_sequence, reason, applied_sequence, applied_payload_hash,"
+                        + " audited_at IS NULL FROM sink_refusals"))
+                .containsExactly(List.of(3L, 2L, "duplicate_key", 1L, "sha256:x", true));
+        assertThat(rows("SELECT scoped_key, sequence, request_id FROM crm_contact_updates ORDER BY sequence"))
+                .containsExactly(List.of("scoped|s1-1", 1L, "r-s1-1"), List.of("scoped|s1-2", 2L, "r-s1-2"));
+        // sequence 3 was spent by the session's writer: the mark moves past it, nothing is applied
+        assertThat(count("SELECT last_sequence FROM session_sequences WHERE session_id = 's1'"))
+                .isEqualTo(3);
+        assertThat(count("SELECT next_offset FROM sink_offsets")).isEqualTo(3);
+
+        // the fence still refuses a stale writer re-using sequence 3, and lets the next one through
+        BatchWriter.Outcome later =
+                writer.write(List.of(record(3, "s1", 3), record(4, "s1", 4)), Map.of(TP, 3L), () -> false);
+
+        assertThat(later.written()).isEqualTo(1);
+        assertThat(later.refusals())
+                .singleElement()
+                .satisfies(r -> assertThat(r.reason()).isEqualTo("sequence_not_greater"))
+                .satisfies(r -> assertThat(r.record().offset()).isEqualTo(3));
+        assertThat(rows("SELECT sequence FROM crm_contact_updates ORDER BY sequence"))
+                .containsExactly(List.of(1L), List.of(2L), List.of(4L));
+        assertThat(count("SELECT last_sequence FROM session_sequences WHERE session_id = 's1'"))
+                .isEqualTo(4);
+    }
+
+    @Test
+    void aStaleRedeliveryIsRefusedByTheFenceFirst() throws Exception {
+        Inbound.Mutation original = record(0, "s1", 1);
+        writer.write(List.of(original, record(1, "s1", 2)), Map.of(), () -> false);
+
+        BatchWriter.Outcome outcome = writer.write(List.of(redelivery(original, 2, 2)), Map.of(TP, 2L), () -> false);
+
+        assertThat(outcome.refusals())
+                .singleElement()
+                .satisfies(r -> assertThat(r.reason()).isEqualTo("sequence_not_greater"))
+                .satisfies(r -> assertThat(r.applied()).isNull());
+    }
+
+    @Test
+    void theFirstWriteToAPartitionIsSerialized() throws Exception {
+        PGSimpleDataSource dsA = dataSource("wa-" + UUID.randomUUID());
+        PGSimpleDataSource dsB = dataSource("wb-" + UUID.randomUUID());
+        BatchWriter a = new BatchWriter(dsA, "g", Duration.ofDays(7));
+        BatchWriter b = new BatchWriter(dsB, "g", Duration.ofDays(7));
+        CountDownLatch aHoldsItsTransaction = new CountDownLatch(1);
+        CountDownLatch releaseA = new CountDownLatch(1);
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            // two instances during a rebalance: both believe nothing is stored for the partition
+            Future<BatchWriter.Outcome> first =
+                    pool.submit(() -> a.write(List.of(record(0, "sa", 1), record(1, "sa", 2)), Map.of(), () -> {
+                        aHoldsItsTransaction.countDown();
+                        awaitUninterruptibly(releaseA);
+                        return false;
+                    }));
+            assertThat(aHoldsItsTransaction.await(30, TimeUnit.SECONDS)).isTrue();
+            Future<BatchWriter.Outcome> second =
+                    pool.submit(() -> b.write(List.of(record(0, "sb", 1)), Map.of(), () -> false));
+            // the second writer must be waiting for the first one's lock before the first commits
+            await().atMost(Duration.ofSeconds(30)).until(() -> waitsForALock(dsB.getApplicationName()));
+            releaseA.countDown();
+
+            assertThat(first.get(30, TimeUnit.SECONDS).nextOffsets()).containsExactly(Map.entry(TP, 2L));
+            assertThatThrownBy(() -> second.get(30, TimeUnit.SECONDS))
+                    .isInstanceOf(ExecutionException.class)
+                    .cause()
+                    .isInstanceOf(BatchWriter.StaleOffsetsException.class)
+                    .hasMessageContaining("is 2");
+        } finally {
+            releaseA.countDown();
+            pool.shutdownNow();
+        }
+        assertThat(count("SELECT next_offset FROM sink_offsets")).isEqualTo(2);
+        assertThat(rows("SELECT session_id, sequence FROM crm_contact_updates ORDER BY session_id, sequence"))
+                .containsExactly(List.of("sa", 1L), List.of("sa", 2L));
+    }
+
+    private PGSimpleDataSource dataSource(String applicationName) {
+        PGSimpleDataSource other = new PGSimpleDataSource();
+        other.setUrl(ds.getUrl());
+        other.setUser(ds.getUser());
+        other.setPassword(ds.getPassword());
+        other.setApplicationName(applicationName);
+        return other;
+    }
+
+    private boolean waitsForALock(String applicationName) throws Exception {
+        try (Connection c = ds.getConnection();
+                PreparedStatement ps = c.prepareStatement(
+                        "SELECT count(*) FROM pg_stat_activity WHERE application_name = ? AND wait_event_type = 'Lock'")) {
+            ps.setString(1, applicationName);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() && rs.getLong(1) == 1;
+            }
+        }
+    }
+
+    private static void awaitUninterruptibly(CountDownLatch latch) {
+        try {
+            if (!latch.await(60, TimeUnit.SECONDS)) {
+                throw new IllegalStateException("never released");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The same scoped key and payload as {@code original}, delivered again under a new sequence. */
+    private static Inbound.Mutation redelivery(Inbound.Mutation original, long offset, long sequence) {
         SequencedMutation v = original.value();
         SequencedMutation again = new SequencedMutation(
                 "other-request",
@@ -78,18 +229,12 @@ class BatchWriterIT {
                 v.idempotencyKey(),
                 v.scopedKey(),
                 v.payloadHash(),
-                2,
+                sequence,
                 null,
                 v.receivedAt(),
                 v.appliedAt(),
                 v.body());
-
-        writer.write(
-                List.of(original, new Inbound.Mutation(TOPIC, 0, 1, null, new byte[0], again)), Map.of(), () -> false);
-
-        assertThat(count("SELECT count(*) FROM crm_contact_updates")).isEqualTo(1);
-        assertThat(count("SELECT count(*) FROM idempotency_store")).isEqualTo(1);
-        assertThat(count("SELECT sequence FROM crm_contact_updates")).isEqualTo(1);
+        return new Inbound.Mutation(TOPIC, 0, offset, null, new byte[0], again);
     }
 
     private static Inbound.Mutation record(long offset, String session, long sequence) {
@@ -110,6 +255,23 @@ class BatchWriterIT {
                 at,
                 body);
         return new Inbound.Mutation(TOPIC, 0, offset, null, new byte[0], m);
+    }
+
+    private List<List<Object>> rows(String sql) throws Exception {
+        try (Connection c = ds.getConnection();
+                Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery(sql)) {
+            List<List<Object>> rows = new ArrayList<>();
+            int columns = rs.getMetaData().getColumnCount();
+            while (rs.next()) {
+                List<Object> row = new ArrayList<>();
+                for (int i = 1; i <= columns; i++) {
+                    row.add(rs.getObject(i));
+                }
+                rows.add(row);
+            }
+            return rows;
+        }
     }
 
     private long count(String sql) throws Exception {
