@@ -281,8 +281,17 @@ public final class ChaosRun {
                 gateways.add(ServiceProcess.gateway(
                         "gateway-" + i, gatewayEnv(port), logs.resolve("gateway-" + i + ".log")));
             }
-            for (int port : ports) {
-                awaitHttp("http://127.0.0.1:" + port + "/health/live", Duration.ofSeconds(90));
+            for (int i = 0; i < ports.size(); i++) {
+                try {
+                    awaitHttp("http://127.0.0.1:" + ports.get(i) + "/health/live", Duration.ofSeconds(90));
+                } catch (IllegalStateException e) {
+                    // the run directory may be temporary: keep the reason in the error itself
+                    ServiceProcess gateway = gateways.get(i);
+                    throw new IllegalStateException(
+                            e.getMessage() + "; " + gateway.name() + " exit " + gateway.exitValue()
+                                    + ", last lines of its log:\n" + tail(gateway.log(), 40),
+                            e);
+                }
             }
         }
 
@@ -385,6 +394,16 @@ public final class ChaosRun {
             }
         }
         throw new IllegalStateException(url + " did not come up within " + max);
+    }
+
+    /** The last {@code lines} lines of a log file, or a note that it cannot be read. */
+    static String tail(Path file, int lines) {
+        try {
+            List<String> all = Files.readAllLines(file, java.nio.charset.StandardCharsets.UTF_8);
+            return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
+        } catch (IOException | UncheckedIOException e) {
+            return "(cannot read " + file + ": " + e.getMessage() + ")";
+        }
     }
 
     static void deleteTree(Path root) {
