@@ -1,6 +1,7 @@
 package io.splitguard.topology.processor;
 
 import io.splitguard.schemas.json.JsonSerde;
+import io.splitguard.schemas.json.PayloadHash;
 import io.splitguard.schemas.model.AuditRecord;
 import io.splitguard.schemas.model.IdempotencyOutcome;
 import io.splitguard.schemas.model.MutationRequest;
@@ -146,7 +147,13 @@ public final class DedupProcessor implements Processor<String, byte[], Object, O
                         request.payloadHash(),
                         sequence,
                         decidedAt,
-                        null));
+                        null,
+                        rawHash(request)));
+    }
+
+    /** For a derived key, the hash of the body exactly as sent (the comparison hash counts whole seconds). */
+    private static String rawHash(MutationRequest request) {
+        return request.keyDerived() ? PayloadHash.of(request.body()) : null;
     }
 
     private void report(
@@ -170,7 +177,8 @@ public final class DedupProcessor implements Processor<String, byte[], Object, O
                         request.payloadHash(),
                         applied.sequence(),
                         decidedAt,
-                        detail));
+                        detail,
+                        rawHash(request)));
     }
 
     private long nextSequence(String sessionId) {

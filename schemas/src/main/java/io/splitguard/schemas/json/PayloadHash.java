@@ -32,6 +32,20 @@ public final class PayloadHash {
         }
     }
 
+    /**
+     * The comparison hash of a body whose idempotency key was derived (no {@code Idempotency-Key}):
+     * {@code payload.timestamp} counts only to the second, as it does in the derived key, so a
+     * platform retry that differs only in milliseconds hashes the same.
+     */
+    public static String ofDerived(JsonNode document, java.time.Instant timestampToSecond) {
+        JsonNode copy = document.deepCopy();
+        JsonNode payload = copy.path("payload");
+        if (payload instanceof ObjectNode object) {
+            object.put("timestamp", timestampToSecond.toString());
+        }
+        return of(copy);
+    }
+
     /** {@code sha256:<hex>} of the UTF-8 bytes of {@code text}. */
     public static String ofText(String text) {
         return PREFIX + sha256Hex(text.getBytes(StandardCharsets.UTF_8));

@@ -14,7 +14,25 @@ public record AuditRecord(
         String payloadHash,
         Long sequence,
         Instant at,
-        String detail) {
+        String detail,
+        String rawPayloadHash) {
+
+    /**
+     * A decision without a separate raw hash ({@code payloadHash} is the hash of the body as sent).
+     * For a derived key, {@code payloadHash} is the comparison hash (timestamp to the second) and
+     * {@code rawPayloadHash} the hash of the body exactly as it was sent.
+     */
+    public AuditRecord(
+            Decision decision,
+            String sessionId,
+            String requestId,
+            String scopedKey,
+            String payloadHash,
+            Long sequence,
+            Instant at,
+            String detail) {
+        this(decision, sessionId, requestId, scopedKey, payloadHash, sequence, at, detail, null);
+    }
 
     public enum Decision {
         APPLIED,
