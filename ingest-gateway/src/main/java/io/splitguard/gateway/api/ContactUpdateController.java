@@ -19,16 +19,19 @@ import io.splitguard.gateway.idempotency.CachedEntry;
 import io.splitguard.gateway.idempotency.Claim;
 import io.splitguard.gateway.idempotency.IdempotencyCache;
 import io.splitguard.gateway.kafka.MutationProducer;
+import io.splitguard.gateway.kafka.NotSentException;
 import io.splitguard.gateway.kafka.OutcomesListener;
 import io.splitguard.gateway.security.Scopes;
 import io.splitguard.schemas.json.Json;
 import io.splitguard.schemas.json.JsonSchemas;
 import io.splitguard.schemas.json.PayloadHash;
 import io.splitguard.schemas.json.SchemaId;
+import io.splitguard.schemas.json.Storable;
 import io.splitguard.schemas.model.CrmContactUpdate;
 import io.splitguard.schemas.model.IdempotencyKeys;
 import io.splitguard.schemas.model.IdempotencyOutcome;
 import io.splitguard.schemas.model.MutationRequest;
+import io.splitguard.schemas.model.Verdict;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
@@ -106,17 +109,24 @@ public class ContactUpdateController {
                     .header(REPLAYED, "true")
                     .body(entry.body()));
         }
-        if (claim instanceof Claim.Mismatch) {
+        if (claim instanceof Claim.Mismatch mismatch) {
             metrics.conflict();
-            return done(render(keyReused(), request));
+            if (mismatch.entry().state() == CachedEntry.State.INDETERMINATE) {
+                return done(render(indeterminateKeyReused(), request));
+            }
+            return done(render(keyReused(input.delivery().keyDerived()), request));
         }
-        return produce(request, input);
+        return produce(request, input, ((Claim.Acquired) claim).possiblySeen());
     }
 
-    private CompletableFuture<HttpResponse<?>> produce(HttpRequest<?> request, Accepted input) {
+    private CompletableFuture<HttpResponse<?>> produce(HttpRequest<?> request, Accepted input, boolean possiblySeen) {
         CachedEntry.Delivery d = input.delivery();
         Optional<Duration> wait = PreferWait.parse(request.getHeaders().getAll("Prefer"), settings.getMaxWait());
-        CompletableFuture<IdempotencyOutcome> verdict = wait.isPresent() ? outcomes.await(d.requestId()) : null;
+        // A key whose answer this instance no longer holds may have been applied: the topology's verdict
+        // (its dedup store is authoritative within the window) decides between a first answer, a replay
+        // and a 422. Registered before producing, so a fast verdict cannot be missed.
+        boolean askVerdict = wait.isPresent() || possiblySeen;
+        CompletableFuture<IdempotencyOutcome> verdict = askVerdict ? outcomes.await(d.requestId()) : null;
         MutationRequest value = new MutationRequest(
                 MutationRequest.CURRENT_SCHEMA_VERSION,
                 d.requestId(),
@@ -133,25 +143,41 @@ public class ContactUpdateController {
         return producer.send(value)
                 .<CompletableFuture<HttpResponse<?>>>handle((metadata, error) -> {
                     if (error != null) {
-                        cache.release(d.scopedKey(), d.requestId());
                         outcomes.forget(d.requestId());
                         metrics.unavailable();
-                        LOG.warn("produce of {} failed: {}", d.requestId(), error.toString());
-                        return done(unavailable(request));
+                        Throwable cause =
+                                error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+                                        ? error.getCause()
+                                        : error;
+                        if (cause instanceof NotSentException) {
+                            cache.release(d.scopedKey(), d.requestId());
+                            LOG.warn("produce of {} not sent: {}", d.requestId(), cause.getMessage());
+                            return done(unavailable(request, false));
+                        }
+                        cache.indeterminate(d.scopedKey(), d.requestId());
+                        LOG.warn("produce of {} indeterminate: {}", d.requestId(), cause.toString());
+                        return done(unavailable(request, true));
                     }
                     ObjectNode accepted = IdempotencyCache.acceptedBody(
                             d.idempotencyKey(), d.sessionId(), d.payloadHash(), d.receivedAt(), d.keyDerived());
                     byte[] bytes = IdempotencyCache.bytes(accepted);
-                    cache.complete(d.scopedKey(), d.requestId(), HttpStatus.OK.getCode(), bytes);
-                    metrics.accepted();
+                    Optional<CachedEntry> now =
+                            cache.complete(d.scopedKey(), d.requestId(), HttpStatus.OK.getCode(), bytes);
+                    if (now.isPresent() && !now.get().payloadHash().equals(d.payloadHash())) {
+                        // the topology recorded another payload for this key before our ack arrived
+                        outcomes.forget(d.requestId());
+                        metrics.conflict();
+                        return done(render(keyReused(d.keyDerived()), request));
+                    }
                     if (verdict == null) {
+                        metrics.accepted();
                         return done(json(bytes));
                     }
-                    long seconds = wait.get().toSeconds();
-                    return verdict.completeOnTimeout(null, seconds, TimeUnit.SECONDS)
+                    long millis = wait.orElse(settings.getVerdictWait()).toMillis();
+                    return verdict.completeOnTimeout(null, millis, TimeUnit.MILLISECONDS)
                             .<HttpResponse<?>>thenApply(outcome -> {
                                 outcomes.forget(d.requestId());
-                                return withVerdict(request, accepted, bytes, outcome, seconds);
+                                return withVerdict(request, d, accepted, bytes, outcome, wait);
                             });
                 })
                 .thenCompose(f -> f);
@@ -159,27 +185,44 @@ public class ContactUpdateController {
 
     private HttpResponse<?> withVerdict(
             HttpRequest<?> request,
+            CachedEntry.Delivery d,
             ObjectNode accepted,
             byte[] acceptedBytes,
             IdempotencyOutcome outcome,
-            long seconds) {
+            Optional<Duration> wait) {
         if (outcome == null) {
+            // no verdict in time: the request is durable and will be decided once; say what we know
+            metrics.accepted();
             return json(acceptedBytes);
         }
-        String applied = "wait=" + seconds;
-        switch (outcome.lastVerdict()) {
-            case CONFLICT -> {
-                metrics.conflict();
-                return render(keyReused(), request).header(PREFERENCE_APPLIED, applied);
-            }
-            case APPLIED, DUPLICATE -> {
-                ObjectNode body = accepted.deepCopy();
-                body.put("status", outcome.lastVerdict().wireName());
-                body.put("sequence", outcome.sequence());
-                return json(IdempotencyCache.bytes(body)).header(PREFERENCE_APPLIED, applied);
-            }
-            default -> throw new IllegalStateException("unknown verdict " + outcome.lastVerdict());
+        if (outcome.lastVerdict() == Verdict.CONFLICT) {
+            metrics.conflict();
+            MutableHttpResponse<byte[]> refused = render(keyReused(d.keyDerived()), request);
+            wait.ifPresent(w -> refused.header(PREFERENCE_APPLIED, "wait=" + w.toSeconds()));
+            return refused;
         }
+        if (wait.isEmpty()) {
+            if (outcome.lastVerdict() == Verdict.DUPLICATE) {
+                // the key was applied earlier (its answer had left this instance's cache): a replay
+                metrics.replayed();
+                Instant originalReceived = outcome.receivedAt() != null ? outcome.receivedAt() : d.receivedAt();
+                return json(IdempotencyCache.bytes(IdempotencyCache.acceptedBody(
+                                outcome.idempotencyKey(),
+                                outcome.sessionId(),
+                                outcome.payloadHash(),
+                                originalReceived,
+                                d.keyDerived())))
+                        .header(REPLAYED, "true");
+            }
+            metrics.accepted();
+            return json(acceptedBytes);
+        }
+        metrics.accepted();
+        ObjectNode body = accepted.deepCopy();
+        body.put("status", outcome.lastVerdict().wireName());
+        body.put("sequence", outcome.sequence());
+        return json(IdempotencyCache.bytes(body))
+                .header(PREFERENCE_APPLIED, "wait=" + wait.get().toSeconds());
     }
 
     /** Checks size, media type, JSON, schema and key, in that order; throws the problem to answer. */
@@ -222,17 +265,29 @@ public class ContactUpdateController {
                             "The body does not satisfy the contact update contract.")
                     .with("errors", violations));
         }
+        List<String> unstorable = Storable.violations(document);
+        if (!unstorable.isEmpty()) {
+            throw new ProblemException(Problem.of(
+                            "unstorable-content",
+                            HttpStatus.UNPROCESSABLE_ENTITY,
+                            "Content cannot be stored",
+                            "The body contains values the database cannot store exactly as sent.")
+                    .with("errors", unstorable));
+        }
         CrmContactUpdate update = CrmContactUpdate.from(document);
         String key = request.getHeaders().get(IDEMPOTENCY_KEY);
         boolean derived = false;
+        String payloadHash;
         if (key != null) {
-            if (key.isEmpty() || key.length() > IdempotencyKeys.MAX_KEY_LENGTH) {
+            if (key.isEmpty() || key.length() > IdempotencyKeys.MAX_KEY_LENGTH || Storable.problemWith(key) != null) {
                 throw new ProblemException(Problem.of(
                         "invalid-idempotency-key",
                         HttpStatus.BAD_REQUEST,
                         "Invalid idempotency key",
-                        "Idempotency-Key must have 1 to " + IdempotencyKeys.MAX_KEY_LENGTH + " characters."));
+                        "Idempotency-Key must have 1 to " + IdempotencyKeys.MAX_KEY_LENGTH
+                                + " characters, none of them U+0000 or an unpaired surrogate."));
             }
+            payloadHash = PayloadHash.of(document);
         } else {
             Instant timestamp = update.timestampToSecond()
                     .orElseThrow(() -> new ProblemException(Problem.of(
@@ -243,6 +298,9 @@ public class ContactUpdateController {
                                     + " payload.timestamp; payload.timestamp is missing.")));
             key = IdempotencyKeys.derive(update.sessionId(), update.operation(), timestamp);
             derived = true;
+            // compared as the key is derived: the timestamp to the second (a retry differing only in
+            // milliseconds is a replay); the audit record keeps the hash of the body as sent
+            payloadHash = PayloadHash.ofDerived(document, timestamp);
         }
         String scoped = IdempotencyKeys.scoped(tenant, ROUTE, update.sessionId(), key);
         CachedEntry.Delivery delivery = new CachedEntry.Delivery(
@@ -252,7 +310,7 @@ public class ContactUpdateController {
                 key,
                 ROUTE,
                 update.sessionId(),
-                PayloadHash.of(document),
+                payloadHash,
                 derived,
                 Instant.now());
         return new Accepted(delivery, document);
@@ -264,7 +322,16 @@ public class ContactUpdateController {
         return Problem.of("malformed-request", HttpStatus.BAD_REQUEST, "Malformed request", detail);
     }
 
-    private static Problem keyReused() {
+    private static Problem keyReused(boolean derived) {
+        if (derived) {
+            return Problem.of(
+                    "derived-key-conflict",
+                    HttpStatus.UNPROCESSABLE_ENTITY,
+                    "Derived idempotency key reused",
+                    "Without an Idempotency-Key header the key is derived from session_id, operation and"
+                            + " payload.timestamp to the second, and another body already used that key. Send"
+                            + " distinct operations with an explicit Idempotency-Key.");
+        }
         return Problem.of(
                 "idempotency-key-reused",
                 HttpStatus.UNPROCESSABLE_ENTITY,
@@ -272,13 +339,28 @@ public class ContactUpdateController {
                 "This idempotency key was already used with a different payload.");
     }
 
-    private MutableHttpResponse<byte[]> unavailable(HttpRequest<?> request) {
+    private static Problem indeterminateKeyReused() {
+        return Problem.of(
+                "idempotency-key-reused",
+                HttpStatus.UNPROCESSABLE_ENTITY,
+                "Idempotency key reused",
+                "An earlier request with this idempotency key and a different payload may have been recorded"
+                        + " (its outcome is unknown); only that same payload may be retried under this key.");
+    }
+
+    private MutableHttpResponse<byte[]> unavailable(HttpRequest<?> request, boolean indeterminate) {
+        String detail = indeterminate
+                ? "The outcome is unknown: the write to Kafka failed or timed out after the request may have"
+                        + " been recorded. Retry with the same Idempotency-Key and the same body; it will be"
+                        + " applied at most once. A different body under this key will be refused."
+                : "Nothing was recorded: Kafka could not take the request in time. Retry later.";
         return render(
                         Problem.of(
-                                "kafka-unavailable",
-                                HttpStatus.SERVICE_UNAVAILABLE,
-                                "Service unavailable",
-                                "The request could not be stored durably; nothing was recorded. Retry later."),
+                                        indeterminate ? "outcome-unknown" : "kafka-unavailable",
+                                        HttpStatus.SERVICE_UNAVAILABLE,
+                                        "Service unavailable",
+                                        detail)
+                                .with("outcome", indeterminate ? "unknown" : "not_recorded"),
                         request)
                 .header(HttpHeaders.RETRY_AFTER, Integer.toString(settings.getRetryAfterSeconds()));
     }

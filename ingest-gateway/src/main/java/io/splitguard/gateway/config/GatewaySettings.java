@@ -16,6 +16,42 @@ public class GatewaySettings {
     private int sendThreads = 2;
     private int sendQueue = 4096;
     private int retryAfterSeconds = 1;
+    private Duration sendHandoffTimeout = Duration.ofMillis(500);
+    private Duration verdictWait = Duration.ofSeconds(3);
+    private long filterExpectedKeys = 2_000_000;
+
+    /**
+     * How long a request may wait to be handed to the Kafka producer (send queue, metadata, buffer
+     * space) before it is answered 503 with nothing sent. Also the producer's {@code max.block.ms}.
+     */
+    public Duration getSendHandoffTimeout() {
+        return sendHandoffTimeout;
+    }
+
+    public void setSendHandoffTimeout(Duration sendHandoffTimeout) {
+        this.sendHandoffTimeout = sendHandoffTimeout;
+    }
+
+    /**
+     * How long a first-looking delivery whose key may have been seen (its answer is no longer cached
+     * here) waits for the topology's verdict before answering; past it the answer is 200 accepted.
+     */
+    public Duration getVerdictWait() {
+        return verdictWait;
+    }
+
+    public void setVerdictWait(Duration verdictWait) {
+        this.verdictWait = verdictWait;
+    }
+
+    /** Keys expected per dedup window, cluster-wide: sizes the membership filter (about 1.2 bytes a key). */
+    public long getFilterExpectedKeys() {
+        return filterExpectedKeys;
+    }
+
+    public void setFilterExpectedKeys(long filterExpectedKeys) {
+        this.filterExpectedKeys = filterExpectedKeys;
+    }
 
     public int getMaxBodyBytes() {
         return maxBodyBytes;

@@ -27,7 +27,14 @@ public record CachedEntry(
         IdempotencyOutcome outcome) {
 
     public enum State {
+        /** Being produced by this instance; never evicted. */
         IN_FLIGHT,
+        /**
+         * The produce timed out or failed after the record may have been appended: it may be applied
+         * or not. Only the same payload may retry the key; kept until the window ends or an outcome arrives.
+         */
+        INDETERMINATE,
+        /** Acknowledged (or known from the outcomes topic) with the remembered answer. */
         DONE
     }
 
@@ -72,6 +79,22 @@ public record CachedEntry(
                 receivedAt,
                 httpStatus,
                 responseBody,
+                outcome);
+    }
+
+    CachedEntry indeterminate() {
+        return new CachedEntry(
+                State.INDETERMINATE,
+                requestId,
+                tenant,
+                idempotencyKey,
+                route,
+                sessionId,
+                payloadHash,
+                keyDerived,
+                receivedAt,
+                0,
+                null,
                 outcome);
     }
 

@@ -12,40 +12,66 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The local memory of idempotency keys, bounded in size and in time (an entry lives until its
- * delivery's receive time plus the dedup window). All transitions are atomic per key.
+ * The local memory of idempotency keys. All transitions are atomic per key.
  *
  * <pre>
  *   (absent) --claim--> IN_FLIGHT --complete (after Kafka's ack)--> DONE
- *                           \--release (produce failed)--> (absent)
+ *                           |--release (nothing can have been appended)--> (absent)
+ *                           \--indeterminate (produce outcome unknown)--> INDETERMINATE --outcome--> DONE
  *   (absent) --outcome from the topic--> DONE
  * </pre>
  *
- * A second index maps (tenant, key) to the last scoped key seen for it, for {@code GET /idempotency/{key}}.
+ * <p>IN_FLIGHT and INDETERMINATE entries live in maps that are never evicted by size (they are bounded
+ * by the requests in flight, and by the window). DONE answers live in a size-bounded cache; when one
+ * has been evicted, a {@link KeyFilter} still knows the key may have been seen, and {@link Claim.Acquired}
+ * says so: the caller then lets the topology's verdict decide the answer. So the answers do not
+ * depend on the cache size, only the cost of giving them does.
+ *
+ * <p>A second index maps (tenant, key) to the scoped key of its last completed outcome, for {@code GET
+ * /idempotency/{key}}; claims that never completed are not indexed.
  */
 public final class IdempotencyCache {
 
     public static final String STATUS_ACCEPTED = "accepted";
 
+    /** Default size of the membership filter: keys expected per dedup window, cluster-wide. */
+    public static final long DEFAULT_EXPECTED_KEYS = 2_000_000;
+
     private final Clock clock;
     private final Duration window;
-    private final Cache<String, CachedEntry> entries;
+    /** IN_FLIGHT entries; every transition of a key runs inside {@code pending.compute} for it. */
+    private final ConcurrentHashMap<String, CachedEntry> pending = new ConcurrentHashMap<>();
+    /** INDETERMINATE entries: kept through retries (a retry that fails to send leaves it as it was). */
+    private final ConcurrentHashMap<String, CachedEntry> uncertain = new ConcurrentHashMap<>();
+
+    private final Cache<String, CachedEntry> done;
     private final Cache<String, String> byTenantKey;
+    private final KeyFilter seen;
 
     public IdempotencyCache(Duration window, long maxEntries) {
-        this(window, maxEntries, Ticker.systemTicker(), Clock.systemUTC());
+        this(window, maxEntries, DEFAULT_EXPECTED_KEYS, Ticker.systemTicker(), Clock.systemUTC());
+    }
+
+    public IdempotencyCache(Duration window, long maxEntries, long expectedKeysPerWindow) {
+        this(window, maxEntries, expectedKeysPerWindow, Ticker.systemTicker(), Clock.systemUTC());
     }
 
     /** With explicit time sources, for tests; both must advance together. */
     public IdempotencyCache(Duration window, long maxEntries, Ticker ticker, Clock clock) {
+        this(window, maxEntries, DEFAULT_EXPECTED_KEYS, ticker, clock);
+    }
+
+    /** With explicit time sources, for tests; both must advance together. */
+    public IdempotencyCache(Duration window, long maxEntries, long expectedKeysPerWindow, Ticker ticker, Clock clock) {
         if (window.isNegative() || window.isZero()) {
             throw new IllegalArgumentException("dedup window must be positive");
         }
         this.clock = clock;
         this.window = window;
-        this.entries = Caffeine.newBuilder()
+        this.done = Caffeine.newBuilder()
                 .ticker(ticker)
                 .executor(Runnable::run)
                 .maximumSize(maxEntries)
@@ -57,97 +83,152 @@ public final class IdempotencyCache {
                 .maximumSize(maxEntries)
                 .expireAfterWrite(window)
                 .build();
+        this.seen = new KeyFilter(clock, window, expectedKeysPerWindow, 0.01);
     }
 
-    /** Takes the key for {@code delivery} unless it is known; never replaces an entry. */
+    /** Takes the key for {@code delivery} unless it is known; never replaces a DONE entry. */
     public Claim claim(CachedEntry.Delivery delivery) {
         Claim[] result = new Claim[1];
-        entries.asMap().compute(delivery.scopedKey(), (key, current) -> {
-            if (current == null || expired(current)) {
-                result[0] = new Claim.Acquired();
+        pending.compute(delivery.scopedKey(), (key, current) -> {
+            if (current != null && !expired(current)) {
+                result[0] = new Claim.InFlight(current);
+                return current;
+            }
+            CachedEntry unknown = uncertainEntry(key);
+            if (unknown != null) {
+                // an earlier produce may or may not have been appended: only the same payload may try again
+                if (!unknown.payloadHash().equals(delivery.payloadHash())) {
+                    result[0] = new Claim.Mismatch(unknown);
+                    return null;
+                }
+                result[0] = new Claim.Acquired(true);
                 return CachedEntry.inFlight(delivery);
             }
-            if (!current.isDone()) {
-                result[0] = new Claim.InFlight(current);
-            } else if (current.payloadHash().equals(delivery.payloadHash())) {
-                result[0] = new Claim.Replay(current);
-            } else {
-                result[0] = new Claim.Mismatch(current);
+            CachedEntry answered = doneEntry(key);
+            if (answered != null) {
+                result[0] = answered.payloadHash().equals(delivery.payloadHash())
+                        ? new Claim.Replay(answered)
+                        : new Claim.Mismatch(answered);
+                return null;
             }
-            return current;
+            result[0] = new Claim.Acquired(seen.mightContain(key));
+            seen.put(key);
+            return CachedEntry.inFlight(delivery);
         });
-        byTenantKey.put(indexKey(delivery.tenant(), delivery.idempotencyKey()), delivery.scopedKey());
         return result[0];
     }
 
-    /** Kafka acknowledged {@code requestId}: the key is remembered with this answer. */
-    public void complete(String scopedKey, String requestId, int status, byte[] body) {
-        entries.asMap().computeIfPresent(scopedKey, (key, current) -> {
-            if (current.isDone() || !current.requestId().equals(requestId)) {
+    /**
+     * Kafka acknowledged {@code requestId}: the key is remembered with this answer. Returns the entry
+     * the key now has: another payload's when the topology recorded one for this key before the ack
+     * arrived (the caller must then answer 422), empty if {@code requestId} did not own the key.
+     */
+    public Optional<CachedEntry> complete(String scopedKey, String requestId, int status, byte[] body) {
+        CachedEntry[] result = new CachedEntry[1];
+        pending.computeIfPresent(scopedKey, (key, current) -> {
+            if (!current.requestId().equals(requestId)) {
                 return current;
             }
+            uncertain.remove(key);
             IdempotencyOutcome early = current.outcome();
-            if (early != null && !early.payloadHash().equals(current.payloadHash())) {
-                // the topology recorded another payload for this key before our ack arrived
-                return fromOutcome(early);
-            }
-            return current.done(status, body);
+            CachedEntry answered = early != null && !early.payloadHash().equals(current.payloadHash())
+                    ? fromOutcome(early)
+                    : current.done(status, body);
+            done.put(key, answered);
+            index(answered, key);
+            result[0] = answered;
+            return null;
         });
+        return Optional.ofNullable(result[0]);
     }
 
-    /** The produce of {@code requestId} failed: forget the key so a retry can succeed. */
+    /** Nothing of {@code requestId} can have been appended: forget the key so a retry can succeed. */
     public void release(String scopedKey, String requestId) {
-        entries.asMap().computeIfPresent(scopedKey, (key, current) -> {
-            if (!current.isDone() && current.requestId().equals(requestId)) {
-                return null;
+        pending.computeIfPresent(
+                scopedKey, (key, current) -> current.requestId().equals(requestId) ? null : current);
+    }
+
+    /**
+     * The produce of {@code requestId} ended without knowing whether the record was appended: keep the
+     * key with its payload hash, so the same body may retry and another body is refused.
+     */
+    public void indeterminate(String scopedKey, String requestId) {
+        pending.computeIfPresent(scopedKey, (key, current) -> {
+            if (!current.requestId().equals(requestId)) {
+                return current;
             }
-            return current;
+            uncertain.put(key, current.indeterminate());
+            return null;
         });
     }
 
     /**
      * An outcome read from the (shared) outcomes topic. Unknown keys become DONE with the accepted
      * answer rebuilt from it, so another instance's keys are replayed here too; the topology's
-     * recorded payload hash is authoritative over a local one. An IN_FLIGHT entry stays in flight
-     * (its own delivery completes it) but keeps the outcome for {@link #complete} to consult.
+     * recorded payload hash and receive time are authoritative over local ones. An IN_FLIGHT entry
+     * stays in flight (its own delivery completes it) but keeps the outcome for {@link #complete}; an
+     * INDETERMINATE one is decided by it.
      */
     public void record(IdempotencyOutcome outcome) {
         if (outcome.receivedAt() != null
                 && !clock.instant().isBefore(outcome.receivedAt().plus(window))) {
             return;
         }
-        entries.asMap().compute(outcome.scopedKey(), (key, current) -> {
-            if (current == null || expired(current)) {
-                return fromOutcome(outcome);
-            }
-            if (!current.isDone()) {
+        String scoped = outcome.scopedKey();
+        seen.put(scoped);
+        pending.compute(scoped, (key, current) -> {
+            if (current != null && !expired(current)) {
                 return current.withOutcome(outcome);
             }
-            if (!current.payloadHash().equals(outcome.payloadHash())) {
-                return fromOutcome(outcome);
+            uncertain.remove(key);
+            CachedEntry answered = doneEntry(key);
+            CachedEntry next;
+            if (answered == null
+                    || !answered.payloadHash().equals(outcome.payloadHash())
+                    || (outcome.receivedAt() != null && !outcome.receivedAt().equals(answered.receivedAt()))) {
+                next = fromOutcome(outcome);
+            } else {
+                next = answered.withOutcome(outcome);
             }
-            return current.withOutcome(outcome);
+            done.put(key, next);
+            index(next, key);
+            return null;
         });
-        String tenant = outcome.tenant() == null ? "" : outcome.tenant();
-        byTenantKey.asMap().putIfAbsent(indexKey(tenant, outcome.idempotencyKey()), outcome.scopedKey());
     }
 
     public Optional<CachedEntry> get(String scopedKey) {
-        return Optional.ofNullable(entries.getIfPresent(scopedKey)).filter(e -> !expired(e));
+        CachedEntry p = pending.get(scopedKey);
+        if (p != null && !expired(p)) {
+            return Optional.of(p);
+        }
+        CachedEntry u = uncertainEntry(scopedKey);
+        return u != null ? Optional.of(u) : Optional.ofNullable(doneEntry(scopedKey));
     }
 
-    /** The DONE entry last seen for (tenant, key), whatever its route or session. */
+    /** The DONE entry of the last completed outcome of (tenant, key), whatever its route or session. */
     public Optional<CachedEntry> findDone(String tenant, String idempotencyKey) {
         String scoped = byTenantKey.getIfPresent(indexKey(tenant, idempotencyKey));
         if (scoped == null) {
             return Optional.empty();
         }
-        return get(scoped).filter(CachedEntry::isDone);
+        return Optional.ofNullable(doneEntry(scoped));
     }
 
+    /** Entries being produced or of unknown outcome (never evicted). */
+    public int pendingSize() {
+        uncertain.values().removeIf(this::expired);
+        return pending.size() + uncertain.size();
+    }
+
+    /** Approximate keys the membership filter holds. */
+    public long filteredKeys() {
+        return seen.approximateKeys();
+    }
+
+    /** DONE answers held (bounded by the configured maximum). */
     public long size() {
-        entries.cleanUp();
-        return entries.estimatedSize();
+        done.cleanUp();
+        return done.estimatedSize();
     }
 
     /** The body of a first-delivery answer ({@code status: accepted}). */
@@ -189,6 +270,24 @@ public final class IdempotencyCache {
                 200,
                 body,
                 o);
+    }
+
+    private CachedEntry uncertainEntry(String scopedKey) {
+        CachedEntry e = uncertain.get(scopedKey);
+        if (e != null && expired(e)) {
+            uncertain.remove(scopedKey, e);
+            return null;
+        }
+        return e;
+    }
+
+    private CachedEntry doneEntry(String scopedKey) {
+        CachedEntry e = done.getIfPresent(scopedKey);
+        return e == null || expired(e) ? null : e;
+    }
+
+    private void index(CachedEntry entry, String scopedKey) {
+        byTenantKey.put(indexKey(entry.tenant(), entry.idempotencyKey()), scopedKey);
     }
 
     private boolean expired(CachedEntry entry) {

@@ -36,7 +36,8 @@ public class GatewayBeans {
 
     @Singleton
     IdempotencyCache idempotencyCache(GatewaySettings gateway) {
-        return new IdempotencyCache(gateway.getDedupWindow(), gateway.getCacheMaxEntries());
+        return new IdempotencyCache(
+                gateway.getDedupWindow(), gateway.getCacheMaxEntries(), gateway.getFilterExpectedKeys());
     }
 
     /** Describing a topic just created can fail until its metadata has propagated: try a few times. */

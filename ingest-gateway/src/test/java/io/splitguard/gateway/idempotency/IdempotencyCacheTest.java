@@ -199,7 +199,11 @@ class IdempotencyCacheTest {
                 .extracting(CachedEntry::state)
                 .isEqualTo(CachedEntry.State.IN_FLIGHT);
 
-        cache.complete(mine.scopedKey(), "r1", 200, body("{}"));
+        assertThat(cache.complete(mine.scopedKey(), "r1", 200, body("{}")))
+                .as("complete tells the caller another payload won, so it answers 422, not 200")
+                .get()
+                .extracting(CachedEntry::payloadHash)
+                .isEqualTo("sha256:theirs");
         assertThat(cache.get(mine.scopedKey()))
                 .get()
                 .extracting(CachedEntry::payloadHash)
@@ -207,12 +211,80 @@ class IdempotencyCacheTest {
     }
 
     @Test
-    void sizeIsBounded() {
+    void answersAreBoundedButInFlightEntriesAreNeverEvicted() {
         IdempotencyCache small = new IdempotencyCache(WINDOW, 10, time, time);
         for (int i = 0; i < 100; i++) {
-            small.claim(delivery("t", "s", "k" + i, "sha256:a", "r" + i));
+            CachedEntry.Delivery d = delivery("t", "s", "k" + i, "sha256:a", "r" + i);
+            small.claim(d);
+            if (i >= 50) {
+                small.complete(d.scopedKey(), d.requestId(), 200, body("{}"));
+            }
         }
         assertThat(small.size()).isLessThanOrEqualTo(10);
+        assertThat(small.pendingSize()).isEqualTo(50);
+        assertThat(small.claim(delivery("t", "s", "k0", "sha256:a", "again"))).isInstanceOf(Claim.InFlight.class);
+    }
+
+    @Test
+    void anEvictedAnswerIsStillKnownToMaybeHaveBeenSeen() {
+        IdempotencyCache none = new IdempotencyCache(WINDOW, 0, time, time);
+        CachedEntry.Delivery first = delivery("t", "s1", "k1", "sha256:a", "r1");
+        assertThat(none.claim(first)).isEqualTo(new Claim.Acquired(false));
+        none.complete(first.scopedKey(), "r1", 200, body("{}"));
+        assertThat(none.size()).isZero();
+
+        assertThat(none.claim(delivery("t", "s1", "k1", "sha256:a", "r2"))).isEqualTo(new Claim.Acquired(true));
+        assertThat(none.claim(delivery("t", "s1", "other", "sha256:a", "r3"))).isEqualTo(new Claim.Acquired(false));
+    }
+
+    @Test
+    void outcomesOfOtherInstancesFeedTheFilterToo() {
+        IdempotencyCache none = new IdempotencyCache(WINDOW, 0, time, time);
+        String scoped = IdempotencyKeys.scoped("t", "crm.contact.update", "s1", "k1");
+        none.record(outcome(scoped, "sha256:a", "elsewhere", Verdict.APPLIED, time.instant()));
+
+        assertThat(none.claim(delivery("t", "s1", "k1", "sha256:a", "r1"))).isEqualTo(new Claim.Acquired(true));
+    }
+
+    @Test
+    void anIndeterminateKeyLetsOnlyTheSamePayloadRetry() {
+        CachedEntry.Delivery first = delivery("t", "s1", "k1", "sha256:a", "r1");
+        cache.claim(first);
+        cache.indeterminate(first.scopedKey(), "r1");
+
+        Claim other = cache.claim(delivery("t", "s1", "k1", "sha256:b", "r2"));
+        assertThat(other).isInstanceOf(Claim.Mismatch.class);
+        assertThat(((Claim.Mismatch) other).entry().state()).isEqualTo(CachedEntry.State.INDETERMINATE);
+        CachedEntry.Delivery retry = delivery("t", "s1", "k1", "sha256:a", "r3");
+        assertThat(cache.claim(retry)).isEqualTo(new Claim.Acquired(true));
+        assertThat(cache.findDone("t", "k1")).isEmpty();
+        // the retry could not even be sent: the first attempt's outcome is still unknown
+        cache.release(retry.scopedKey(), "r3");
+        assertThat(cache.claim(delivery("t", "s1", "k1", "sha256:b", "r4"))).isInstanceOf(Claim.Mismatch.class);
+    }
+
+    @Test
+    void anIndeterminateKeyIsDecidedByItsOutcome() {
+        CachedEntry.Delivery first = delivery("t", "s1", "k1", "sha256:a", "r1");
+        cache.claim(first);
+        cache.indeterminate(first.scopedKey(), "r1");
+        cache.record(outcome(first.scopedKey(), "sha256:a", "r1", Verdict.APPLIED, time.instant()));
+
+        assertThat(cache.claim(delivery("t", "s1", "k1", "sha256:a", "r2"))).isInstanceOf(Claim.Replay.class);
+    }
+
+    @Test
+    void onlyCompletedOutcomesAreIndexedForLookups() {
+        CachedEntry.Delivery first = delivery("t", "s1", "k1", "sha256:a", "r1");
+        cache.claim(first);
+        cache.complete(first.scopedKey(), "r1", 200, body("{}"));
+        // a later claim of the same key in another session (in flight, never completed) must not hide it
+        cache.claim(delivery("t", "s2", "k1", "sha256:b", "r2"));
+
+        assertThat(cache.findDone("t", "k1"))
+                .get()
+                .extracting(CachedEntry::sessionId)
+                .isEqualTo("s1");
     }
 
     private static IdempotencyOutcome outcome(

@@ -160,11 +160,41 @@ class GatewayIT {
         assertThat(json.path("key_derived").asBoolean()).isTrue();
 
         HttpResponse<String> again = post(Fixtures.update(session, "derived", "2025-05-15T10:00:00.900Z"));
-        // same second, different text: same derived key, different payload
-        assertProblem(again, 422);
+        // same content, timestamp differing only in milliseconds: a platform retry, answered as a replay
+        assertThat(again.statusCode()).as(again.body()).isEqualTo(200);
+        assertThat(again.headers().firstValue("Idempotent-Replayed")).contains("true");
+        assertThat(again.body()).isEqualTo(first.body());
+
+        HttpResponse<String> other = post(Fixtures.update(session, "other content", "2025-05-15T10:00:00.500Z"));
+        assertProblem(other, 422);
+        assertThat(Http.json(other).path("type").asText()).contains("derived-key-conflict");
+        assertThat(Http.json(other).path("detail").asText()).contains("Idempotency-Key");
         assertThat(Fixtures.mutationsWithKey(bootstrap, catalog, expected))
                 .singleElement()
                 .satisfies(r -> assertThat(r.keyDerived()).isTrue());
+    }
+
+    @Test
+    void bodiesTheDatabaseCannotStoreAre422AndNothingIsWritten() {
+        String session = Fixtures.newSession();
+        String[] hostile = {
+            "{\"session_id\":\"" + session + "\",\"contact_id\":\"c\",\"operation\":\"UPDATE_NOTES\","
+                    + "\"payload\":{\"notes\":\"a\\u0000b\"}}",
+            "{\"session_id\":\"" + session + "\",\"contact_id\":\"c\",\"operation\":\"UPDATE_NOTES\","
+                    + "\"payload\":{\"notes\":\"x\\ud800y\"}}",
+            "{\"session_id\":\"" + session + "\",\"contact_id\":\"c\",\"operation\":\"UPDATE_NOTES\","
+                    + "\"payload\":{\"n\":1e400}}",
+            "{\"session_id\":\"" + session + "\",\"contact_id\":\"c\",\"operation\":\"UPDATE_NOTES\","
+                    + "\"payload\":{\"k\\u0000\":1}}"
+        };
+        for (int i = 0; i < hostile.length; i++) {
+            String key = "hostile-" + i + "-" + UUID.randomUUID();
+            HttpResponse<String> r = post(hostile[i].getBytes(StandardCharsets.UTF_8), "Idempotency-Key", key);
+            assertProblem(r, 422);
+            assertThat(Http.json(r).path("type").asText()).as(hostile[i]).contains("unstorable-content");
+            assertThat(Http.json(r).path("errors").get(0).asText()).startsWith("/payload/");
+            assertThat(Fixtures.mutationsWithKey(bootstrap, catalog, key)).isEmpty();
+        }
     }
 
     @Test

@@ -58,7 +58,20 @@ class KafkaUnavailableIT {
             assertThat(r.statusCode()).as(r.body()).isEqualTo(503);
             assertThat(r.headers().firstValue("Retry-After")).isPresent();
             assertThat(r.headers().firstValue("Content-Type")).get().asString().startsWith("application/problem+json");
+            // never handed to a broker: the answer says nothing was recorded
+            assertThat(Http.json(r).path("outcome").asText()).isEqualTo("not_recorded");
         }
+        // the key was forgotten, so another body under it is not refused either
+        HttpResponse<String> other = http.post(
+                Http.UPDATE,
+                Fixtures.update(Fixtures.newSession(), "elsewhere", null),
+                "Authorization",
+                token,
+                "Content-Type",
+                "application/json",
+                "Idempotency-Key",
+                key);
+        assertThat(other.statusCode()).as(other.body()).isEqualTo(503);
         assertThat(http.get("/api/v2/idempotency/" + key, "Authorization", token)
                         .statusCode())
                 .isEqualTo(404);

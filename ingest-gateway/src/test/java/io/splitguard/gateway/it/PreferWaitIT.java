@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.splitguard.gateway.app.GatewayServer;
+import io.splitguard.gateway.idempotency.IdempotencyCache;
 import io.splitguard.gateway.kafka.OutcomesListener;
 import io.splitguard.schemas.topics.TopicCatalog;
 import io.splitguard.testsupport.SharedInfra;
@@ -34,6 +35,8 @@ class PreferWaitIT {
     private static DedupStreams topology;
     private static GatewayServer gatewayA;
     private static GatewayServer gatewayB;
+    private static GatewayServer forgetful;
+    private static Http httpForgetful;
     private static Http httpA;
     private static Http httpB;
     private static String token;
@@ -60,16 +63,22 @@ class PreferWaitIT {
         gatewayB = Fixtures.start(Fixtures.properties(bootstrap, prefix));
         httpA = new Http(gatewayA.url());
         httpB = new Http(gatewayB.url());
+        // an instance whose answer cache holds nothing: every answer must come from the filter + verdict path
+        Map<String, Object> noCache = Fixtures.properties(bootstrap, prefix);
+        noCache.put("splitguard.gateway.cache-max-entries", 0);
+        forgetful = Fixtures.start(noCache);
+        httpForgetful = new Http(forgetful.url());
         token = Fixtures.token("acme", "session:write");
         await().atMost(Duration.ofSeconds(60)).until(topology::isRunning);
         await().atMost(Duration.ofSeconds(30))
                 .until(() -> httpA.get("/health/ready").statusCode() == 200
-                        && httpB.get("/health/ready").statusCode() == 200);
+                        && httpB.get("/health/ready").statusCode() == 200
+                        && httpForgetful.get("/health/ready").statusCode() == 200);
     }
 
     @AfterAll
     static void stop() {
-        for (AutoCloseable c : new AutoCloseable[] {gatewayA, gatewayB, topology}) {
+        for (AutoCloseable c : new AutoCloseable[] {gatewayA, gatewayB, forgetful, topology}) {
             if (c != null) {
                 try {
                     c.close();
@@ -186,5 +195,41 @@ class PreferWaitIT {
         } finally {
             listenerA.resume();
         }
+    }
+
+    private static HttpResponse<String> postPlain(Http http, byte[] body, String key) {
+        return http.post(
+                Http.UPDATE, body, "Authorization", token, "Content-Type", "application/json", "Idempotency-Key", key);
+    }
+
+    @Test
+    void answersDoNotDependOnTheCacheSize() {
+        String session = Fixtures.newSession();
+        String key = "evicted-" + UUID.randomUUID();
+        byte[] body = Fixtures.update(session, "remember me", null);
+
+        HttpResponse<String> first = postPlain(httpForgetful, body, key);
+        assertThat(first.statusCode()).as(first.body()).isEqualTo(200);
+        assertThat(first.headers().firstValue("Idempotent-Replayed")).isEmpty();
+        assertThat(forgetful.context().getBean(IdempotencyCache.class).size()).isZero();
+
+        // the answer is gone from this instance's cache, yet a replay is answered as a replay
+        HttpResponse<String> replay = postPlain(httpForgetful, body, key);
+        assertThat(replay.statusCode()).as(replay.body()).isEqualTo(200);
+        assertThat(replay.headers().firstValue("Idempotent-Replayed")).contains("true");
+        assertThat(Http.json(replay).path("received_at").asText())
+                .isEqualTo(Http.json(first).path("received_at").asText());
+        assertThat(Http.json(replay).path("payload_hash").asText())
+                .isEqualTo(Http.json(first).path("payload_hash").asText());
+
+        // and another payload under the key is refused
+        HttpResponse<String> other = postPlain(httpForgetful, Fixtures.update(session, "changed", null), key);
+        assertThat(other.statusCode()).as(other.body()).isEqualTo(422);
+        assertThat(Http.json(other).path("type").asText()).contains("idempotency-key-reused");
+
+        // a key never seen is answered at once, with no verdict wait needed
+        HttpResponse<String> fresh = postPlain(httpForgetful, body, "fresh-" + UUID.randomUUID());
+        assertThat(fresh.statusCode()).isEqualTo(200);
+        assertThat(fresh.headers().firstValue("Idempotent-Replayed")).isEmpty();
     }
 }

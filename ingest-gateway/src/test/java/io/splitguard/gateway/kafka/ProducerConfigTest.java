@@ -1,6 +1,7 @@
 package io.splitguard.gateway.kafka;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.splitguard.gateway.config.GatewaySettings;
 import io.splitguard.gateway.config.KafkaSettings;
@@ -25,11 +26,25 @@ class ProducerConfigTest {
                 .containsEntry(ProducerConfig.LINGER_MS_CONFIG, 5);
         int request = (Integer) config.get(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG);
         assertThat(request + 5).isLessThanOrEqualTo(2000);
-        assertThat((Long) config.get(ProducerConfig.MAX_BLOCK_MS_CONFIG)).isEqualTo(2000L);
+        assertThat((Long) config.get(ProducerConfig.MAX_BLOCK_MS_CONFIG))
+                .isEqualTo(gateway.getSendHandoffTimeout().toMillis())
+                .isLessThan(2000L);
     }
 
     @Test
-    void passThroughPropertiesWin() {
+    void passThroughPropertiesCannotWeakenTheDurableAck() {
+        for (String key : new String[] {"acks", "enable.idempotence", "max.block.ms", "delivery.timeout.ms"}) {
+            assertThatThrownBy(() -> MutationProducer.producerConfig(
+                            new KafkaSettings(), new GatewaySettings(), Map.of(key, "1")))
+                    .as(key)
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining(key)
+                    .hasMessageContaining("cannot be overridden");
+        }
+    }
+
+    @Test
+    void otherPassThroughPropertiesApply() {
         Map<String, Object> config = MutationProducer.producerConfig(
                 new KafkaSettings(), new GatewaySettings(), Map.of("compression.type", "lz4", "linger.ms", "20"));
         assertThat(config).containsEntry("compression.type", "lz4").containsEntry("linger.ms", "20");
