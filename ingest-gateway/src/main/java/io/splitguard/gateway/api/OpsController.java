@@ -38,10 +38,12 @@ public class OpsController {
     public HttpResponse<byte[]> ready() {
         boolean metadata = readiness.kafkaMetadata();
         boolean caughtUp = readiness.outcomesCaughtUp();
+        boolean listening = !readiness.outcomesFailing();
         ObjectNode checks = Json.mapper().createObjectNode();
         checks.put("kafka_metadata", metadata);
         checks.put("outcomes_caught_up", caughtUp);
-        if (metadata && caughtUp) {
+        checks.put("outcomes_listening", listening);
+        if (metadata && caughtUp && listening) {
             ObjectNode body = Json.mapper().createObjectNode().put("status", "UP");
             body.set("checks", checks);
             return HttpResponse.ok(IdempotencyCache.bytes(body)).contentType(MediaType.APPLICATION_JSON_TYPE);
@@ -50,7 +52,7 @@ public class OpsController {
                         "not-ready",
                         HttpStatus.SERVICE_UNAVAILABLE,
                         "Not ready",
-                        "Kafka is not reachable or the idempotency outcomes are still loading.")
+                        "Kafka is not reachable, or the idempotency outcomes are still loading or cannot be read.")
                 .withInstance("/health/ready")
                 .with("checks", checks)
                 .toResponse();

@@ -49,6 +49,10 @@ public class OutcomesListener implements AutoCloseable {
     private volatile boolean running = true;
     private volatile boolean caughtUp;
     private volatile boolean paused;
+    private volatile boolean failing;
+    // touched only by the listener thread
+    private List<TopicPartition> partitions;
+    private Map<TopicPartition, Long> target;
 
     public OutcomesListener(TopicCatalog catalog, IdempotencyCache cache, KafkaSettings kafka, ClientProperties extra) {
         this.catalog = catalog;
@@ -105,62 +109,97 @@ public class OutcomesListener implements AutoCloseable {
         return caughtUp;
     }
 
+    /** True while the listener's last attempt failed and it is waiting to retry (it is then deaf to other instances). */
+    public boolean failing() {
+        return failing;
+    }
+
+    /**
+     * Reads until closed. Any failure (brokers down at start, an end-offset or position timeout, a
+     * lost connection) is retried with backoff for as long as the listener runs; meanwhile {@link
+     * #failing()} is true and readiness says so.
+     */
     private void run() {
+        long backoffMs = 100;
         try {
-            List<TopicPartition> partitions = assign();
-            if (partitions.isEmpty()) {
-                return;
-            }
-            Map<TopicPartition, Long> target = consumer.endOffsets(partitions);
             while (running) {
-                if (paused) {
+                try {
+                    read();
+                    return;
+                } catch (WakeupException e) {
+                    if (!running) {
+                        return;
+                    }
+                    LOG.warn("outcomes listener woken up unexpectedly; continuing");
+                } catch (RuntimeException e) {
+                    if (!running) {
+                        return;
+                    }
+                    failing = true;
+                    LOG.warn("outcomes listener failed ({}); retrying in {} ms", e.toString(), backoffMs);
                     synchronized (stopSignal) {
-                        if (running && paused) {
-                            stopSignal.wait(50);
+                        if (running) {
+                            stopSignal.wait(backoffMs);
                         }
                     }
-                    continue;
-                }
-                ConsumerRecords<String, IdempotencyOutcome> records;
-                try {
-                    records = consumer.poll(Duration.ofMillis(200));
-                } catch (RecordDeserializationException e) {
-                    LOG.warn(
-                            "skipping unreadable outcome at {}@{}: {}", e.topicPartition(), e.offset(), e.getMessage());
-                    consumer.seek(e.topicPartition(), e.offset() + 1);
-                    continue;
-                }
-                if (paused && !records.isEmpty()) {
-                    // held while this poll was running: give the records back, read them after resume()
-                    for (TopicPartition partition : records.partitions()) {
-                        consumer.seek(
-                                partition, records.records(partition).get(0).offset());
-                    }
-                    continue;
-                }
-                for (ConsumerRecord<String, IdempotencyOutcome> record : records) {
-                    apply(record.value());
-                }
-                if (!caughtUp && reached(target)) {
-                    caughtUp = true;
-                    LOG.info("idempotency outcomes loaded: {} keys in the local cache", cache.size());
+                    backoffMs = Math.min(backoffMs * 2, 10_000);
                 }
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        } catch (WakeupException e) {
-            if (running) {
-                LOG.error("outcomes listener woken up unexpectedly", e);
-            }
-        } catch (RuntimeException e) {
-            if (running) {
-                LOG.error("outcomes listener stopped", e);
-            }
         } finally {
             try {
                 consumer.close(CloseOptions.timeout(Duration.ofSeconds(2)));
             } catch (RuntimeException e) {
                 LOG.debug("outcomes consumer did not close cleanly: {}", e.toString());
+            }
+        }
+    }
+
+    private void read() throws InterruptedException {
+        if (partitions == null) {
+            partitions = assign();
+            if (partitions.isEmpty()) {
+                return;
+            }
+        }
+        if (!caughtUp && target == null) {
+            target = consumer.endOffsets(partitions);
+        }
+        while (running) {
+            if (paused) {
+                synchronized (stopSignal) {
+                    if (running && paused) {
+                        stopSignal.wait(50);
+                    }
+                }
+                continue;
+            }
+            ConsumerRecords<String, IdempotencyOutcome> records;
+            try {
+                records = consumer.poll(Duration.ofMillis(200));
+            } catch (RecordDeserializationException e) {
+                LOG.warn("skipping unreadable outcome at {}@{}: {}", e.topicPartition(), e.offset(), e.getMessage());
+                consumer.seek(e.topicPartition(), e.offset() + 1);
+                continue;
+            }
+            if (failing) {
+                failing = false;
+                LOG.info("outcomes listener reading again");
+            }
+            if (paused && !records.isEmpty()) {
+                // held while this poll was running: give the records back, read them after resume()
+                for (TopicPartition partition : records.partitions()) {
+                    consumer.seek(partition, records.records(partition).get(0).offset());
+                }
+                continue;
+            }
+            for (ConsumerRecord<String, IdempotencyOutcome> record : records) {
+                apply(record.value());
+            }
+            if (!caughtUp && reached(target)) {
+                caughtUp = true;
+                LOG.info("idempotency outcomes loaded: {} keys in the local cache", cache.size());
             }
         }
     }

@@ -56,8 +56,13 @@ public class Readiness implements AutoCloseable {
         return outcomes.caughtUp();
     }
 
+    /** The outcomes listener is retrying after a failure: this instance does not hear other instances' keys. */
+    public boolean outcomesFailing() {
+        return outcomes.failing();
+    }
+
     public boolean ready() {
-        return kafkaMetadata() && outcomesCaughtUp();
+        return kafkaMetadata() && outcomesCaughtUp() && !outcomesFailing();
     }
 
     @Override

@@ -8,8 +8,12 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.slf4j.Logger;
@@ -18,7 +22,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Creates the catalog's topics and checks existing ones. Safe to run from every instance at every
  * start: topics that exist with the expected layout are left alone, a topic with another partition
- * count is an error (it would break co-partitioning).
+ * count is an error (it would break co-partitioning), and so is one with fewer replicas or a lower
+ * {@code min.insync.replicas} than the catalog asks for (acknowledged writes would be less durable).
  */
 public final class TopicBootstrap {
 
@@ -40,13 +45,24 @@ public final class TopicBootstrap {
                         .allTopicNames()
                         .get(remainingMs(deadlineNanos), TimeUnit.MILLISECONDS);
                 for (Topic<?, ?> topic : catalog.all()) {
-                    int actual = described.get(topic.name()).partitions().size();
+                    TopicDescription description = described.get(topic.name());
+                    int actual = description.partitions().size();
                     if (actual != topic.partitions()) {
                         throw new IllegalStateException("topic " + topic.name() + " has " + actual
                                 + " partitions, the catalog says " + topic.partitions()
                                 + "; session-keyed topics must stay co-partitioned");
                     }
+                    int replicas = description.partitions().stream()
+                            .mapToInt(p -> p.replicas().size())
+                            .min()
+                            .orElse(0);
+                    if (replicas < topic.replicationFactor()) {
+                        throw new IllegalStateException("topic " + topic.name() + " has replication factor " + replicas
+                                + ", the catalog asks for " + topic.replicationFactor()
+                                + " (SPLITGUARD_REPLICATION_FACTOR); reassign its partitions or fix the setting");
+                    }
                 }
+                checkMinInSyncReplicas(admin, catalog, deadlineNanos);
                 return;
             } catch (ExecutionException e) {
                 if (!(e.getCause() instanceof UnknownTopicOrPartitionException)
@@ -56,6 +72,29 @@ public final class TopicBootstrap {
                 LOG.debug("topics not yet describable, retrying in {} ms", backoffMs);
                 TimeUnit.MILLISECONDS.sleep(backoffMs);
                 backoffMs = Math.min(backoffMs * 2, 1000);
+            }
+        }
+    }
+
+    /** Existing topics must require at least the catalog's {@code min.insync.replicas}: acks=all means no more. */
+    private static void checkMinInSyncReplicas(Admin admin, TopicCatalog catalog, long deadlineNanos)
+            throws InterruptedException, ExecutionException, TimeoutException {
+        List<ConfigResource> resources = catalog.all().stream()
+                .map(t -> new ConfigResource(ConfigResource.Type.TOPIC, t.name()))
+                .toList();
+        Map<ConfigResource, Config> configs =
+                admin.describeConfigs(resources).all().get(remainingMs(deadlineNanos), TimeUnit.MILLISECONDS);
+        for (Topic<?, ?> topic : catalog.all()) {
+            String wanted = topic.configs().get(TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG);
+            Config config = configs.get(new ConfigResource(ConfigResource.Type.TOPIC, topic.name()));
+            ConfigEntry entry = config == null ? null : config.get(TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG);
+            if (wanted == null || entry == null || entry.value() == null) {
+                continue;
+            }
+            if (Integer.parseInt(entry.value()) < Integer.parseInt(wanted)) {
+                throw new IllegalStateException("topic " + topic.name() + " has min.insync.replicas " + entry.value()
+                        + ", the catalog asks for " + wanted + " (SPLITGUARD_MIN_INSYNC_REPLICAS); an acknowledged"
+                        + " write would be durable on fewer replicas than promised");
             }
         }
     }

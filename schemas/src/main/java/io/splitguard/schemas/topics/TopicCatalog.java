@@ -46,8 +46,12 @@ public final class TopicCatalog {
 
         long week = Duration.ofDays(7).toMillis();
         long dedupPlusDay = dedupWindow.plusDays(1).toMillis();
+        // The broker stamps what the gateways write: a gateway's clock decides neither retention nor, with
+        // CreateTime's timestamp bounds, whether a write is refused.
+        Map<String, String> mutationsInConfigs = new HashMap<>(retention(week));
+        mutationsInConfigs.put(TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG, "LogAppendTime");
         this.mutationsIn = session(
-                "mutations-in", retention(week), JsonSerde.of(MutationRequest.class, SchemaId.MUTATION_REQUEST));
+                "mutations-in", mutationsInConfigs, JsonSerde.of(MutationRequest.class, SchemaId.MUTATION_REQUEST));
         this.mutations = session(
                 "mutations", retention(week), JsonSerde.of(SequencedMutation.class, SchemaId.SEQUENCED_MUTATION));
         this.idempotencyOutcomes = session(
