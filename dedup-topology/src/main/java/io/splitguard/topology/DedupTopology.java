@@ -7,6 +7,7 @@ import io.splitguard.schemas.topics.TopicCatalog;
 import io.splitguard.topology.config.DedupConfig;
 import io.splitguard.topology.processor.DedupNodes;
 import io.splitguard.topology.processor.DedupProcessor;
+import io.splitguard.topology.processor.SessionSequence;
 import java.time.Duration;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.Topology;
@@ -47,7 +48,10 @@ public final class DedupTopology {
         Duration skew = config.instanceClockSkew();
         Duration retention = DedupProcessor.retention(window, skew);
         topology.addProcessor(
-                DedupNodes.PROCESSOR, () -> new DedupProcessor(requestSerde, window, skew), DedupNodes.SOURCE);
+                DedupNodes.PROCESSOR,
+                () -> new DedupProcessor(
+                        requestSerde, window, skew, config.sessionIdleHorizon(), config.sessionPurgeInterval()),
+                DedupNodes.SOURCE);
         topology.addStateStore(
                 Stores.windowStoreBuilder(
                         Stores.persistentWindowStore(DedupNodes.DEDUP_STORE, retention, window, false),
@@ -55,7 +59,8 @@ public final class DedupTopology {
                         JsonSerde.unchecked(IdempotencyOutcome.class)),
                 DedupNodes.PROCESSOR);
         topology.addStateStore(
-                Stores.keyValueStoreBuilder(sequenceStore, Serdes.String(), Serdes.Long()), DedupNodes.PROCESSOR);
+                Stores.keyValueStoreBuilder(sequenceStore, Serdes.String(), SessionSequence.serde()),
+                DedupNodes.PROCESSOR);
         topology.addSink(
                 DedupNodes.MUTATIONS_SINK,
                 topics.mutations.name(),

@@ -1,6 +1,7 @@
 package io.splitguard.topology;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
 import io.splitguard.schemas.model.AuditRecord;
 import io.splitguard.schemas.model.IdempotencyOutcome;
@@ -10,6 +11,8 @@ import io.splitguard.schemas.model.Verdict;
 import io.splitguard.schemas.topics.TopicCatalog;
 import io.splitguard.topology.config.DedupConfig;
 import io.splitguard.topology.processor.DeadLetters;
+import io.splitguard.topology.processor.DedupNodes;
+import io.splitguard.topology.processor.SessionSequence;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -20,6 +23,7 @@ import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.test.TestRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -307,5 +311,80 @@ class DedupTopologyTest {
 
         assertThat(deadLetters.readRecordsToList()).hasSize(1);
         assertThat(mutations.isEmpty()).isTrue();
+    }
+
+    /** Advances the topology's wall clock to {@code at}, running any punctuation that falls due. */
+    private void advanceTo(Instant at) {
+        driver.advanceWallClockTime(Duration.between(wallClock, at));
+        wallClock = at;
+    }
+
+    private KeyValueStore<String, SessionSequence> sequenceStore() {
+        return driver.getKeyValueStore(DedupNodes.SEQUENCE_STORE);
+    }
+
+    @Test
+    void shouldPurgeASessionIdlePastTheHorizonAndStartItsNextMutationInALaterEpoch() {
+        Duration horizon = DedupConfig.DEFAULT_SESSION_IDLE_HORIZON;
+        send(Fixtures.request("s1", "k1", "one", T0), T0);
+        send(Fixtures.request("s1", "k2", "two", T0.plusSeconds(1)), T0.plusSeconds(1));
+        Instant busyAt = T0.plus(horizon).minus(Duration.ofHours(1));
+        send(Fixtures.request("s2", "k1", "busy", busyAt), busyAt);
+        assertThat(sequenceStore().get("s1").lastSequence()).isEqualTo(2);
+
+        advanceTo(T0.plus(horizon).plus(Duration.ofMinutes(2)));
+
+        assertThat(sequenceStore().get("s1")).as("idle past the horizon").isNull();
+        assertThat(sequenceStore().get("s2")).as("active within the horizon").isNotNull();
+        Instant back = T0.plus(horizon).plus(Duration.ofMinutes(3));
+        send(Fixtures.request("s1", "k3", "three", back), back);
+        List<SequencedMutation> s1 = mutations.readValuesToList().stream()
+                .filter(m -> m.sessionId().equals("s1"))
+                .toList();
+        assertThat(s1).extracting(SequencedMutation::sequence).containsExactly(1L, 2L, 1L);
+        assertThat(s1.get(0).sessionEpoch()).isEqualTo(T0.toEpochMilli());
+        assertThat(s1.get(1).sessionEpoch()).isEqualTo(s1.get(0).sessionEpoch());
+        assertThat(s1.get(2).sessionEpoch())
+                .as("the new epoch sorts after the purged one")
+                .isEqualTo(back.toEpochMilli())
+                .isGreaterThan(s1.get(1).sessionEpoch());
+    }
+
+    @Test
+    void shouldNotPurgeASessionThatKeepsGettingMutations() {
+        Duration horizon = DedupConfig.DEFAULT_SESSION_IDLE_HORIZON;
+        Instant at = T0;
+        for (int i = 0; i < 4; i++) {
+            send(Fixtures.request("s1", "k" + i, "n" + i, at), at);
+            at = at.plus(horizon.dividedBy(2));
+        }
+        advanceTo(at);
+
+        assertThat(mutations.readValuesToList())
+                .extracting(SequencedMutation::sequence, SequencedMutation::sessionEpoch)
+                .containsExactly(
+                        tuple(1L, T0.toEpochMilli()),
+                        tuple(2L, T0.toEpochMilli()),
+                        tuple(3L, T0.toEpochMilli()),
+                        tuple(4L, T0.toEpochMilli()));
+        assertThat(sequenceStore().get("s1").lastSequence()).isEqualTo(4);
+    }
+
+    @Test
+    void shouldDateASessionStoredBeforeActivityWasRecordedAndPurgeItOneHorizonLater() {
+        sequenceStore().put("legacy", new SessionSequence(0, 41, SessionSequence.UNKNOWN_ACTIVITY));
+
+        advanceTo(T0.plus(Duration.ofMinutes(2)));
+        assertThat(sequenceStore().get("legacy").lastActivityMs())
+                .as("dated by the first purge run that sees it")
+                .isGreaterThan(T0.toEpochMilli());
+        send(Fixtures.request("legacy", "k1", "n", T0.plus(Duration.ofMinutes(3))), T0.plus(Duration.ofMinutes(3)));
+        assertThat(mutations.readValue())
+                .as("a legacy session continues its sequence in epoch 0")
+                .extracting(SequencedMutation::sequence, SequencedMutation::sessionEpoch)
+                .containsExactly(42L, 0L);
+
+        advanceTo(T0.plus(DedupConfig.DEFAULT_SESSION_IDLE_HORIZON).plus(Duration.ofMinutes(10)));
+        assertThat(sequenceStore().get("legacy")).isNull();
     }
 }

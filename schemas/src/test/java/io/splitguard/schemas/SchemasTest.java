@@ -11,6 +11,7 @@ import io.splitguard.schemas.json.PayloadHash;
 import io.splitguard.schemas.json.SchemaId;
 import io.splitguard.schemas.model.IdempotencyKeys;
 import io.splitguard.schemas.model.MutationRequest;
+import io.splitguard.schemas.model.SequencedMutation;
 import io.splitguard.schemas.topics.Topic;
 import io.splitguard.schemas.topics.TopicCatalog;
 import java.nio.charset.StandardCharsets;
@@ -29,6 +30,32 @@ class SchemasTest {
 
     private static JsonNode parse(String json) throws Exception {
         return Json.mapper().readTree(json);
+    }
+
+    @Test
+    void shouldRoundTripTheSessionEpochAndReadRecordsWrittenBeforeItAsEpochZero() throws Exception {
+        SequencedMutation m = new SequencedMutation(
+                "r1",
+                "t",
+                "crm",
+                "s1",
+                "k1",
+                "t:crm:k1",
+                "sha256:00",
+                1_700_000_000_000L,
+                3,
+                null,
+                Instant.parse("2026-12-01T00:00:00Z"),
+                Instant.parse("2026-12-01T00:00:01Z"),
+                parse("{\"session_id\":\"s1\"}"));
+        JsonNode written = Json.mapper().valueToTree(m);
+        assertThat(written.get("session_epoch").asLong()).isEqualTo(1_700_000_000_000L);
+        assertThat(Json.mapper().treeToValue(written, SequencedMutation.class)).isEqualTo(m);
+
+        ((com.fasterxml.jackson.databind.node.ObjectNode) written).remove("session_epoch");
+        SequencedMutation legacy = Json.mapper().treeToValue(written, SequencedMutation.class);
+        assertThat(legacy.sessionEpoch()).isZero();
+        assertThat(legacy.sequence()).isEqualTo(3);
     }
 
     @Test

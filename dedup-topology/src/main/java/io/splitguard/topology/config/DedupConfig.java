@@ -41,7 +41,9 @@ public record DedupConfig(
         Duration commitInterval,
         String deadLetterTopic,
         Map<String, String> extra,
-        Duration instanceClockSkew) {
+        Duration instanceClockSkew,
+        Duration sessionIdleHorizon,
+        Duration sessionPurgeInterval) {
 
     public static final String DEFAULT_APPLICATION_ID = "splitguard-dedup";
 
@@ -62,6 +64,38 @@ public record DedupConfig(
 
     /** The default bound on clock disagreement between topology instances (NTP-synchronized hosts). */
     public static final Duration DEFAULT_INSTANCE_CLOCK_SKEW = Duration.ofMinutes(5);
+
+    /** How long a session may stay idle before its sequence is purged (and restarts in a new epoch). */
+    public static final Duration DEFAULT_SESSION_IDLE_HORIZON = Duration.ofDays(2);
+
+    public static final Duration DEFAULT_SESSION_PURGE_INTERVAL = Duration.ofMinutes(1);
+
+    /** With the default idle horizon and purge interval. */
+    public DedupConfig(
+            String applicationId,
+            String bootstrapServers,
+            Duration dedupWindow,
+            Path stateDir,
+            int streamThreads,
+            int standbyReplicas,
+            Duration commitInterval,
+            String deadLetterTopic,
+            Map<String, String> extra,
+            Duration instanceClockSkew) {
+        this(
+                applicationId,
+                bootstrapServers,
+                dedupWindow,
+                stateDir,
+                streamThreads,
+                standbyReplicas,
+                commitInterval,
+                deadLetterTopic,
+                extra,
+                instanceClockSkew,
+                DEFAULT_SESSION_IDLE_HORIZON,
+                DEFAULT_SESSION_PURGE_INTERVAL);
+    }
 
     /** With the default instance clock skew bound. */
     public DedupConfig(
@@ -97,6 +131,16 @@ public record DedupConfig(
         Objects.requireNonNull(instanceClockSkew, "instanceClockSkew");
         if (instanceClockSkew.isNegative()) {
             throw new IllegalArgumentException("instanceClockSkew must not be negative");
+        }
+        Objects.requireNonNull(sessionIdleHorizon, "sessionIdleHorizon");
+        Objects.requireNonNull(sessionPurgeInterval, "sessionPurgeInterval");
+        if (sessionIdleHorizon.compareTo(instanceClockSkew.multipliedBy(2)) <= 0) {
+            throw new IllegalArgumentException("sessionIdleHorizon (" + sessionIdleHorizon
+                    + ") must exceed twice instanceClockSkew (" + instanceClockSkew
+                    + "), or a purged session's new epoch could sort before its old one");
+        }
+        if (sessionPurgeInterval.isNegative() || sessionPurgeInterval.isZero()) {
+            throw new IllegalArgumentException("sessionPurgeInterval must be positive");
         }
         if (dedupWindow.isNegative() || dedupWindow.isZero()) {
             throw new IllegalArgumentException("dedupWindow must be positive");
@@ -171,7 +215,9 @@ public record DedupConfig(
                 Duration.ofMillis(integer(env, "SPLITGUARD_COMMIT_INTERVAL_MS", "100")),
                 deadLetterTopic,
                 extra,
-                duration(env, "SPLITGUARD_DEDUP_INSTANCE_CLOCK_SKEW", DEFAULT_INSTANCE_CLOCK_SKEW.toString()));
+                duration(env, "SPLITGUARD_DEDUP_INSTANCE_CLOCK_SKEW", DEFAULT_INSTANCE_CLOCK_SKEW.toString()),
+                duration(env, "SPLITGUARD_DEDUP_SESSION_IDLE_HORIZON", DEFAULT_SESSION_IDLE_HORIZON.toString()),
+                duration(env, "SPLITGUARD_DEDUP_SESSION_PURGE_INTERVAL", DEFAULT_SESSION_PURGE_INTERVAL.toString()));
     }
 
     private static int integer(Map<String, String> env, String key, String fallback) {

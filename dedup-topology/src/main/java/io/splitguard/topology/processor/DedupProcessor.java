@@ -12,6 +12,7 @@ import java.time.Instant;
 import java.util.Objects;
 import java.util.Optional;
 import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -39,16 +40,35 @@ public final class DedupProcessor implements Processor<String, byte[], Object, O
     private final JsonSerde<MutationRequest> requestSerde;
     private final long windowMs;
     private final long skewMs;
+    private final Duration idleHorizon;
+    private final Duration purgeInterval;
     private ProcessorContext<Object, Object> context;
     private WindowStore<String, IdempotencyOutcome> keys;
-    private KeyValueStore<String, Long> sequences;
+    private KeyValueStore<String, SessionSequence> sequences;
+
+    /** Sessions each purge punctuation looks at, at most. */
+    static final int PURGE_BATCH = 10_000;
+
+    /** With the default idle horizon (2 days) and purge interval (1 minute). */
+    public DedupProcessor(JsonSerde<MutationRequest> requestSerde, Duration window, Duration instanceSkew) {
+        this(requestSerde, window, instanceSkew, Duration.ofDays(2), Duration.ofMinutes(1));
+    }
 
     /**
      * @param window how long a key is remembered, measured on this processing instance's clock
      * @param instanceSkew how far the clocks of the topology instances (which take over each other's
      *     partitions) may disagree; lookups reach this far beyond the window in both directions
+     * @param idleHorizon a session with no mutation applied for this long (this pipeline's clock) is
+     *     purged from the sequence store; its next mutation starts a new epoch. Must exceed twice the
+     *     instance skew, so a new epoch is always greater than the purged one.
+     * @param purgeInterval how often (wall clock) the purge punctuation runs
      */
-    public DedupProcessor(JsonSerde<MutationRequest> requestSerde, Duration window, Duration instanceSkew) {
+    public DedupProcessor(
+            JsonSerde<MutationRequest> requestSerde,
+            Duration window,
+            Duration instanceSkew,
+            Duration idleHorizon,
+            Duration purgeInterval) {
         this.requestSerde = Objects.requireNonNull(requestSerde, "requestSerde");
         if (window.isNegative() || window.isZero()) {
             throw new IllegalArgumentException("window must be positive");
@@ -56,8 +76,17 @@ public final class DedupProcessor implements Processor<String, byte[], Object, O
         if (instanceSkew.isNegative()) {
             throw new IllegalArgumentException("instance skew must not be negative");
         }
+        if (idleHorizon.compareTo(instanceSkew.multipliedBy(2)) <= 0) {
+            throw new IllegalArgumentException("the session idle horizon (" + idleHorizon
+                    + ") must exceed twice the instance clock skew (" + instanceSkew + ")");
+        }
+        if (purgeInterval.isNegative() || purgeInterval.isZero()) {
+            throw new IllegalArgumentException("purge interval must be positive");
+        }
         this.windowMs = window.toMillis();
         this.skewMs = instanceSkew.toMillis();
+        this.idleHorizon = idleHorizon;
+        this.purgeInterval = purgeInterval;
     }
 
     /** How long the key store must retain entries for {@code window} to hold under {@code instanceSkew}. */
@@ -70,6 +99,8 @@ public final class DedupProcessor implements Processor<String, byte[], Object, O
         this.context = context;
         this.keys = context.getStateStore(DedupNodes.DEDUP_STORE);
         this.sequences = context.getStateStore(DedupNodes.SEQUENCE_STORE);
+        IdleSessionPurger purger = new IdleSessionPurger(sequences, idleHorizon.toMillis(), PURGE_BATCH);
+        context.schedule(purgeInterval, PunctuationType.WALL_CLOCK_TIME, purger);
     }
 
     @Override
@@ -131,8 +162,9 @@ public final class DedupProcessor implements Processor<String, byte[], Object, O
     }
 
     private void apply(Record<String, byte[]> record, MutationRequest request, Instant decidedAt) {
-        long sequence = nextSequence(request.sessionId());
-        SequencedMutation applied = SequencedMutation.applied(request, sequence, decidedAt);
+        SessionSequence session = nextSequence(request.sessionId(), decidedAt.toEpochMilli());
+        long sequence = session.lastSequence();
+        SequencedMutation applied = SequencedMutation.applied(request, session.epoch(), sequence, decidedAt);
         IdempotencyOutcome outcome = IdempotencyOutcome.firstApplication(applied);
         rememberKey(request.scopedKey(), outcome, decidedAt.toEpochMilli());
         context.forward(record.withKey(request.sessionId()).withValue(applied), DedupNodes.MUTATIONS_SINK);
@@ -181,9 +213,10 @@ public final class DedupProcessor implements Processor<String, byte[], Object, O
                         rawHash(request)));
     }
 
-    private long nextSequence(String sessionId) {
-        Long last = sequences.get(sessionId);
-        long next = last == null ? 1 : last + 1;
+    /** The session's next sequence; a session with none (new, or purged while idle) starts an epoch now. */
+    private SessionSequence nextSequence(String sessionId, long now) {
+        SessionSequence last = sequences.get(sessionId);
+        SessionSequence next = last == null ? SessionSequence.start(now) : last.next(now);
         sequences.put(sessionId, next);
         return next;
     }

@@ -57,4 +57,26 @@ class DedupConfigTest {
         assertThat(DedupConfig.fromEnv(Map.of(), "dlq").instanceClockSkew())
                 .isEqualTo(DedupConfig.DEFAULT_INSTANCE_CLOCK_SKEW);
     }
+
+    @Test
+    void shouldReadTheIdleHorizonAndRefuseOneThatACrossInstanceSkewCouldOvertake() {
+        DedupConfig config = DedupConfig.fromEnv(
+                Map.of(
+                        "SPLITGUARD_DEDUP_SESSION_IDLE_HORIZON",
+                        "PT12H",
+                        "SPLITGUARD_DEDUP_SESSION_PURGE_INTERVAL",
+                        "PT5M"),
+                "dlq");
+        assertThat(config.sessionIdleHorizon()).isEqualTo(Duration.ofHours(12));
+        assertThat(config.sessionPurgeInterval()).isEqualTo(Duration.ofMinutes(5));
+        assertThatThrownBy(() -> DedupConfig.fromEnv(
+                        Map.of(
+                                "SPLITGUARD_DEDUP_SESSION_IDLE_HORIZON",
+                                "PT10M",
+                                "SPLITGUARD_DEDUP_INSTANCE_CLOCK_SKEW",
+                                "PT5M"),
+                        "dlq"))
+                .hasMessageContaining("sessionIdleHorizon")
+                .hasMessageContaining("twice");
+    }
 }

@@ -38,8 +38,10 @@ class DedupProcessorTest {
                         JsonSerde.unchecked(IdempotencyOutcome.class))
                 .withLoggingDisabled()
                 .build();
-        KeyValueStore<String, Long> sequences = Stores.keyValueStoreBuilder(
-                        Stores.inMemoryKeyValueStore(DedupNodes.SEQUENCE_STORE), Serdes.String(), Serdes.Long())
+        KeyValueStore<String, SessionSequence> sequences = Stores.keyValueStoreBuilder(
+                        Stores.inMemoryKeyValueStore(DedupNodes.SEQUENCE_STORE),
+                        Serdes.String(),
+                        SessionSequence.serde())
                 .withLoggingDisabled()
                 .build();
         keys.init(context.getStateStoreContext(), keys);
@@ -68,7 +70,7 @@ class DedupProcessorTest {
     @Test
     void shouldTreatEqualPayloadHashAsDuplicate() {
         MutationRequest applied = Fixtures.request("s1", "k1", "hello", T0);
-        SequencedMutation m = SequencedMutation.applied(applied, 1, T0);
+        SequencedMutation m = SequencedMutation.applied(applied, T0.toEpochMilli(), 1, T0);
         IdempotencyOutcome outcome = IdempotencyOutcome.firstApplication(m);
 
         assertThat(DedupProcessor.isDuplicate(outcome, Fixtures.request("s1", "k1", "hello", T0)))
