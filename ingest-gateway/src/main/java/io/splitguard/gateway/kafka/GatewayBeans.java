@@ -1,10 +1,14 @@
 package io.splitguard.gateway.kafka;
 
+import io.micronaut.context.annotation.Bean;
 import io.micronaut.context.annotation.Factory;
+import io.micronaut.context.annotation.Requires;
 import io.splitguard.gateway.config.GatewaySettings;
 import io.splitguard.gateway.config.KafkaSettings;
+import io.splitguard.gateway.config.LookupSettings;
 import io.splitguard.gateway.config.TopicSettings;
 import io.splitguard.gateway.idempotency.IdempotencyCache;
+import io.splitguard.gateway.idempotency.StoredOutcomes;
 import io.splitguard.schemas.topics.TopicBootstrap;
 import io.splitguard.schemas.topics.TopicCatalog;
 import jakarta.inject.Singleton;
@@ -14,7 +18,7 @@ import java.util.concurrent.locks.LockSupport;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 
-/** The catalog and the idempotency cache, built from configuration. */
+/** The catalog, the idempotency cache and its database fallback, built from configuration. */
 @Factory
 public class GatewayBeans {
 
@@ -38,6 +42,14 @@ public class GatewayBeans {
     IdempotencyCache idempotencyCache(GatewaySettings gateway) {
         return new IdempotencyCache(
                 gateway.getDedupWindow(), gateway.getCacheMaxEntries(), gateway.getFilterExpectedKeys());
+    }
+
+    /** The fallback of idempotency lookups, when a database is configured. */
+    @Singleton
+    @Bean(preDestroy = "close")
+    @Requires(property = "splitguard.idempotency.lookup.jdbc-url", pattern = ".*\\S.*")
+    StoredOutcomes storedOutcomes(LookupSettings lookup) {
+        return new StoredOutcomes(lookup);
     }
 
     /** Describing a topic just created can fail until its metadata has propagated: try a few times. */

@@ -227,9 +227,12 @@ class GatewayIT {
 
         // another tenant does not see it
         assertProblem(http.get(path, "Authorization", Fixtures.token("other", "session:read")), 404);
-        assertProblem(
-                http.get("/api/v2/idempotency/never-used", "Authorization", Fixtures.token("acme", "session:read")),
-                404);
+        HttpResponse<String> unknown =
+                http.get("/api/v2/idempotency/never-used", "Authorization", Fixtures.token("acme", "session:read"));
+        assertProblem(unknown, 404);
+        // no database lookup configured here: the 404 says it reflects this instance's memory only
+        assertThat(Http.json(unknown).path("answered_from").asText()).isEqualTo("instance_memory");
+        assertThat(Http.json(unknown).path("detail").asText()).contains("This instance's memory");
         // a write-only token may not read
         assertProblem(http.get(path, "Authorization", Fixtures.token("acme", "session:write")), 403);
     }
