@@ -13,8 +13,8 @@ import io.splitguard.sink.config.SinkConfig;
 import io.splitguard.sink.consumer.Inbound;
 import io.splitguard.sink.consumer.RecordDecoder;
 import io.splitguard.sink.db.BatchWriter;
-import io.splitguard.sink.db.IdempotencyPruner;
 import io.splitguard.sink.db.OffsetStore;
+import io.splitguard.sink.db.Pruner;
 import io.splitguard.sink.db.SinkDataSources;
 import io.splitguard.sink.db.SinkMigrations;
 import java.sql.SQLException;
@@ -96,7 +96,7 @@ public final class PostgresSink implements AutoCloseable {
     private final HikariDataSource dataSource;
     private final BatchWriter writer;
     private final OffsetStore offsetStore;
-    private final IdempotencyPruner pruner;
+    private final Pruner pruner;
     private final RecordDecoder decoder;
     private final Topic<String, AuditRecord> auditTopic;
     private final String name;
@@ -137,7 +137,7 @@ public final class PostgresSink implements AutoCloseable {
         this.dataSource = SinkDataSources.create(config);
         this.writer = new BatchWriter(dataSource, config.groupId(), config.idempotencyRetention());
         this.offsetStore = new OffsetStore(dataSource, config.groupId());
-        this.pruner = new IdempotencyPruner(dataSource, config.pruneBatchSize());
+        this.pruner = new Pruner(dataSource, config.pruneBatchSize());
         this.decoder = new RecordDecoder(topic);
         this.name = "splitguard-postgres-sink-" + INSTANCES.incrementAndGet();
     }
@@ -286,10 +286,20 @@ public final class PostgresSink implements AutoCloseable {
 
     /** Deletes idempotency rows whose retention ended at or before {@code now}; returns how many. */
     public long pruneExpired(Instant now) throws SQLException {
-        long deleted = pruner.pruneExpired(now);
+        long deleted = pruner.pruneExpiredKeys(now);
         metrics.pruned.increment(deleted);
         if (deleted > 0) {
             LOG.info("pruned {} expired idempotency row(s)", deleted);
+        }
+        return deleted;
+    }
+
+    /** Deletes the fencing marks of sessions not written for the idle horizon; returns how many. */
+    public long pruneIdleSessions() throws SQLException {
+        long deleted = pruner.pruneIdleSessions(config.sessionIdleHorizon());
+        metrics.sessionsPruned.increment(deleted);
+        if (deleted > 0) {
+            LOG.info("pruned the marks of {} session(s) idle for more than {}", deleted, config.sessionIdleHorizon());
         }
         return deleted;
     }
@@ -665,6 +675,11 @@ public final class PostgresSink implements AutoCloseable {
             pruneExpired(Instant.now());
         } catch (SQLException | RuntimeException e) {
             LOG.warn("{}: prune of expired idempotency rows failed: {}", name, e.getMessage());
+        }
+        try {
+            pruneIdleSessions();
+        } catch (SQLException | RuntimeException e) {
+            LOG.warn("{}: prune of idle session marks failed: {}", name, e.getMessage());
         }
     }
 

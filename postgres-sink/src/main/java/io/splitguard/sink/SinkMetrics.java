@@ -26,6 +26,7 @@ public final class SinkMetrics {
     public static final String DEAD_LETTERS = "splitguard.sink.dead.letters";
     public static final String FAILURES = "splitguard.sink.write.failures";
     public static final String PRUNED = "splitguard.sink.idempotency.pruned";
+    public static final String SESSIONS_PRUNED = "splitguard.sink.sessions.pruned";
     public static final String BATCH_DURATION = "splitguard.sink.batch.duration";
     public static final String LAG = "splitguard.sink.lag";
 
@@ -40,6 +41,7 @@ public final class SinkMetrics {
     final Counter deadLetters;
     final Counter failures;
     final Counter pruned;
+    final Counter sessionsPruned;
     final Timer batchDuration;
     final AtomicLong lag = new AtomicLong();
 
@@ -74,6 +76,9 @@ public final class SinkMetrics {
                 .register(registry);
         pruned = Counter.builder(PRUNED)
                 .description("expired idempotency_store rows deleted")
+                .register(registry);
+        sessionsPruned = Counter.builder(SESSIONS_PRUNED)
+                .description("session_sequences marks of sessions idle past the horizon deleted")
                 .register(registry);
         batchDuration = Timer.builder(BATCH_DURATION)
                 .description("time to write and commit one batch")

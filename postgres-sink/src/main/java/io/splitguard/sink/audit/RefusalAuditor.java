@@ -80,7 +80,8 @@ public final class RefusalAuditor {
                 List<AuditRecord> records = new ArrayList<>();
                 try (PreparedStatement ps = c.prepareStatement("SELECT id, topic, partition, kafka_offset, session_id,"
                         + " scoped_key, sequence, stored_sequence, fencing_token, stored_fencing_token, reason,"
-                        + " request_id, payload_hash, applied_sequence, applied_payload_hash, refused_at"
+                        + " request_id, payload_hash, applied_sequence, applied_payload_hash, refused_at, session_epoch,"
+                        + " stored_session_epoch"
                         + " FROM sink_refusals WHERE audited_at IS NULL ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED")) {
                     ps.setInt(1, BATCH);
                     try (ResultSet rs = ps.executeQuery()) {
@@ -150,7 +151,8 @@ public final class RefusalAuditor {
             detail = reason + ": fencing token " + nullable(rs, "fencing_token") + " older than the stored "
                     + nullable(rs, "stored_fencing_token") + source;
         } else {
-            detail = reason + ": stored sequence " + rs.getLong("stored_sequence") + source;
+            detail = reason + ": stored epoch " + nullable(rs, "stored_session_epoch") + " sequence "
+                    + rs.getLong("stored_sequence") + ", this record epoch " + nullable(rs, "session_epoch") + source;
         }
         Instant at = rs.getObject("refused_at", OffsetDateTime.class).toInstant();
         return new AuditRecord(

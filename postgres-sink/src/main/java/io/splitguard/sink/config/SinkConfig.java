@@ -20,6 +20,8 @@ import java.util.TreeMap;
  * @param maxBatchRecords most records one poll (and so one database transaction) holds
  * @param pollTimeout how long one poll waits for records
  * @param idempotencyRetention how long an {@code idempotency_store} row is kept after the key's first receipt
+ * @param sessionIdleHorizon a {@code session_sequences} row not written for this long (database clock) is
+ *     deleted by the prune job; a session written again later arrives in a new, greater epoch
  * @param pruneInterval how often expired idempotency rows are deleted; zero or negative disables the job
  * @param pruneBatchSize rows deleted per prune statement
  * @param retryBackoffMax longest wait between retries after a database failure
@@ -39,6 +41,7 @@ public record SinkConfig(
         int maxBatchRecords,
         Duration pollTimeout,
         Duration idempotencyRetention,
+        Duration sessionIdleHorizon,
         Duration pruneInterval,
         int pruneBatchSize,
         Duration retryBackoffMax,
@@ -61,6 +64,7 @@ public record SinkConfig(
     public static final String ENV_POLL_TIMEOUT = "SPLITGUARD_SINK_POLL_TIMEOUT";
 
     public static final String ENV_IDEMPOTENCY_RETENTION = "SPLITGUARD_IDEMPOTENCY_RETENTION";
+    public static final String ENV_SESSION_IDLE_HORIZON = "SPLITGUARD_SINK_SESSION_IDLE_HORIZON";
     public static final String ENV_PRUNE_INTERVAL = "SPLITGUARD_SINK_PRUNE_INTERVAL";
     public static final String ENV_PRUNE_BATCH_SIZE = "SPLITGUARD_SINK_PRUNE_BATCH_SIZE";
     public static final String ENV_RETRY_BACKOFF_MAX = "SPLITGUARD_SINK_RETRY_BACKOFF_MAX";
@@ -85,6 +89,7 @@ public record SinkConfig(
         }
         requirePositive(pollTimeout, "pollTimeout");
         requirePositive(idempotencyRetention, "idempotencyRetention");
+        requirePositive(sessionIdleHorizon, "sessionIdleHorizon");
         Objects.requireNonNull(pruneInterval, "pruneInterval");
         if (pruneBatchSize < 1) {
             throw new IllegalArgumentException("pruneBatchSize must be >= 1");
@@ -139,6 +144,9 @@ public record SinkConfig(
         if (env.containsKey(ENV_IDEMPOTENCY_RETENTION)) {
             b.idempotencyRetention(parseDuration(env, ENV_IDEMPOTENCY_RETENTION));
         }
+        if (env.containsKey(ENV_SESSION_IDLE_HORIZON)) {
+            b.sessionIdleHorizon(parseDuration(env, ENV_SESSION_IDLE_HORIZON));
+        }
         if (env.containsKey(ENV_PRUNE_INTERVAL)) {
             b.pruneInterval(parseDuration(env, ENV_PRUNE_INTERVAL));
         }
@@ -185,6 +193,7 @@ public record SinkConfig(
                 .maxBatchRecords(maxBatchRecords)
                 .pollTimeout(pollTimeout)
                 .idempotencyRetention(idempotencyRetention)
+                .sessionIdleHorizon(sessionIdleHorizon)
                 .pruneInterval(pruneInterval)
                 .pruneBatchSize(pruneBatchSize)
                 .retryBackoffMax(retryBackoffMax)
@@ -199,7 +208,8 @@ public record SinkConfig(
         return "SinkConfig[bootstrapServers=" + bootstrapServers + ", groupId=" + groupId + ", jdbcUrl=" + jdbcUrl
                 + ", user=" + user + ", password=" + (password.isEmpty() ? "" : "****") + ", maxBatchRecords="
                 + maxBatchRecords + ", pollTimeout=" + pollTimeout + ", idempotencyRetention=" + idempotencyRetention
-                + ", pruneInterval=" + pruneInterval + ", pruneBatchSize=" + pruneBatchSize + ", retryBackoffMax="
+                + ", sessionIdleHorizon=" + sessionIdleHorizon + ", pruneInterval=" + pruneInterval
+                + ", pruneBatchSize=" + pruneBatchSize + ", retryBackoffMax="
                 + retryBackoffMax + ", poolSize=" + poolSize + ", migrateOnStart=" + migrateOnStart
                 + ", consumerProperties=" + consumerProperties + ", producerProperties=" + producerProperties.keySet()
                 + "]";
@@ -247,6 +257,7 @@ public record SinkConfig(
         private int maxBatchRecords = 500;
         private Duration pollTimeout = Duration.ofMillis(500);
         private Duration idempotencyRetention = Duration.ofDays(7);
+        private Duration sessionIdleHorizon = Duration.ofDays(2);
         private Duration pruneInterval = Duration.ofMinutes(10);
         private int pruneBatchSize = 5_000;
         private Duration retryBackoffMax = Duration.ofSeconds(10);
@@ -319,6 +330,11 @@ public record SinkConfig(
             return this;
         }
 
+        public Builder sessionIdleHorizon(Duration horizon) {
+            this.sessionIdleHorizon = horizon;
+            return this;
+        }
+
         public Builder pruneInterval(Duration interval) {
             this.pruneInterval = interval;
             return this;
@@ -364,6 +380,7 @@ public record SinkConfig(
                     maxBatchRecords,
                     pollTimeout,
                     idempotencyRetention,
+                    sessionIdleHorizon,
                     pruneInterval,
                     pruneBatchSize,
                     retryBackoffMax,

@@ -148,7 +148,8 @@ public final class BatchWriter {
                 List<Refusal> refusals = new ArrayList<>();
                 for (Inbound.Mutation m : mutations) {
                     SequencedMutation v = m.value();
-                    SessionFence.Decision d = fence.offer(v.sessionId(), v.sequence(), v.fencingToken());
+                    SessionFence.Decision d =
+                            fence.offer(v.sessionId(), v.sessionEpoch(), v.sequence(), v.fencingToken());
                     if (!d.accepted()) {
                         refusals.add(new Refusal(m, d.reason().code(), d.stored(), null));
                         continue;
@@ -230,7 +231,11 @@ public final class BatchWriter {
         return offset == NO_OFFSET ? "none" : Long.toString(offset);
     }
 
-    /** Ensures a row per session (mark 0 when new), locks them in a stable order, returns their marks. */
+    /**
+     * Ensures a row per session (mark 0 when new), locks them in a stable order, returns their marks.
+     * A row the prune job deleted between the insert and the lock is simply absent: that session has
+     * no mark (nothing else writes it, its partition's offset row is locked by this writer).
+     */
     private static Map<String, SessionFence.Mark> lockSessions(Connection c, List<Inbound.Mutation> mutations)
             throws SQLException {
         Map<String, SessionFence.Mark> marks = new HashMap<>();
@@ -246,14 +251,15 @@ public final class BatchWriter {
             ps.executeUpdate();
         }
         try (PreparedStatement ps =
-                c.prepareStatement("SELECT session_id, last_sequence, last_fencing_token FROM session_sequences"
+                c.prepareStatement("SELECT session_id, session_epoch, last_sequence, last_fencing_token"
+                        + " FROM session_sequences"
                         + " WHERE session_id = ANY(?::text[]) ORDER BY session_id FOR UPDATE")) {
             ps.setArray(1, ids);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    long token = rs.getLong(3);
+                    long token = rs.getLong(4);
                     Long fencingToken = rs.wasNull() ? null : token;
-                    marks.put(rs.getString(1), new SessionFence.Mark(rs.getLong(2), fencingToken));
+                    marks.put(rs.getString(1), new SessionFence.Mark(rs.getLong(2), rs.getLong(3), fencingToken));
                 }
             }
         }
@@ -285,16 +291,19 @@ public final class BatchWriter {
         if (advanced.isEmpty()) {
             return;
         }
-        try (PreparedStatement ps = c.prepareStatement(
-                "INSERT INTO session_sequences (session_id, last_sequence, last_fencing_token, updated_at)"
-                        + " VALUES (?, ?, ?, now())"
-                        + " ON CONFLICT (session_id) DO UPDATE SET last_sequence = EXCLUDED.last_sequence,"
-                        + " last_fencing_token = EXCLUDED.last_fencing_token, updated_at = EXCLUDED.updated_at"
-                        + " WHERE session_sequences.last_sequence < EXCLUDED.last_sequence")) {
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO session_sequences"
+                + " (session_id, session_epoch, last_sequence, last_fencing_token, updated_at)"
+                + " VALUES (?, ?, ?, ?, now())"
+                + " ON CONFLICT (session_id) DO UPDATE SET session_epoch = EXCLUDED.session_epoch,"
+                + " last_sequence = EXCLUDED.last_sequence,"
+                + " last_fencing_token = EXCLUDED.last_fencing_token, updated_at = EXCLUDED.updated_at"
+                + " WHERE (session_sequences.session_epoch, session_sequences.last_sequence)"
+                + " < (EXCLUDED.session_epoch, EXCLUDED.last_sequence)")) {
             for (Map.Entry<String, SessionFence.Mark> e : advanced.entrySet()) {
                 ps.setString(1, e.getKey());
-                ps.setLong(2, e.getValue().sequence());
-                ps.setObject(3, e.getValue().fencingToken(), Types.BIGINT);
+                ps.setLong(2, e.getValue().epoch());
+                ps.setLong(3, e.getValue().sequence());
+                ps.setObject(4, e.getValue().fencingToken(), Types.BIGINT);
                 ps.addBatch();
             }
             ps.executeBatch();
@@ -307,10 +316,10 @@ public final class BatchWriter {
         }
         try (PreparedStatement ps = c.prepareStatement("INSERT INTO crm_contact_updates (scoped_key, idempotency_key,"
                 + " request_id, tenant, route, session_id, contact_id, operation, payload, payload_hash, sequence,"
-                + " fencing_token, received_at, applied_at)"
+                + " fencing_token, received_at, applied_at, session_epoch)"
                 // no ON CONFLICT: keys already stored were refused above, so a conflict here is a bug
                 // that must fail the batch, never a row dropped in silence
-                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?, ?, ?, ?)")) {
+                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?, ?, ?, ?, ?)")) {
             for (Inbound.Mutation m : accepted) {
                 SequencedMutation v = m.value();
                 JsonNode body = v.body();
@@ -329,6 +338,7 @@ public final class BatchWriter {
                 ps.setObject(12, v.fencingToken(), Types.BIGINT);
                 ps.setObject(13, utc(v.receivedAt()));
                 ps.setObject(14, utc(v.appliedAt()));
+                ps.setLong(15, v.sessionEpoch());
                 ps.addBatch();
             }
             ps.executeBatch();
@@ -379,8 +389,8 @@ public final class BatchWriter {
         }
         try (PreparedStatement ps = c.prepareStatement("INSERT INTO sink_refusals (topic, partition, kafka_offset,"
                 + " session_id, scoped_key, sequence, stored_sequence, fencing_token, stored_fencing_token, reason,"
-                + " request_id, payload_hash, applied_sequence, applied_payload_hash)"
-                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                + " request_id, payload_hash, applied_sequence, applied_payload_hash, session_epoch, stored_session_epoch)"
+                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 + " ON CONFLICT (topic, partition, kafka_offset) DO NOTHING")) {
             for (Refusal r : refusals) {
                 SequencedMutation v = r.record().value();
@@ -398,6 +408,8 @@ public final class BatchWriter {
                 ps.setString(12, v.payloadHash());
                 ps.setObject(13, r.applied() == null ? null : r.applied().sequence(), Types.BIGINT);
                 ps.setString(14, r.applied() == null ? null : r.applied().payloadHash());
+                ps.setLong(15, v.sessionEpoch());
+                ps.setLong(16, r.stored().epoch());
                 ps.addBatch();
             }
             ps.executeBatch();

@@ -67,6 +67,52 @@ class BatchWriterIT {
     }
 
     @Test
+    void aSessionRestartedInALaterEpochIsWrittenFromSequenceOneAndItsOlderEpochIsRefused() throws Exception {
+        writer.write(List.of(record(0, "s1", 1_000, 1), record(1, "s1", 1_000, 2)), Map.of(), () -> false);
+
+        BatchWriter.Outcome later = writer.write(
+                List.of(record(2, "s1", 2_000, 1), record(3, "s1", 1_000, 3), record(4, "s1", 2_000, 2)),
+                Map.of(TP, 2L),
+                () -> false);
+
+        assertThat(later.written()).isEqualTo(2);
+        assertThat(later.refusals())
+                .singleElement()
+                .satisfies(r -> assertThat(r.reason()).isEqualTo("sequence_not_greater"))
+                .satisfies(r -> assertThat(r.record().offset()).isEqualTo(3));
+        assertThat(rows("SELECT session_epoch, sequence FROM crm_contact_updates ORDER BY session_epoch, sequence"))
+                .containsExactly(List.of(1_000L, 1L), List.of(1_000L, 2L), List.of(2_000L, 1L), List.of(2_000L, 2L));
+        assertThat(rows("SELECT session_epoch, last_sequence FROM session_sequences"))
+                .containsExactly(List.of(2_000L, 2L));
+        assertThat(rows("SELECT session_epoch, sequence, stored_session_epoch, stored_sequence FROM sink_refusals"))
+                .containsExactly(List.of(1_000L, 3L, 2_000L, 1L));
+    }
+
+    @Test
+    void thePruneJobDeletesOnlyTheMarksOfSessionsIdlePastTheHorizon() throws Exception {
+        writer.write(List.of(record(0, "idle", 1_000, 1), record(1, "busy", 1_000, 1)), Map.of(), () -> false);
+        try (Connection c = ds.getConnection();
+                Statement st = c.createStatement()) {
+            st.executeUpdate("UPDATE session_sequences SET updated_at = now() - interval '49 hours'"
+                    + " WHERE session_id = 'idle'");
+        }
+        Pruner pruner = new Pruner(ds, 1);
+
+        assertThat(pruner.pruneIdleSessions(Duration.ofDays(2))).isEqualTo(1);
+        assertThat(pruner.pruneIdleSessions(Duration.ofDays(2))).isZero();
+
+        assertThat(rows("SELECT session_id FROM session_sequences")).containsExactly(List.of("busy"));
+        // the purged session comes back in the epoch the topology starts for it
+        BatchWriter.Outcome back = writer.write(List.of(record(2, "idle", 9_000, 1)), Map.of(TP, 2L), () -> false);
+        assertThat(back.written()).isEqualTo(1);
+        assertThat(rows("SELECT session_epoch, last_sequence FROM session_sequences WHERE session_id = 'idle'"))
+                .containsExactly(List.of(9_000L, 1L));
+        assertThat(count("SELECT count(*) FROM crm_contact_updates WHERE session_id = 'idle'"))
+                .as("rows are never pruned: they keep refusing keys applied before")
+                .isEqualTo(2);
+    }
+
+    @Test
     void anAbortedBatchLeavesNoTrace() throws Exception {
         assertThatThrownBy(() -> writer.write(List.of(record(0, "s1", 1), record(1, "s2", 1)), Map.of(), () -> true))
                 .isInstanceOf(BatchWriter.AbortedException.class);
@@ -238,22 +284,16 @@ class BatchWriterIT {
     }
 
     private static Inbound.Mutation record(long offset, String session, long sequence) {
+        return record(offset, session, 0, sequence);
+    }
+
+    private static Inbound.Mutation record(long offset, String session, long epoch, long sequence) {
+        String key = session + "-" + (epoch == 0 ? "" : epoch + "-") + sequence;
         ObjectNode body = Json.mapper().createObjectNode().put("contact_id", "c-" + session);
         body.putObject("payload").put("n", sequence);
         Instant at = Instant.parse("2025-05-15T14:32:00Z");
         SequencedMutation m = new SequencedMutation(
-                "r-" + session + "-" + sequence,
-                "t",
-                "crm",
-                session,
-                session + "-" + sequence,
-                "scoped|" + session + "-" + sequence,
-                "sha256:x",
-                sequence,
-                null,
-                at,
-                at,
-                body);
+                "r-" + key, "t", "crm", session, key, "scoped|" + key, "sha256:x", epoch, sequence, null, at, at, body);
         return new Inbound.Mutation(TOPIC, 0, offset, null, new byte[0], m);
     }
 

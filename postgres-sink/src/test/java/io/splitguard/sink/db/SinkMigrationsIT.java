@@ -26,7 +26,7 @@ class SinkMigrationsIT {
         MigrateResult first = SinkMigrations.apply(ds);
         MigrateResult second = SinkMigrations.apply(ds);
 
-        assertThat(first.migrationsExecuted).isEqualTo(2);
+        assertThat(first.migrationsExecuted).isEqualTo(3);
         assertThat(second.migrationsExecuted).isZero();
         List<String> tables = new ArrayList<>();
         try (Connection c = ds.getConnection();
