@@ -39,6 +39,8 @@ import org.slf4j.LoggerFactory;
 public class OutcomesListener implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(OutcomesListener.class);
+    /** Bound of each end-offset and position request; a timeout is retried like any failure. */
+    private static final Duration CALL_TIMEOUT = Duration.ofSeconds(5);
 
     private final TopicCatalog catalog;
     private final IdempotencyCache cache;
@@ -55,8 +57,21 @@ public class OutcomesListener implements AutoCloseable {
     private Map<TopicPartition, Long> target;
 
     public OutcomesListener(TopicCatalog catalog, IdempotencyCache cache, KafkaSettings kafka, ClientProperties extra) {
+        this(catalog, cache, consumer(catalog, kafka, extra));
+    }
+
+    /** With a given consumer (tests); starts reading at once. */
+    OutcomesListener(TopicCatalog catalog, IdempotencyCache cache, Consumer<String, IdempotencyOutcome> consumer) {
         this.catalog = catalog;
         this.cache = cache;
+        this.consumer = consumer;
+        this.thread = new Thread(this::run, "gateway-outcomes");
+        this.thread.setDaemon(true);
+        this.thread.start();
+    }
+
+    private static Consumer<String, IdempotencyOutcome> consumer(
+            TopicCatalog catalog, KafkaSettings kafka, ClientProperties extra) {
         Map<String, Object> config = new HashMap<>();
         config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.getBootstrapServers());
         config.put(ConsumerConfig.CLIENT_ID_CONFIG, "splitguard-gateway-outcomes-" + UUID.randomUUID());
@@ -66,15 +81,12 @@ public class OutcomesListener implements AutoCloseable {
         config.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false);
         config.putAll(extra.consumer());
         config.remove(ConsumerConfig.GROUP_ID_CONFIG);
-        this.consumer = new KafkaConsumer<>(
+        return new KafkaConsumer<>(
                 config,
                 catalog.idempotencyOutcomes.keySerde().deserializer(),
                 // Every gateway reads every outcome; the topology that writes them is ours, so the per-record
                 // schema check is skipped here. Unmappable values still fail and are skipped below.
                 JsonSerde.unchecked(IdempotencyOutcome.class).deserializer());
-        this.thread = new Thread(this::run, "gateway-outcomes");
-        this.thread.setDaemon(true);
-        this.thread.start();
     }
 
     /**
@@ -164,7 +176,7 @@ public class OutcomesListener implements AutoCloseable {
             }
         }
         if (!caughtUp && target == null) {
-            target = consumer.endOffsets(partitions);
+            target = consumer.endOffsets(partitions, CALL_TIMEOUT);
         }
         while (running) {
             if (paused) {
@@ -209,6 +221,8 @@ public class OutcomesListener implements AutoCloseable {
         while (running) {
             try {
                 List<PartitionInfo> infos = consumer.partitionsFor(topic, Duration.ofSeconds(2));
+                // a broker answered (a missing topic is "not caught up", not a failure)
+                failing = false;
                 if (infos != null && !infos.isEmpty()) {
                     List<TopicPartition> partitions = infos.stream()
                             .map(p -> new TopicPartition(p.topic(), p.partition()))
@@ -224,6 +238,8 @@ public class OutcomesListener implements AutoCloseable {
                     }
                 }
             } catch (TimeoutException e) {
+                // brokers unreachable: this instance hears no other instance's keys until they are back
+                failing = true;
                 LOG.debug("outcomes topic {} not reachable yet: {}", topic, e.getMessage());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -235,7 +251,7 @@ public class OutcomesListener implements AutoCloseable {
 
     private boolean reached(Map<TopicPartition, Long> target) {
         for (Map.Entry<TopicPartition, Long> e : target.entrySet()) {
-            if (consumer.position(e.getKey()) < e.getValue()) {
+            if (consumer.position(e.getKey(), CALL_TIMEOUT) < e.getValue()) {
                 return false;
             }
         }
