@@ -287,6 +287,38 @@ class IdempotencyCacheTest {
                 .isEqualTo("s1");
     }
 
+    @Test
+    void mismatchedReleasedAndIndeterminateClaimsDoNotOverwriteTheLookupIndex() {
+        CachedEntry.Delivery first = delivery("t", "s1", "k1", "sha256:a", "r1");
+        cache.claim(first);
+        cache.complete(first.scopedKey(), "r1", 200, body("{}"));
+
+        // same scope, another payload: refused, nothing indexed
+        assertThat(cache.claim(delivery("t", "s1", "k1", "sha256:b", "r2"))).isInstanceOf(Claim.Mismatch.class);
+        // another session: a produce that failed before any broker could append it
+        CachedEntry.Delivery released = delivery("t", "s2", "k1", "sha256:c", "r3");
+        cache.claim(released);
+        cache.release(released.scopedKey(), "r3");
+        // another session: a produce whose outcome is unknown
+        CachedEntry.Delivery unknown = delivery("t", "s3", "k1", "sha256:d", "r4");
+        cache.claim(unknown);
+        cache.indeterminate(unknown.scopedKey(), "r4");
+
+        assertThat(cache.findDone("t", "k1"))
+                .get()
+                .extracting(CachedEntry::sessionId, CachedEntry::payloadHash)
+                .containsExactly("s1", "sha256:a");
+
+        // a later completed outcome of the key is the one answered
+        CachedEntry.Delivery later = delivery("t", "s4", "k1", "sha256:e", "r5");
+        cache.claim(later);
+        cache.complete(later.scopedKey(), "r5", 200, body("{}"));
+        assertThat(cache.findDone("t", "k1"))
+                .get()
+                .extracting(CachedEntry::sessionId)
+                .isEqualTo("s4");
+    }
+
     private static IdempotencyOutcome outcome(
             String scoped, String hash, String lastRequest, Verdict verdict, Instant received) {
         return new IdempotencyOutcome(
