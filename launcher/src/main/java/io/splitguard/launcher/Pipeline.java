@@ -91,6 +91,14 @@ public final class Pipeline implements AutoCloseable {
                 "splitguard.gateway.dedup-window",
                 settings.topics().dedupWindow().toString());
         props.put("micronaut.security.token.jwt.signatures.secret.generator.secret", settings.jwtSecret());
+        // GET /api/v2/idempotency/{key} past the gateway's memory: the sink's idempotency_store
+        props.put("splitguard.idempotency.lookup.jdbc-url", settings.jdbcUrl());
+        if (settings.dbUser() != null) {
+            props.put("splitguard.idempotency.lookup.user", settings.dbUser());
+        }
+        if (settings.dbPassword() != null) {
+            props.put("splitguard.idempotency.lookup.password", settings.dbPassword());
+        }
         return props;
     }
 
