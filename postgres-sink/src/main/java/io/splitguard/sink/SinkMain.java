@@ -40,7 +40,7 @@ public final class SinkMain {
     public static void main(String[] args) throws InterruptedException {
         Map<String, String> env = System.getenv();
         SinkConfig config = SinkConfig.fromMap(env);
-        PostgresSink sink = new PostgresSink(config, catalogFrom(env));
+        PostgresSink sink = new PostgresSink(config, TopicCatalog.forService(env));
         String haltFile = env.get(ENV_FAULT_HALT_AFTER_COMMIT_FILE);
         if (haltFile != null && !haltFile.isBlank()) {
             sink.afterEachCommit(() -> haltIfArmed(Path.of(haltFile)));

@@ -148,4 +148,24 @@ class SchemasTest {
         assertThat(catalog.idempotencyOutcomes.configs().get("cleanup.policy")).contains("compact");
         assertThatThrownBy(() -> TopicCatalog.builder().replication(1, 2)).isInstanceOf(IllegalArgumentException.class);
     }
+
+    @Test
+    void shouldRefuseAServiceBelowReplicationThreeAndMinIsrTwoUnlessReducedDurabilityIsAllowed() {
+        assertThatThrownBy(() -> TopicCatalog.forService(Map.of()))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("SPLITGUARD_REPLICATION_FACTOR")
+                .hasMessageContaining("SPLITGUARD_MIN_INSYNC_REPLICAS")
+                .hasMessageContaining(TopicCatalog.ENV_ALLOW_REDUCED_DURABILITY);
+        assertThatThrownBy(() -> TopicCatalog.forService(
+                        Map.of("SPLITGUARD_REPLICATION_FACTOR", "3", "SPLITGUARD_MIN_INSYNC_REPLICAS", "1")))
+                .hasMessageContaining("min.insync.replicas 1");
+
+        TopicCatalog production = TopicCatalog.forService(
+                Map.of("SPLITGUARD_REPLICATION_FACTOR", "3", "SPLITGUARD_MIN_INSYNC_REPLICAS", "2"));
+        TopicCatalog allowed = TopicCatalog.forService(Map.of(TopicCatalog.ENV_ALLOW_REDUCED_DURABILITY, "true"));
+
+        assertThat(production.replicationFactor()).isEqualTo((short) 3);
+        assertThat(production.minInSyncReplicas()).isEqualTo(2);
+        assertThat(allowed.replicationFactor()).isEqualTo((short) 1);
+    }
 }

@@ -15,7 +15,7 @@ public final class DedupMain {
 
     public static void main(String[] args) throws InterruptedException {
         Map<String, String> env = System.getenv();
-        TopicCatalog topics = TopicCatalog.fromEnv(env);
+        TopicCatalog topics = TopicCatalog.forService(env);
         DedupConfig config = DedupConfig.fromEnv(env, topics.deadLetters.name());
         try (Admin admin =
                 Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers()))) {

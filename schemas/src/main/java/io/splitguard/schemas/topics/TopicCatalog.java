@@ -25,6 +25,17 @@ public final class TopicCatalog {
 
     public static final String DEFAULT_PREFIX = "splitguard.";
 
+    /** The durability a service started on its own requires, unless {@link #ENV_ALLOW_REDUCED_DURABILITY}. */
+    public static final int REQUIRED_REPLICATION_FACTOR = 3;
+
+    public static final int REQUIRED_MIN_INSYNC_REPLICAS = 2;
+
+    /**
+     * {@code true} lets a service start with fewer replicas or a lower min ISR than required (a
+     * single-broker test or development cluster); it logs a warning. The local launcher needs no flag.
+     */
+    public static final String ENV_ALLOW_REDUCED_DURABILITY = "SPLITGUARD_ALLOW_REDUCED_DURABILITY";
+
     private final String prefix;
     private final int sessionPartitions;
     private final short replicationFactor;
@@ -94,6 +105,40 @@ public final class TopicCatalog {
                         Integer.parseInt(env.getOrDefault("SPLITGUARD_MIN_INSYNC_REPLICAS", "1")))
                 .dedupWindow(Duration.parse(env.getOrDefault("SPLITGUARD_DEDUP_WINDOW", "PT24H")))
                 .build();
+    }
+
+    /**
+     * The catalog for a service started on its own, as in production ({@link #fromEnv}): refuses a
+     * replication factor below {@value #REQUIRED_REPLICATION_FACTOR} or a {@code min.insync.replicas}
+     * below {@value #REQUIRED_MIN_INSYNC_REPLICAS}, where an acknowledged write could be lost with one
+     * broker, unless {@link #ENV_ALLOW_REDUCED_DURABILITY} is {@code true}.
+     */
+    public static TopicCatalog forService(Map<String, String> env) {
+        TopicCatalog catalog = fromEnv(env);
+        if (catalog.replicationFactor >= REQUIRED_REPLICATION_FACTOR
+                && catalog.minInSyncReplicas >= REQUIRED_MIN_INSYNC_REPLICAS) {
+            return catalog;
+        }
+        String found = "replication factor " + catalog.replicationFactor + " (SPLITGUARD_REPLICATION_FACTOR) and"
+                + " min.insync.replicas " + catalog.minInSyncReplicas + " (SPLITGUARD_MIN_INSYNC_REPLICAS)";
+        if (!Boolean.parseBoolean(
+                env.getOrDefault(ENV_ALLOW_REDUCED_DURABILITY, "false").trim())) {
+            throw new IllegalStateException("refusing to start with " + found + ": an acknowledged write must survive"
+                    + " the loss of a broker, which needs at least " + REQUIRED_REPLICATION_FACTOR + " and "
+                    + REQUIRED_MIN_INSYNC_REPLICAS + ". Set them, or set " + ENV_ALLOW_REDUCED_DURABILITY
+                    + "=true for a single-broker test cluster");
+        }
+        org.slf4j.LoggerFactory.getLogger(TopicCatalog.class)
+                .warn("running with reduced durability ({}), allowed by {}", found, ENV_ALLOW_REDUCED_DURABILITY);
+        return catalog;
+    }
+
+    public short replicationFactor() {
+        return replicationFactor;
+    }
+
+    public int minInSyncReplicas() {
+        return minInSyncReplicas;
     }
 
     public static TopicCatalog defaults() {
