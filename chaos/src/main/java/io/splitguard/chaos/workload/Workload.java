@@ -11,14 +11,18 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Platforms in several regions sending the same webhooks: most updates are delivered by two regions
@@ -55,6 +59,9 @@ public final class Workload implements AutoCloseable {
     private final Semaphore inFlight = new Semaphore(96);
     private final AtomicLong events = new AtomicLong();
     private final AtomicInteger pending = new AtomicInteger();
+    /** Answers by gateway and status (0: no answer: connection error or timeout). */
+    private final Map<String, Map<Integer, LongAdder>> answers = new ConcurrentHashMap<>();
+
     private volatile boolean running;
 
     public Workload(
@@ -92,6 +99,13 @@ public final class Workload implements AutoCloseable {
 
     public long events() {
         return events.get();
+    }
+
+    /** How many answers {@code gateway} gave so far, by HTTP status (0: none, the request failed). */
+    public Map<Integer, Long> answers(String gateway) {
+        Map<Integer, Long> snapshot = new TreeMap<>();
+        answers.getOrDefault(gateway, Map.of()).forEach((status, n) -> snapshot.put(status, n.sum()));
+        return snapshot;
     }
 
     private synchronized void newEvent() {
@@ -294,6 +308,9 @@ public final class Workload implements AutoCloseable {
                         detail,
                         ok ? answeredHash(response.body()) : null);
             }
+            answers.computeIfAbsent(gateway, g -> new ConcurrentHashMap<>())
+                    .computeIfAbsent(op.status(), st -> new LongAdder())
+                    .increment();
             history.record(op);
             return op;
         });
@@ -325,7 +342,7 @@ public final class Workload implements AutoCloseable {
     /**
      * A body that is well-formed JSON of the contract's shape but that the pipeline cannot store as
      * sent: U+0000 in a string (PostgreSQL text and jsonb refuse it), a lone surrogate (not valid
-     * Unicode), a number beyond double range (it cannot pass through a double unchanged). The gateway
+     * Unicode), a number beyond PostgreSQL numeric range (no column could hold it). The gateway
      * must refuse each with 4xx.
      */
     static String hostileBody(String session, long n, int variant) {
@@ -333,7 +350,7 @@ public final class Workload implements AutoCloseable {
             case 0 -> body(session, n, "nul \\u0000 inside");
             case 1 -> body(session, n, "lone surrogate \\ud800 here");
             default -> "{\"session_id\":\"" + session + "\",\"contact_id\":\"cust_" + n
-                    + "\",\"operation\":\"UPDATE_NOTES\",\"payload\":{\"notes\":\"huge\",\"score\":1e400,"
+                    + "\",\"operation\":\"UPDATE_NOTES\",\"payload\":{\"notes\":\"huge\",\"score\":1e200000,"
                     + "\"timestamp\":\"2024-05-15T14:32:00Z\"}}";
         };
     }

@@ -27,6 +27,8 @@ class WorkloadTest {
     Path dir;
 
     private HttpServer server;
+    /** What the workload counted for the test gateway, after its last run. */
+    private Map<Integer, Long> answers;
 
     @AfterEach
     void stop() {
@@ -67,7 +69,7 @@ class WorkloadTest {
                         .at("/payload/notes")
                         .asText())
                 .contains("\ud800");
-        assertThat(Workload.hostileBody("s", 1, 2)).contains("1e400");
+        assertThat(Workload.hostileBody("s", 1, 2)).contains("1e200000");
     }
 
     @Test
@@ -108,6 +110,8 @@ class WorkloadTest {
             assertThat(o.result()).isEqualTo(Op.INFO);
             assertThat(o.answeredPayloadHash()).isNull();
         });
+        // and the gateway's answers are counted by status: every attempt, all of them 503
+        assertThat(answers).containsOnlyKeys(503).containsEntry(503, (long) ops.size());
     }
 
     @Test
@@ -151,6 +155,8 @@ class WorkloadTest {
                             history.ops().stream().anyMatch(o -> o.kind().equals(Op.ONCE)) && workload.events() >= 60);
             workload.stopGenerating();
             await().atMost(Duration.ofSeconds(60)).until(() -> workload.pending() == 0);
+            answers = workload.answers(url);
+            assertThat(workload.answers("http://127.0.0.1:1")).isEmpty();
             return history.ops();
         }
     }

@@ -183,7 +183,7 @@ class GatewayIT {
             "{\"session_id\":\"" + session + "\",\"contact_id\":\"c\",\"operation\":\"UPDATE_NOTES\","
                     + "\"payload\":{\"notes\":\"x\\ud800y\"}}",
             "{\"session_id\":\"" + session + "\",\"contact_id\":\"c\",\"operation\":\"UPDATE_NOTES\","
-                    + "\"payload\":{\"n\":1e400}}",
+                    + "\"payload\":{\"n\":1e200000}}",
             "{\"session_id\":\"" + session + "\",\"contact_id\":\"c\",\"operation\":\"UPDATE_NOTES\","
                     + "\"payload\":{\"k\\u0000\":1}}"
         };

@@ -113,6 +113,38 @@ class BatchWriterIT {
     }
 
     @Test
+    void storesNumbersExactlyAsTheyWereSentWhereADoubleWouldRoundThem() throws Exception {
+        String payload = "{\"precise\":0.1000000000000000000001,\"scaled\":1.50,\"huge\":1e400,"
+                + "\"long\":123456789012345678901234567890}";
+        Inbound.Mutation m = record(0, "s1", 1);
+        ObjectNode body = m.value().body().deepCopy();
+        body.set("payload", Json.mapper().readTree(payload));
+        SequencedMutation v = m.value();
+        SequencedMutation exact = new SequencedMutation(
+                v.requestId(),
+                v.tenant(),
+                v.route(),
+                v.sessionId(),
+                v.idempotencyKey(),
+                v.scopedKey(),
+                v.payloadHash(),
+                v.sequence(),
+                null,
+                v.receivedAt(),
+                v.appliedAt(),
+                body);
+        // through the topic's bytes, as the sink reads it
+        byte[] onTheTopic = Json.mapper().writeValueAsBytes(exact);
+        SequencedMutation read = Json.mapper().readValue(onTheTopic, SequencedMutation.class);
+
+        writer.write(List.of(new Inbound.Mutation(TOPIC, 0, 0, null, onTheTopic, read)), Map.of(), () -> false);
+
+        assertThat(rows("SELECT payload->>'precise', payload->>'scaled', payload->>'long'," + " payload = '" + payload
+                        + "'::jsonb FROM crm_contact_updates"))
+                .containsExactly(List.of("0.1000000000000000000001", "1.50", "123456789012345678901234567890", true));
+    }
+
+    @Test
     void anAbortedBatchLeavesNoTrace() throws Exception {
         assertThatThrownBy(() -> writer.write(List.of(record(0, "s1", 1), record(1, "s2", 1)), Map.of(), () -> true))
                 .isInstanceOf(BatchWriter.AbortedException.class);

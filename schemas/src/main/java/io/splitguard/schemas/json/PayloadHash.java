@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -14,8 +15,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Hashes a JSON document independently of key order and white space, so that a retried request
- * whose client re-serialized the same body gets the same hash. The value is {@code sha256:<hex>}.
+ * Hashes a JSON document independently of key order, white space and the spelling of numbers, so
+ * that a retried request whose client re-serialized the same body gets the same hash: {@code 1},
+ * {@code 1.0} and {@code 1e0} are one number, as they are to PostgreSQL's {@code jsonb}. The value is
+ * {@code sha256:<hex>}.
  */
 public final class PayloadHash {
 
@@ -65,6 +68,12 @@ public final class PayloadHash {
             ArrayNode array = JsonNodeFactory.instance.arrayNode();
             node.forEach(element -> array.add(canonical(element)));
             return array;
+        }
+        if (node.isNumber()) {
+            BigDecimal value = node.decimalValue().stripTrailingZeros();
+            return value.scale() <= 0
+                    ? JsonNodeFactory.instance.numberNode(value.toBigIntegerExact())
+                    : JsonNodeFactory.instance.numberNode(value);
         }
         return node;
     }

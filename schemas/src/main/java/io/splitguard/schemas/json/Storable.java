@@ -12,11 +12,19 @@ import java.util.Map;
  *   <li>U+0000 in any string or member name ({@code text} and {@code jsonb} cannot hold it);
  *   <li>an unpaired UTF-16 surrogate ({@code jsonb} rejects {@code "\ud800"}; unescaped it would be
  *       stored as a replacement character, i.e. another body);
- *   <li>a number that does not fit a double (e.g. {@code 1e400}: it would be stored as
- *       {@code "Infinity"}, a string).
+ *   <li>a number beyond PostgreSQL's {@code numeric}: more than {@value #MAX_INTEGER_DIGITS} digits
+ *       before the decimal point (e.g. {@code 1e200000}) or more than {@value #MAX_FRACTION_DIGITS}
+ *       after it. Numbers are read as exact decimals ({@link Json}), so every other number is stored
+ *       exactly as sent.
  * </ul>
  */
 public final class Storable {
+
+    /** PostgreSQL {@code numeric}: digits before the decimal point. */
+    public static final int MAX_INTEGER_DIGITS = 131_072;
+
+    /** PostgreSQL {@code numeric}: digits after the decimal point. */
+    public static final int MAX_FRACTION_DIGITS = 16_383;
 
     private Storable() {}
 
@@ -71,6 +79,12 @@ public final class Storable {
             double value = node.doubleValue();
             if (Double.isNaN(value) || Double.isInfinite(value)) {
                 found.add(pointerOrRoot(pointer) + ": number is out of range");
+            }
+        } else if (node.isNumber()) {
+            java.math.BigDecimal value = node.decimalValue();
+            long integerDigits = (long) value.precision() - value.scale();
+            if (integerDigits > MAX_INTEGER_DIGITS || value.scale() > MAX_FRACTION_DIGITS) {
+                found.add(pointerOrRoot(pointer) + ": number is out of range for PostgreSQL numeric");
             }
         }
     }

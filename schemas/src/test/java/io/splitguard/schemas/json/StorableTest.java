@@ -38,10 +38,29 @@ class StorableTest {
     }
 
     @Test
-    void shouldRefuseNumbersThatDoNotFitADouble() throws Exception {
-        assertThat(Storable.violations(parse("{\"a\":1e400}"))).hasSize(1);
-        assertThat(Storable.violations(parse("{\"a\":123456789012345678901234567890}")))
+    void shouldRefuseNumbersBeyondPostgresNumericAndKeepEveryOtherNumberExact() throws Exception {
+        assertThat(Storable.violations(parse("{\"a\":1e200000}")))
+                .singleElement()
+                .asString()
+                .startsWith("/a:")
+                .contains("numeric");
+        assertThat(Storable.violations(parse("{\"a\":1e-20000}"))).hasSize(1);
+        assertThat(Storable.violations(parse("{\"a\":1e400,\"b\":123456789012345678901234567890,\"c\":-1e-300}")))
                 .isEmpty();
+
+        JsonNode exact = parse("{\"a\":0.1000000000000000000001,\"b\":1.50}");
+        assertThat(exact.get("a").decimalValue()).isEqualByComparingTo("0.1000000000000000000001");
+        assertThat(exact.toString()).isEqualTo("{\"a\":0.1000000000000000000001,\"b\":1.50}");
+    }
+
+    @Test
+    void shouldHashEqualNumbersEquallyHoweverTheyAreSpelled() throws Exception {
+        assertThat(PayloadHash.of(parse("{\"a\":1,\"b\":[1500]}")))
+                .isEqualTo(PayloadHash.of(parse("{\"a\":1.0,\"b\":[1.5e3]}")))
+                .isEqualTo(PayloadHash.of(parse("{\"b\":[15E2],\"a\":1.000}")));
+        assertThat(PayloadHash.of(parse("{\"a\":0.1000000000000000000001}")))
+                .as("a difference beyond a double's precision is a different body")
+                .isNotEqualTo(PayloadHash.of(parse("{\"a\":0.1}")));
     }
 
     @Test
