@@ -1,5 +1,7 @@
 package io.splitguard.schemas.topics;
 
+import io.splitguard.schemas.config.CommonSettings;
+import io.splitguard.schemas.config.Settings;
 import io.splitguard.schemas.json.JsonSerde;
 import io.splitguard.schemas.json.SchemaId;
 import io.splitguard.schemas.model.AuditRecord;
@@ -34,7 +36,7 @@ public final class TopicCatalog {
      * {@code true} lets a service start with fewer replicas or a lower min ISR than required (a
      * single-broker test or development cluster); it logs a warning. The local launcher needs no flag.
      */
-    public static final String ENV_ALLOW_REDUCED_DURABILITY = "SPLITGUARD_ALLOW_REDUCED_DURABILITY";
+    public static final String ENV_ALLOW_REDUCED_DURABILITY = CommonSettings.ALLOW_REDUCED_DURABILITY;
 
     private final String prefix;
     private final int sessionPartitions;
@@ -91,19 +93,17 @@ public final class TopicCatalog {
     }
 
     /**
-     * The catalog described by environment-style keys: {@code SPLITGUARD_TOPIC_PREFIX},
-     * {@code SPLITGUARD_SESSION_PARTITIONS}, {@code SPLITGUARD_REPLICATION_FACTOR},
-     * {@code SPLITGUARD_MIN_INSYNC_REPLICAS}, {@code SPLITGUARD_DEDUP_WINDOW} (ISO-8601 duration).
-     * Every service of one deployment must see the same values.
+     * The catalog described by the common settings ({@link CommonSettings}): topic prefix, session
+     * partitions, replication, dedup window. Every service of one deployment must see the same values.
      */
     public static TopicCatalog fromEnv(Map<String, String> env) {
+        Map<String, Object> v = Settings.parse(CommonSettings.DEFINITION, env);
         return builder()
-                .prefix(env.getOrDefault("SPLITGUARD_TOPIC_PREFIX", DEFAULT_PREFIX))
-                .sessionPartitions(Integer.parseInt(env.getOrDefault("SPLITGUARD_SESSION_PARTITIONS", "12")))
-                .replication(
-                        Integer.parseInt(env.getOrDefault("SPLITGUARD_REPLICATION_FACTOR", "1")),
-                        Integer.parseInt(env.getOrDefault("SPLITGUARD_MIN_INSYNC_REPLICAS", "1")))
-                .dedupWindow(Duration.parse(env.getOrDefault("SPLITGUARD_DEDUP_WINDOW", "PT24H")))
+                .prefix((String) v.get(CommonSettings.TOPIC_PREFIX))
+                .sessionPartitions((Integer) v.get(CommonSettings.SESSION_PARTITIONS))
+                .replication((Integer) v.get(CommonSettings.REPLICATION_FACTOR), (Integer)
+                        v.get(CommonSettings.MIN_INSYNC_REPLICAS))
+                .dedupWindow(Settings.duration(v.get(CommonSettings.DEDUP_WINDOW)))
                 .build();
     }
 

@@ -1,0 +1,77 @@
+package io.splitguard.schemas.config;
+
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigDef.Importance;
+import org.apache.kafka.common.config.ConfigDef.Range;
+import org.apache.kafka.common.config.ConfigDef.Type;
+
+/**
+ * Settings every service reads, with the same name and meaning everywhere. Those marked "must agree"
+ * must have the same value in every instance of every service of one deployment.
+ */
+public final class CommonSettings {
+
+    public static final String BOOTSTRAP_SERVERS = "SPLITGUARD_KAFKA_BOOTSTRAP_SERVERS";
+    public static final String TOPIC_PREFIX = "SPLITGUARD_TOPIC_PREFIX";
+    public static final String SESSION_PARTITIONS = "SPLITGUARD_SESSION_PARTITIONS";
+    public static final String REPLICATION_FACTOR = "SPLITGUARD_REPLICATION_FACTOR";
+    public static final String MIN_INSYNC_REPLICAS = "SPLITGUARD_MIN_INSYNC_REPLICAS";
+    public static final String DEDUP_WINDOW = "SPLITGUARD_DEDUP_WINDOW";
+    public static final String ALLOW_REDUCED_DURABILITY = "SPLITGUARD_ALLOW_REDUCED_DURABILITY";
+
+    public static final ConfigDef DEFINITION = new ConfigDef()
+            .define(
+                    BOOTSTRAP_SERVERS,
+                    Type.STRING,
+                    "localhost:9092",
+                    new ConfigDef.NonEmptyString(),
+                    Importance.HIGH,
+                    "Kafka bootstrap servers (host:port,...).")
+            .define(
+                    TOPIC_PREFIX,
+                    Type.STRING,
+                    "splitguard.",
+                    Importance.HIGH,
+                    "Prefix of every topic name. Must agree across all services.")
+            .define(
+                    SESSION_PARTITIONS,
+                    Type.INT,
+                    12,
+                    Range.atLeast(1),
+                    Importance.HIGH,
+                    "Partitions of every session-keyed topic (they must stay co-partitioned). Must agree across"
+                            + " all services; never change it on a running deployment.")
+            .define(
+                    REPLICATION_FACTOR,
+                    Type.INT,
+                    1,
+                    Range.between(1, Short.MAX_VALUE),
+                    Importance.HIGH,
+                    "Replication factor of the topics created. A service started on its own refuses less than 3"
+                            + " unless " + ALLOW_REDUCED_DURABILITY + " is true.")
+            .define(
+                    MIN_INSYNC_REPLICAS,
+                    Type.INT,
+                    1,
+                    Range.atLeast(1),
+                    Importance.HIGH,
+                    "min.insync.replicas of the topics created. A service started on its own refuses less than 2"
+                            + " unless " + ALLOW_REDUCED_DURABILITY + " is true.")
+            .define(
+                    DEDUP_WINDOW,
+                    Type.STRING,
+                    "PT24H",
+                    Settings.positiveDuration(),
+                    Importance.HIGH,
+                    "How long an idempotency key is remembered, on the topology's own clock (never a sender's)."
+                            + " Must agree across all services.")
+            .define(
+                    ALLOW_REDUCED_DURABILITY,
+                    Type.BOOLEAN,
+                    false,
+                    Importance.MEDIUM,
+                    "Lets a service start below replication factor 3 / min ISR 2 (a single-broker test cluster);"
+                            + " it logs a warning. The local launcher needs no flag.");
+
+    private CommonSettings() {}
+}
