@@ -1,5 +1,7 @@
 package io.splitguard.topology.config;
 
+import io.splitguard.schemas.config.CommonSettings;
+import io.splitguard.schemas.config.Settings;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
@@ -8,6 +10,9 @@ import java.util.Objects;
 import java.util.Properties;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigDef.Importance;
+import org.apache.kafka.common.config.ConfigDef.Type;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.errors.LogAndFailExceptionHandler;
 import org.apache.kafka.streams.errors.LogAndFailProcessingExceptionHandler;
@@ -187,55 +192,97 @@ public record DedupConfig(
         return props;
     }
 
+    public static final String APPLICATION_ID = "SPLITGUARD_DEDUP_APPLICATION_ID";
+    public static final String STATE_DIR = "SPLITGUARD_STATE_DIR";
+    public static final String STREAM_THREADS = "SPLITGUARD_STREAM_THREADS";
+    public static final String STANDBY_REPLICAS = "SPLITGUARD_STANDBY_REPLICAS";
+    public static final String COMMIT_INTERVAL_MS = "SPLITGUARD_COMMIT_INTERVAL_MS";
+    public static final String INSTANCE_CLOCK_SKEW = "SPLITGUARD_DEDUP_INSTANCE_CLOCK_SKEW";
+    public static final String SESSION_IDLE_HORIZON = "SPLITGUARD_DEDUP_SESSION_IDLE_HORIZON";
+    public static final String SESSION_PURGE_INTERVAL = "SPLITGUARD_DEDUP_SESSION_PURGE_INTERVAL";
+    /** {@code SPLITGUARD_STREAMS_NUM_STANDBY_REPLICAS=1} sets the Streams setting {@code num.standby.replicas}. */
+    public static final String STREAMS_PREFIX = "SPLITGUARD_STREAMS_";
+
+    /** The topology's settings (with the common ones), each with its type, default, validator and doc. */
+    public static final ConfigDef DEFINITION = new ConfigDef(CommonSettings.DEFINITION)
+            .define(
+                    APPLICATION_ID,
+                    Type.STRING,
+                    DEFAULT_APPLICATION_ID,
+                    new ConfigDef.NonEmptyString(),
+                    Importance.HIGH,
+                    "Kafka Streams application id: consumer group, changelog and transactional id prefix. Must agree"
+                            + " across topology instances; changing it forgets every remembered key.")
+            .define(
+                    STATE_DIR,
+                    Type.STRING,
+                    System.getProperty("java.io.tmpdir") + "/splitguard-streams",
+                    Importance.HIGH,
+                    "Where RocksDB keeps the local state; on a persistent volume in production.")
+            .define(
+                    STREAM_THREADS,
+                    Type.INT,
+                    1,
+                    ConfigDef.Range.atLeast(1),
+                    Importance.MEDIUM,
+                    "Stream threads in this instance.")
+            .define(
+                    STANDBY_REPLICAS,
+                    Type.INT,
+                    0,
+                    ConfigDef.Range.atLeast(0),
+                    Importance.MEDIUM,
+                    "Warm copies of each store on other instances (faster failover); 1 in production.")
+            .define(
+                    COMMIT_INTERVAL_MS,
+                    Type.INT,
+                    100,
+                    ConfigDef.Range.atLeast(1),
+                    Importance.MEDIUM,
+                    "How often transactions commit (ms); bounds end-to-end latency under exactly-once.")
+            .define(
+                    INSTANCE_CLOCK_SKEW,
+                    Type.STRING,
+                    DEFAULT_INSTANCE_CLOCK_SKEW.toString(),
+                    Settings.nonNegativeDuration(),
+                    Importance.MEDIUM,
+                    "How far the wall clocks of topology instances may disagree; keys are looked up this far beyond"
+                            + " the window and the key store keeps window + 2 x skew.")
+            .define(
+                    SESSION_IDLE_HORIZON,
+                    Type.STRING,
+                    DEFAULT_SESSION_IDLE_HORIZON.toString(),
+                    Settings.positiveDuration(),
+                    Importance.MEDIUM,
+                    "A session with no mutation applied for this long is purged from the sequence store; written"
+                            + " again, it starts a new epoch at sequence 1. Must exceed twice the instance clock skew.")
+            .define(
+                    SESSION_PURGE_INTERVAL,
+                    Type.STRING,
+                    DEFAULT_SESSION_PURGE_INTERVAL.toString(),
+                    Settings.positiveDuration(),
+                    Importance.LOW,
+                    "How often the purge of idle sessions runs (wall clock).");
+
     /**
-     * Reads settings from environment-style keys ({@code SPLITGUARD_KAFKA_BOOTSTRAP_SERVERS},
-     * {@code SPLITGUARD_DEDUP_WINDOW} as ISO-8601 duration, ...), falling back to defaults.
-     * Keys starting with {@code SPLITGUARD_STREAMS_} pass through as Streams settings
-     * ({@code SPLITGUARD_STREAMS_NUM_STANDBY_REPLICAS} becomes {@code num.standby.replicas}).
+     * The settings {@link #DEFINITION} names, from environment-style keys; keys starting with
+     * {@link #STREAMS_PREFIX} pass through as Streams settings (those the guarantees depend on are
+     * refused by {@link #streamsProperties()}).
      */
     public static DedupConfig fromEnv(Map<String, String> env, String deadLetterTopic) {
-        Map<String, String> extra = new HashMap<>();
-        env.forEach((k, v) -> {
-            if (k.startsWith("SPLITGUARD_STREAMS_")) {
-                extra.put(
-                        k.substring("SPLITGUARD_STREAMS_".length())
-                                .toLowerCase(java.util.Locale.ROOT)
-                                .replace('_', '.'),
-                        v);
-            }
-        });
+        Map<String, Object> v = Settings.parse(DEFINITION, env);
         return new DedupConfig(
-                env.getOrDefault("SPLITGUARD_DEDUP_APPLICATION_ID", DEFAULT_APPLICATION_ID),
-                env.getOrDefault("SPLITGUARD_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"),
-                duration(env, "SPLITGUARD_DEDUP_WINDOW", "PT24H"),
-                Path.of(env.getOrDefault(
-                        "SPLITGUARD_STATE_DIR", System.getProperty("java.io.tmpdir") + "/splitguard-streams")),
-                integer(env, "SPLITGUARD_STREAM_THREADS", "1"),
-                integer(env, "SPLITGUARD_STANDBY_REPLICAS", "0"),
-                Duration.ofMillis(integer(env, "SPLITGUARD_COMMIT_INTERVAL_MS", "100")),
+                (String) v.get(APPLICATION_ID),
+                (String) v.get(CommonSettings.BOOTSTRAP_SERVERS),
+                Settings.duration(v.get(CommonSettings.DEDUP_WINDOW)),
+                Path.of((String) v.get(STATE_DIR)),
+                (Integer) v.get(STREAM_THREADS),
+                (Integer) v.get(STANDBY_REPLICAS),
+                Duration.ofMillis((Integer) v.get(COMMIT_INTERVAL_MS)),
                 deadLetterTopic,
-                extra,
-                duration(env, "SPLITGUARD_DEDUP_INSTANCE_CLOCK_SKEW", DEFAULT_INSTANCE_CLOCK_SKEW.toString()),
-                duration(env, "SPLITGUARD_DEDUP_SESSION_IDLE_HORIZON", DEFAULT_SESSION_IDLE_HORIZON.toString()),
-                duration(env, "SPLITGUARD_DEDUP_SESSION_PURGE_INTERVAL", DEFAULT_SESSION_PURGE_INTERVAL.toString()));
-    }
-
-    private static int integer(Map<String, String> env, String key, String fallback) {
-        String value = env.getOrDefault(key, fallback);
-        try {
-            return Integer.parseInt(value.trim());
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(key + " must be a whole number, got '" + value + "'", e);
-        }
-    }
-
-    private static Duration duration(Map<String, String> env, String key, String fallback) {
-        String value = env.getOrDefault(key, fallback);
-        try {
-            return Duration.parse(value.trim());
-        } catch (java.time.format.DateTimeParseException e) {
-            throw new IllegalArgumentException(
-                    key + " must be an ISO-8601 duration such as PT24H, got '" + value + "'", e);
-        }
+                Settings.passThrough(env, STREAMS_PREFIX),
+                Settings.duration(v.get(INSTANCE_CLOCK_SKEW)),
+                Settings.duration(v.get(SESSION_IDLE_HORIZON)),
+                Settings.duration(v.get(SESSION_PURGE_INTERVAL)));
     }
 }

@@ -69,6 +69,15 @@ public final class Settings {
 
     /** A validator for a duration setting: ISO-8601 or a whole number of milliseconds, positive. */
     public static ConfigDef.Validator positiveDuration() {
+        return durationValidator(false);
+    }
+
+    /** A validator for a duration setting that may be zero. */
+    public static ConfigDef.Validator nonNegativeDuration() {
+        return durationValidator(true);
+    }
+
+    private static ConfigDef.Validator durationValidator(boolean zeroAllowed) {
         return new ConfigDef.Validator() {
             @Override
             public void ensureValid(String name, Object value) {
@@ -78,14 +87,14 @@ public final class Settings {
                 } catch (IllegalArgumentException e) {
                     throw new ConfigException(name, value, e.getMessage());
                 }
-                if (d.isNegative() || d.isZero()) {
-                    throw new ConfigException(name, value, "must be positive");
+                if (d.isNegative() || (d.isZero() && !zeroAllowed)) {
+                    throw new ConfigException(name, value, zeroAllowed ? "must not be negative" : "must be positive");
                 }
             }
 
             @Override
             public String toString() {
-                return "a positive ISO-8601 duration (PT24H, P7D) or milliseconds";
+                return (zeroAllowed ? "a" : "a positive") + " ISO-8601 duration (PT24H, P7D) or milliseconds";
             }
         };
     }
