@@ -1,7 +1,6 @@
 package io.splitguard.launcher;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import io.splitguard.gateway.app.GatewayServer;
 import io.splitguard.schemas.topics.TopicBootstrap;
@@ -62,11 +61,13 @@ abstract class ExactlyOnceScenario {
                     new GatewayClient(pipeline.token(Duration.ofHours(1), "session:write", "session:read"));
             Semaphore inFlight = new Semaphore(64);
             List<CompletableFuture<HttpResponse<String>>> answers = new ArrayList<>();
+            Map<String, String> sent = new HashMap<>();
 
             for (int i = 0; i < UPDATES; i++) {
                 String session = "session-" + (i % SESSIONS);
                 String key = name + "-key-" + i;
                 String body = GatewayClient.body(session, i);
+                sent.put(key, body);
                 for (int d = 0; d < DELIVERIES; d++) {
                     inFlight.acquire();
                     CompletableFuture<HttpResponse<String>> answer =
@@ -77,15 +78,23 @@ abstract class ExactlyOnceScenario {
             }
             CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)).get(5, TimeUnit.MINUTES);
 
+            // Count only once the pipeline has caught up: the topology has committed its whole input (lag 0,
+            // so the mutations topic is final) and the sink's stored position is past every committed record.
+            Topics.awaitInputLagZero(
+                    bootstrap, settings.dedupApplicationId(), topics.mutationsIn.name(), Duration.ofMinutes(2));
+            List<Topics.Committed> mutations = Topics.readCommittedMutations(bootstrap, topics.mutations);
             Database db = new Database(jdbcUrl);
-            await().atMost(Duration.ofMinutes(2))
-                    .pollInterval(Duration.ofMillis(250))
-                    .until(() ->
-                            db.count("crm_contact_updates") >= UPDATES && db.count("idempotency_store") >= UPDATES);
+            db.awaitSinkPast(settings.sinkGroupId(), topics.mutations.name(), mutations, Duration.ofMinutes(2));
+
+            assertThat(mutations).as("committed records on the mutations topic").hasSize(UPDATES);
             assertThat(db.count("crm_contact_updates")).isEqualTo(UPDATES);
             assertThat(db.count("idempotency_store")).isEqualTo(UPDATES);
             assertThat(db.queryLong("select count(distinct idempotency_key) from crm_contact_updates"))
                     .isEqualTo(UPDATES);
+            assertThat(Invariants.keyCounts(mutations))
+                    .as("records per key on the mutations topic")
+                    .hasSize(UPDATES)
+                    .allSatisfy((key, n) -> assertThat(n).as(key).isEqualTo(1L));
             Map<String, List<Long>> sequences = db.sequencesBySession();
             assertThat(sequences).hasSize(SESSIONS);
             Map<String, List<Long>> expected = new HashMap<>();
@@ -97,8 +106,12 @@ abstract class ExactlyOnceScenario {
                                     .boxed()
                                     .toList()));
             assertThat(sequences).isEqualTo(expected);
-            assertThat(Topics.countCommitted(bootstrap, topics.mutations.name()))
-                    .isEqualTo(UPDATES);
+            assertThat(Invariants.topicSequences(mutations))
+                    .as("sequences per session on the mutations topic")
+                    .isEqualTo(expected);
+            List<Database.Row> rows = db.rows();
+            Invariants.assertTopicEqualsDatabase(mutations, rows);
+            Invariants.assertBodiesAsSent(mutations, rows, sent);
             assertThat(db.count("sink_refusals")).isZero();
         }
     }

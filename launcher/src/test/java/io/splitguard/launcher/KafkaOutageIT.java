@@ -1,7 +1,6 @@
 package io.splitguard.launcher;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import io.splitguard.infra.EmbeddedKafka;
 import io.splitguard.schemas.topics.TopicBootstrap;
@@ -14,8 +13,11 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.LongStream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.junit.jupiter.api.Test;
@@ -48,6 +50,13 @@ class KafkaOutageIT {
                     io.splitguard.gateway.app.GatewayServer gateway =
                             io.splitguard.gateway.app.GatewayServer.start(shortTimeouts(base))) {
                 GatewayClient client = new GatewayClient(pipeline.token(Duration.ofHours(1), "session:write"));
+                Map<String, String> sent = new HashMap<>();
+                for (int i = 0; i < 20; i++) {
+                    sent.put(name + "-before-" + i, GatewayClient.body("s" + (i % 4), i));
+                }
+                for (int i = 0; i < 10; i++) {
+                    sent.put(name + "-during-" + i, GatewayClient.body("s" + (i % 4), 100 + i));
+                }
                 for (int i = 0; i < 20; i++) {
                     assertThat(client.post(
                                             gateway.url().toString().replaceAll("/$", ""),
@@ -85,14 +94,39 @@ class KafkaOutageIT {
                 CompletableFuture.allOf(retries.toArray(CompletableFuture[]::new))
                         .get(3, TimeUnit.MINUTES);
 
+                // Wait for the pipeline to catch up, then compare what was committed with what was sent.
+                Topics.awaitInputLagZero(
+                        kafka.bootstrapServers(),
+                        base.dedupApplicationId(),
+                        topics.mutationsIn.name(),
+                        Duration.ofMinutes(2));
+                List<Topics.Committed> mutations =
+                        Topics.readCommittedMutations(kafka.bootstrapServers(), topics.mutations);
                 Database db = new Database(jdbcUrl);
-                await().atMost(Duration.ofMinutes(2))
-                        .pollInterval(Duration.ofMillis(250))
-                        .until(() -> db.count("crm_contact_updates") >= 30);
-                assertThat(db.count("crm_contact_updates")).isEqualTo(30);
-                assertThat(db.queryLong("select count(*) from crm_contact_updates where idempotency_key like '" + name
-                                + "-before-%'"))
-                        .isEqualTo(20);
+                db.awaitSinkPast(base.sinkGroupId(), topics.mutations.name(), mutations, Duration.ofMinutes(2));
+                List<Database.Row> rows = db.rows();
+
+                Map<String, Long> once =
+                        sent.keySet().stream().collect(Collectors.toMap(k -> k, k -> 1L, (a, b) -> a, TreeMap::new));
+                assertThat(new TreeMap<>(Invariants.keyCounts(mutations)))
+                        .as("records per key on the committed mutations topic")
+                        .isEqualTo(once);
+                assertThat(new TreeMap<>(Invariants.rowCounts(rows)))
+                        .as("rows per key in crm_contact_updates")
+                        .isEqualTo(once);
+                // s0, s1: 5 updates before the outage and 3 during it; s2, s3: 5 and 2
+                Map<String, List<Long>> expected = new TreeMap<>();
+                Map.of("s0", 8, "s1", 8, "s2", 7, "s3", 7)
+                        .forEach((session, n) -> expected.put(
+                                session, LongStream.rangeClosed(1, n).boxed().toList()));
+                assertThat(Invariants.topicSequences(mutations))
+                        .as("sequences per session on the committed mutations topic")
+                        .isEqualTo(expected);
+                assertThat(Invariants.rowSequences(rows))
+                        .as("sequences per session in crm_contact_updates")
+                        .isEqualTo(expected);
+                Invariants.assertTopicEqualsDatabase(mutations, rows);
+                Invariants.assertBodiesAsSent(mutations, rows, sent);
             }
         }
     }
