@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.splitguard.schemas.json.Json;
 import io.splitguard.schemas.model.AuditRecord;
 import io.splitguard.schemas.model.SequencedMutation;
+import io.splitguard.sink.config.SinkConfig;
 import io.splitguard.sink.db.SinkMigrations;
 import io.splitguard.testsupport.SharedInfra;
 import java.nio.charset.StandardCharsets;
@@ -33,7 +34,7 @@ class PostgresSinkIT {
 
     @Test
     void writesEveryCommittedMutationOnceAndNeverAnAbortedOne() throws Exception {
-        try (SinkTestKit kit = new SinkTestKit("exactlyonce", b -> b.maxBatchRecords(25))) {
+        try (SinkTestKit kit = new SinkTestKit("exactlyonce", env -> env.put(SinkConfig.ENV_BATCH_MAX_RECORDS, "25"))) {
             PostgresSink sink = kit.startSink();
             int perSession = 40;
             for (int chunk = 0; chunk < 4; chunk++) {
@@ -295,7 +296,7 @@ class PostgresSinkIT {
 
     @Test
     void startsReadingOnceTheStoredOffsetsCanBeReadAfterAnAssignmentThatFailedToSeek() {
-        try (SinkTestKit kit = new SinkTestKit("noseek", b -> b.retryBackoffMax(Duration.ofMillis(300)))) {
+        try (SinkTestKit kit = new SinkTestKit("noseek", env -> env.put(SinkConfig.ENV_RETRY_BACKOFF_MAX, "300"))) {
             PGSimpleDataSource ds = new PGSimpleDataSource();
             ds.setUrl(kit.jdbcUrl);
             ds.setUser(SharedInfra.postgres().user());
@@ -346,7 +347,7 @@ class PostgresSinkIT {
 
     @Test
     void resumesExactlyOnceFromTheDatabaseOffsetsAfterACrash() {
-        try (SinkTestKit kit = new SinkTestKit("crash", b -> b.maxBatchRecords(10))) {
+        try (SinkTestKit kit = new SinkTestKit("crash", env -> env.put(SinkConfig.ENV_BATCH_MAX_RECORDS, "10"))) {
             int firstWave = 200;
             for (int chunk = 0; chunk < firstWave / 20; chunk++) {
                 List<SequencedMutation> tx = new ArrayList<>();
@@ -391,7 +392,7 @@ class PostgresSinkIT {
 
     @Test
     void rollsBackTheWholeBatchOnADatabaseFailureAndRereadsUntilItSucceeds() {
-        try (SinkTestKit kit = new SinkTestKit("dbfailure", b -> b.retryBackoffMax(Duration.ofMillis(200)))) {
+        try (SinkTestKit kit = new SinkTestKit("dbfailure", env -> env.put(SinkConfig.ENV_RETRY_BACKOFF_MAX, "200"))) {
             PostgresSink sink = kit.startSink();
             kit.commit(sessionRun("sess-d", 1, 5));
             kit.awaitRows("crm_contact_updates", 5);
@@ -458,8 +459,10 @@ class PostgresSinkIT {
 
     @Test
     void pruneRemovesOnlyExpiredIdempotencyRows() throws Exception {
-        try (SinkTestKit kit = new SinkTestKit(
-                "prune", b -> b.idempotencyRetention(Duration.ofDays(7)).pruneBatchSize(1))) {
+        try (SinkTestKit kit = new SinkTestKit("prune", env -> {
+            env.put(SinkConfig.ENV_IDEMPOTENCY_RETENTION, "P7D");
+            env.put(SinkConfig.ENV_PRUNE_BATCH_SIZE, "1");
+        })) {
             PostgresSink sink = kit.startSink();
             Instant now = Instant.parse("2025-06-01T12:00:00Z");
             kit.commit(List.of(
@@ -482,7 +485,7 @@ class PostgresSinkIT {
 
     @Test
     void thePruneJobRunsOnItsSchedule() {
-        try (SinkTestKit kit = new SinkTestKit("prunejob", b -> b.pruneInterval(Duration.ofMillis(200)))) {
+        try (SinkTestKit kit = new SinkTestKit("prunejob", env -> env.put(SinkConfig.ENV_PRUNE_INTERVAL, "200"))) {
             kit.startSink();
             kit.commit(List.of(
                     mutation("sess-j", 1, "ancient-1", null, Instant.now().minus(Duration.ofDays(30))),

@@ -21,6 +21,7 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -51,7 +52,8 @@ final class SinkTestKit implements AutoCloseable {
     private final KafkaProducer<byte[], byte[]> producer;
     private final List<PostgresSink> sinks = new ArrayList<>();
 
-    SinkTestKit(String hint, Consumer<SinkConfig.Builder> tweak) {
+    /** @param tweak changes the sink's environment-style settings before the sink is configured */
+    SinkTestKit(String hint, Consumer<Map<String, String>> tweak) {
         this.name = SharedInfra.uniqueName(hint);
         this.catalog =
                 TopicCatalog.builder().prefix(name + ".").sessionPartitions(3).build();
@@ -64,18 +66,29 @@ final class SinkTestKit implements AutoCloseable {
             });
         }
         this.jdbcUrl = SharedInfra.postgres().createDatabase(name);
-        SinkConfig.Builder b = SinkConfig.builder()
-                .bootstrapServers(bootstrap)
-                .groupId(name + "-sink")
-                .jdbcUrl(jdbcUrl)
-                .credentials(
-                        SharedInfra.postgres().user(), SharedInfra.postgres().password())
-                .pollTimeout(Duration.ofMillis(100))
-                .retryBackoffMax(Duration.ofSeconds(1))
-                .pruneInterval(Duration.ZERO)
-                .consumerProperties(Map.of("session.timeout.ms", "6000", "heartbeat.interval.ms", "500"));
-        tweak.accept(b);
-        this.config = b.build();
+        Map<String, String> env = new HashMap<>(Map.of(
+                SinkConfig.ENV_BOOTSTRAP_SERVERS,
+                bootstrap,
+                SinkConfig.ENV_GROUP_ID,
+                name + "-sink",
+                SinkConfig.ENV_DATABASE_URL,
+                jdbcUrl,
+                SinkConfig.ENV_DATABASE_USER,
+                SharedInfra.postgres().user(),
+                SinkConfig.ENV_DATABASE_PASSWORD,
+                SharedInfra.postgres().password(),
+                SinkConfig.ENV_POLL_TIMEOUT,
+                "PT0.1S",
+                SinkConfig.ENV_RETRY_BACKOFF_MAX,
+                "PT1S",
+                SinkConfig.ENV_PRUNE_INTERVAL,
+                "0",
+                SinkConfig.ENV_CONSUMER_PREFIX + "SESSION_TIMEOUT_MS",
+                "6000",
+                SinkConfig.ENV_CONSUMER_PREFIX + "HEARTBEAT_INTERVAL_MS",
+                "500"));
+        tweak.accept(env);
+        this.config = SinkConfig.fromMap(env);
 
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
