@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# Runs the chaos harness: chaos/run.sh [--profile short|long] [--seed N] [--runs N] [--out DIR]
-# Needs root (network namespaces), iproute2 and the PostgreSQL server binaries.
+# Runs the chaos harness: chaos/run.sh [--profile short|long] [--seed N] [--runs N] [--out DIR] [--kinds KIND,...]
+# Needs root (network namespaces, tmpfs mounts), iproute2 and the PostgreSQL server binaries; the long
+# profile (GATEWAY_CLOCK_SKEW) also needs libfaketime (Debian package faketime).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! command -v ip >/dev/null 2>&1; then
   apt-get update -q && apt-get install -y -q iproute2
+fi
+if [[ " $* " == *" long "* || " $* " == *GATEWAY_CLOCK_SKEW* ]] && ! ls /usr/lib/*/faketime/libfaketime.so.1 /usr/lib/faketime/libfaketime.so.1 >/dev/null 2>&1; then
+  apt-get update -q && apt-get install -y -q faketime
 fi
 ./mvnw -q -B -DskipTests -Dspotless.check.skip=true install -pl chaos -am
 ./mvnw -q -B -o dependency:build-classpath -pl chaos -Dmdep.outputFile=target/classpath.txt

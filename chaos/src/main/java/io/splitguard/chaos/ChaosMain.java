@@ -9,8 +9,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * {@code chaos [--profile short|long] [--seed N] [--runs N] [--out DIR]}: runs the harness and writes
- * one report per run plus a summary; exits 1 when any run violated an invariant or the harness itself
+ * {@code chaos [--profile short|long] [--seed N] [--runs N] [--out DIR] [--kinds KIND,...]}: runs the
+ * harness and writes one report per run plus a summary ({@code --kinds} draws the faults from those
+ * kinds only, at the profile's durations and pace, e.g. {@code --kinds GATEWAY_CLOCK_SKEW,KILL_BROKER});
+ * exits 1 when any run violated an invariant or the harness itself
  * failed. Needs root (network namespaces), iproute2 and the PostgreSQL server binaries.
  */
 public final class ChaosMain {
@@ -20,6 +22,7 @@ public final class ChaosMain {
     public static void main(String[] args) throws Exception {
         String profileName = "short";
         long seed = 42;
+        String kinds = null;
         int runs = 1;
         Path out = Path.of("chaos-results", LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         for (int i = 0; i < args.length; i++) {
@@ -28,10 +31,14 @@ public final class ChaosMain {
                 case "--seed" -> seed = Long.parseLong(args[++i]);
                 case "--runs" -> runs = Integer.parseInt(args[++i]);
                 case "--out" -> out = Path.of(args[++i]);
+                case "--kinds" -> kinds = args[++i];
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]);
             }
         }
         Profile profile = Profile.named(profileName);
+        if (kinds != null) {
+            profile = profile.withKinds(Profile.parseKinds(kinds));
+        }
         List<ChaosRun.Result> results = new ArrayList<>();
         List<String> errors = new ArrayList<>();
         for (int r = 0; r < runs; r++) {

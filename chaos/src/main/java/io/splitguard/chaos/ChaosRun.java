@@ -5,15 +5,20 @@ import io.splitguard.chaos.check.Checker;
 import io.splitguard.chaos.check.Observed;
 import io.splitguard.chaos.check.Recovery;
 import io.splitguard.chaos.cluster.BrokerCluster;
+import io.splitguard.chaos.cluster.Faketime;
 import io.splitguard.chaos.cluster.Netns;
 import io.splitguard.chaos.cluster.PostgresNode;
 import io.splitguard.chaos.cluster.ServiceProcess;
+import io.splitguard.chaos.cluster.SmallRocksDbFootprint;
+import io.splitguard.chaos.cluster.StateFs;
 import io.splitguard.chaos.faults.Fault;
+import io.splitguard.chaos.faults.FaultKind;
 import io.splitguard.chaos.faults.FaultSchedule;
 import io.splitguard.chaos.faults.InjectedFault;
+import io.splitguard.chaos.workload.ChaosTokens;
 import io.splitguard.chaos.workload.History;
 import io.splitguard.chaos.workload.Workload;
-import io.splitguard.gateway.security.DevTokens;
+import io.splitguard.gateway.security.Scopes;
 import io.splitguard.schemas.model.SequencedMutation;
 import io.splitguard.schemas.topics.TopicBootstrap;
 import io.splitguard.schemas.topics.TopicCatalog;
@@ -28,6 +33,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -57,6 +63,11 @@ public final class ChaosRun {
     private static final String SECRET = "chaos-secret-chaos-secret-chaos-secret-0123";
     private static final int INSTANCES = 2;
     private static final int PARTITIONS = 6;
+    /**
+     * Size of each topology instance's state filesystem in runs with {@link FaultKind#TOPOLOGY_STATE_DIR_FULL}:
+     * a long run's stores need a few MiB (see the run notes for what they used), so this leaves ample room.
+     */
+    static final int STATE_FS_MB = 128;
 
     private final Profile profile;
     private final long seed;
@@ -79,13 +90,29 @@ public final class ChaosRun {
             CheckResult check,
             List<Recovery.Stall> stalls,
             Path dir,
-            long durationMs) {}
+            long durationMs,
+            List<String> notes) {
+
+        public Result {
+            notes = List.copyOf(notes);
+        }
+    }
 
     public Result run() throws Exception {
         long started = System.currentTimeMillis();
         String commit = Commit.describe(Path.of("").toAbsolutePath());
         LOG.info("chaos run {} seed {} at commit {}", profile.name(), seed, commit);
         Files.createDirectories(dir);
+        // what a fault kind needs is checked before anything starts: a missing tool is a harness error
+        Path faketime = profile.uses(FaultKind.GATEWAY_CLOCK_SKEW) ? Faketime.require() : null;
+        List<String> notes = new ArrayList<>();
+        if (faketime != null) {
+            notes.add("libfaketime: " + faketime);
+        }
+        if (profile.gatewayCacheMaxEntries() != Profile.PRODUCT_DEFAULT) {
+            notes.add("gateway answer cache: " + profile.gatewayCacheMaxEntries()
+                    + " entries per instance (SPLITGUARD_GATEWAY_CACHE_MAX_ENTRIES)");
+        }
         TopicCatalog topics = TopicCatalog.builder()
                 .prefix("chaos.")
                 .sessionPartitions(PARTITIONS)
@@ -113,8 +140,13 @@ public final class ChaosRun {
             Services services = new Services(brokers.bootstrapServers(), jdbcUrl, topics);
             try {
                 services.start();
-                String token = DevTokens.mint(
-                        SECRET, "default", List.of("session:write", "session:read"), Duration.ofHours(2));
+                // valid days either way: a gateway with a skewed clock must still accept it
+                String token = ChaosTokens.mint(
+                        SECRET,
+                        Scopes.DEFAULT_TENANT,
+                        List.of(Scopes.SESSION_WRITE, Scopes.SESSION_READ),
+                        Instant.now(),
+                        ChaosTokens.VALIDITY);
                 try (Workload workload = new Workload(
                         services.gatewayUrls(),
                         token,
@@ -127,7 +159,7 @@ public final class ChaosRun {
                     // steady state first: the first fault should not land in the start-up rebalances
                     waitUntil(System.currentTimeMillis() + profile.warmUp().toMillis());
                     long phaseStart = System.currentTimeMillis();
-                    FaultInjector injector = new FaultInjector(brokers, postgres, services);
+                    FaultInjector injector = new FaultInjector(brokers, postgres, services, workload, faketime);
                     List<InjectedFault> injected = new ArrayList<>();
                     for (Fault fault : faults) {
                         waitUntil(phaseStart + fault.at().toMillis());
@@ -145,7 +177,9 @@ public final class ChaosRun {
                     Observed observed = drain(brokers.bootstrapServers(), jdbcUrl, topics, incomplete);
                     CheckResult check = Checker.check(history.ops(), observed, profile.minAcknowledgedShare());
                     List<Recovery.Stall> stalls = Recovery.stalls(injected, observed.rows(), PARTITIONS);
-                    return new Result(profile, seed, commit, check, stalls, dir, System.currentTimeMillis() - started);
+                    notes.addAll(services.stateFsUsage());
+                    return new Result(
+                            profile, seed, commit, check, stalls, dir, System.currentTimeMillis() - started, notes);
                 }
             } finally {
                 services.close();
@@ -258,6 +292,9 @@ public final class ChaosRun {
         final List<ServiceProcess> gateways = new ArrayList<>();
         final List<ServiceProcess> topologies = new ArrayList<>();
         final List<ServiceProcess> sinks = new ArrayList<>();
+        /** Each topology instance's state filesystem, in runs that fill it; empty otherwise. */
+        final List<StateFs> stateFs = new ArrayList<>();
+
         private final List<Integer> ports = new ArrayList<>();
         private final String bootstrap;
         private final String jdbcUrl;
@@ -271,6 +308,12 @@ public final class ChaosRun {
 
         void start() {
             Path logs = dir.resolve("logs");
+            if (profile.uses(FaultKind.TOPOLOGY_STATE_DIR_FULL)) {
+                StateFs.removeLeftovers();
+                for (int i = 0; i < INSTANCES; i++) {
+                    stateFs.add(StateFs.mount(stateDir(i), STATE_FS_MB));
+                }
+            }
             for (int i = 0; i < INSTANCES; i++) {
                 sinks.add(ServiceProcess.sink("sink-" + i, sinkEnv(i), logs.resolve("sink-" + i + ".log")));
                 topologies.add(ServiceProcess.dedup("dedup-" + i, dedupEnv(i), logs.resolve("dedup-" + i + ".log")));
@@ -282,21 +325,45 @@ public final class ChaosRun {
                         "gateway-" + i, gatewayEnv(port), logs.resolve("gateway-" + i + ".log")));
             }
             for (int i = 0; i < ports.size(); i++) {
-                try {
-                    awaitHttp("http://127.0.0.1:" + ports.get(i) + "/health/live", Duration.ofSeconds(90));
-                } catch (IllegalStateException e) {
-                    // the run directory may be temporary: keep the reason in the error itself
-                    ServiceProcess gateway = gateways.get(i);
-                    throw new IllegalStateException(
-                            e.getMessage() + "; " + gateway.name() + " exit " + gateway.exitValue()
-                                    + ", last lines of its log:\n" + tail(gateway.log(), 40),
-                            e);
-                }
+                awaitGateway(i, Duration.ofSeconds(90));
+            }
+        }
+
+        /** Waits until gateway {@code i} answers its liveness probe; fails with the tail of its log. */
+        void awaitGateway(int i, Duration max) {
+            try {
+                awaitHttp(gatewayUrl(i) + "/health/live", max);
+            } catch (IllegalStateException e) {
+                // the run directory may be temporary: keep the reason in the error itself
+                ServiceProcess gateway = gateways.get(i);
+                throw new IllegalStateException(
+                        e.getMessage() + "; " + gateway.name() + " exit " + gateway.exitValue()
+                                + ", last lines of its log:\n" + tail(gateway.log(), 40),
+                        e);
             }
         }
 
         List<String> gatewayUrls() {
             return ports.stream().map(p -> "http://127.0.0.1:" + p).toList();
+        }
+
+        String gatewayUrl(int i) {
+            return "http://127.0.0.1:" + ports.get(i);
+        }
+
+        /** What each state filesystem holds now (for the run notes); empty when there are none. */
+        List<String> stateFsUsage() {
+            List<String> usage = new ArrayList<>();
+            for (int i = 0; i < stateFs.size(); i++) {
+                StateFs fs = stateFs.get(i);
+                usage.add(String.format(
+                        java.util.Locale.ROOT,
+                        "dedup-%d state directory: tmpfs of %d MiB, %.1f MiB used at the end",
+                        i,
+                        fs.sizeMb(),
+                        fs.usedBytes() / 1048576.0));
+            }
+            return usage;
         }
 
         Path haltFile(int sink) {
@@ -347,6 +414,10 @@ public final class ChaosRun {
             env.put("SPLITGUARD_STREAMS_PRODUCER_MAX_BLOCK_MS", "10000");
             env.put("SPLITGUARD_STREAMS_SOCKET_CONNECTION_SETUP_TIMEOUT_MS", "3000");
             env.put("SPLITGUARD_STREAMS_SOCKET_CONNECTION_SETUP_TIMEOUT_MAX_MS", "5000");
+            if (!stateFs.isEmpty()) {
+                // on a small filesystem: small memtables, so the stores reach the disk within a fault
+                env.put("SPLITGUARD_STREAMS_ROCKSDB_CONFIG_SETTER", SmallRocksDbFootprint.class.getName());
+            }
             return env;
         }
 
@@ -358,12 +429,20 @@ public final class ChaosRun {
             env.put("MICRONAUT_SERVER_HOST", "127.0.0.1");
             env.put("MICRONAUT_SECURITY_TOKEN_JWT_SIGNATURES_SECRET_GENERATOR_SECRET", SECRET);
             env.put("SPLITGUARD_GATEWAY_DELIVERY_TIMEOUT", "10s");
+            if (profile.gatewayCacheMaxEntries() != Profile.PRODUCT_DEFAULT) {
+                env.put("SPLITGUARD_GATEWAY_CACHE_MAX_ENTRIES", Long.toString(profile.gatewayCacheMaxEntries()));
+            }
             return env;
         }
 
         @Override
         public void close() {
-            Stream.of(gateways, topologies, sinks).flatMap(List::stream).forEach(ServiceProcess::stop);
+            try {
+                Stream.of(gateways, topologies, sinks).flatMap(List::stream).forEach(ServiceProcess::stop);
+            } finally {
+                // the processes are gone (or as gone as they get): unmount whatever happened
+                stateFs.forEach(StateFs::close);
+            }
         }
     }
 

@@ -65,7 +65,15 @@ final class Report {
             f.put("healed_at_ms", s.injected().healedAtMs());
             f.put("stall_from_fault_ms", s.fromFaultMs());
             f.put("stall_from_heal_ms", s.fromHealMs());
+            if (s.injected().fault().clockOffset().getSeconds() != 0) {
+                f.put("clock_offset_s", s.injected().fault().clockOffset().getSeconds());
+            }
+            if (!s.injected().note().isEmpty()) {
+                f.put("note", s.injected().note());
+            }
         }
+        ArrayNode notes = root.putArray("notes");
+        result.notes().forEach(notes::add);
         root.put("checkpoints_checked", false);
         root.put("leases_checked", false);
         return root;
@@ -117,6 +125,12 @@ final class Report {
                     .append(s.injected().fault().at().toSeconds())
                     .append("s ")
                     .append(s.injected().fault().kind())
+                    .append(
+                            s.injected().fault().clockOffset().isZero()
+                                    ? ""
+                                    : " "
+                                            + io.splitguard.chaos.faults.Fault.offset(
+                                                    s.injected().fault().clockOffset()))
                     .append(" | ")
                     .append(s.injected().fault().target())
                     .append(" | ")
@@ -126,6 +140,26 @@ final class Report {
                     .append(" | ")
                     .append(ms(s.fromHealMs()))
                     .append(" |\n");
+        }
+        if (result.stalls().stream().anyMatch(s -> !s.injected().note().isEmpty())) {
+            md.append("\n## What the harness saw during faults\n\n");
+            for (Recovery.Stall s : result.stalls()) {
+                if (!s.injected().note().isEmpty()) {
+                    md.append("- +")
+                            .append(s.injected().fault().at().toSeconds())
+                            .append("s ")
+                            .append(s.injected().fault().kind())
+                            .append('[')
+                            .append(s.injected().fault().target())
+                            .append("]: ")
+                            .append(s.injected().note())
+                            .append('\n');
+                }
+            }
+        }
+        if (!result.notes().isEmpty()) {
+            md.append("\n## Run settings and state\n\n");
+            result.notes().forEach(n -> md.append("- ").append(n).append('\n'));
         }
         if (!result.check().examples().isEmpty()) {
             md.append("\n## Violations\n\n");

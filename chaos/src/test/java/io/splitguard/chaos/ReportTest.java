@@ -6,8 +6,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.splitguard.chaos.check.CheckResult;
 import io.splitguard.chaos.check.Checker;
 import io.splitguard.chaos.check.Observed;
+import io.splitguard.chaos.check.Recovery;
+import io.splitguard.chaos.faults.Fault;
+import io.splitguard.chaos.faults.FaultKind;
+import io.splitguard.chaos.faults.InjectedFault;
 import io.splitguard.chaos.workload.Op;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -19,7 +24,7 @@ class ReportTest {
 
     private ChaosRun.Result result(List<Op> history, Observed observed) {
         CheckResult check = Checker.check(history, observed, 0.9);
-        return new ChaosRun.Result(Profile.quick(), 4242, "abc1234-dirty", check, List.of(), dir, 1_000);
+        return new ChaosRun.Result(Profile.quick(), 4242, "abc1234-dirty", check, List.of(), dir, 1_000, List.of());
     }
 
     private static Op ok(String key) {
@@ -45,6 +50,45 @@ class ReportTest {
         assertThat(json.at("/counts/acknowledged_body_not_stored").isNumber()).isTrue();
         assertThat(md).contains("VALID", "abc1234-dirty", "4242", "| write | 1 | 0 | 0 |");
         assertThat(summary).contains("abc1234-dirty", "VALID");
+    }
+
+    @Test
+    void shouldShowWhatTheHarnessSawDuringFaultsAndTheRunSettings() {
+        Fault skew = new Fault(
+                Duration.ofSeconds(5), FaultKind.GATEWAY_CLOCK_SKEW, 1, Duration.ofSeconds(40), Duration.ofHours(-37));
+        Fault full = new Fault(Duration.ofSeconds(60), FaultKind.TOPOLOGY_STATE_DIR_FULL, 0, Duration.ofSeconds(30));
+        List<Recovery.Stall> stalls = List.of(
+                new Recovery.Stall(new InjectedFault(skew, 1_000, 41_000, "gateway-1 answered 900 requests"), 500, 400),
+                new Recovery.Stall(new InjectedFault(full, 60_000, 90_000), 2_000, 1_000));
+        ChaosRun.Result result = new ChaosRun.Result(
+                Profile.full(),
+                1,
+                "abc",
+                Checker.check(List.of(ok("k1")), observedK1(), 0.9),
+                stalls,
+                dir,
+                1_000,
+                List.of("gateway answer cache: 1000 entries per instance"));
+
+        JsonNode json = Report.json(result);
+        String md = Report.markdown(result);
+
+        assertThat(json.at("/faults/0/clock_offset_s").asLong()).isEqualTo(-37 * 3600);
+        assertThat(json.at("/faults/0/note").asText()).isEqualTo("gateway-1 answered 900 requests");
+        assertThat(json.at("/faults/1/note").isMissingNode()).isTrue();
+        assertThat(json.at("/notes/0").asText()).contains("1000 entries");
+        assertThat(md)
+                .contains("GATEWAY_CLOCK_SKEW -1d13h |", "+5s GATEWAY_CLOCK_SKEW[1]: gateway-1 answered 900 requests")
+                .contains("- gateway answer cache: 1000 entries per instance")
+                .doesNotContain("TOPOLOGY_STATE_DIR_FULL[0]:");
+        assertThat(Report.summary(List.of(result)))
+                .contains("| GATEWAY_CLOCK_SKEW | 1 |", "| TOPOLOGY_STATE_DIR_FULL | 1 |");
+    }
+
+    private static Observed observedK1() {
+        return new Observed(
+                List.of(new Observed.Row("k1", "s1", 1, "h-k1", 0)),
+                List.of(new Observed.Applied("k1", "s1", 1, "h-k1")));
     }
 
     @Test

@@ -73,6 +73,14 @@ public class NodeProcess {
 
     /** Starts the process; fails if one we started is still alive. */
     public synchronized void start() {
+        start(Map.of());
+    }
+
+    /**
+     * Starts the process with {@code extraEnv} on top of its own settings, for this start only (e.g. a
+     * JVM under libfaketime); fails if one we started is still alive.
+     */
+    private void start(Map<String, String> extraEnv) {
         if (process != null && process.isAlive()) {
             throw new IllegalStateException(name + " is already running as pid " + process.pid());
         }
@@ -85,7 +93,8 @@ public class NodeProcess {
             Files.createDirectories(log.toAbsolutePath().getParent());
             Files.writeString(
                     log,
-                    "=== " + Instant.now() + " starting " + name + ": " + String.join(" ", command) + "\n",
+                    "=== " + Instant.now() + " starting " + name + ": " + String.join(" ", command)
+                            + (extraEnv.isEmpty() ? "" : " (with " + extraEnv + ")") + "\n",
                     StandardCharsets.UTF_8,
                     java.nio.file.StandardOpenOption.CREATE,
                     java.nio.file.StandardOpenOption.APPEND);
@@ -95,18 +104,27 @@ public class NodeProcess {
                     .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
             builder.environment().put("CLASSPATH", System.getProperty("java.class.path"));
             builder.environment().putAll(env);
+            builder.environment().putAll(extraEnv);
             process = builder.start();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start " + name, e);
         }
         paused = false;
         LIVE.add(this);
-        LOG.info("started {} as pid {}", name, process.pid());
+        LOG.info("started {} as pid {}{}", name, process.pid(), extraEnv.isEmpty() ? "" : " with " + extraEnv);
     }
 
     /** Starts a fresh process with the same settings; the previous one must be dead (after {@link #kill} or {@link #stop}). */
     public synchronized void restart() {
         start();
+    }
+
+    /**
+     * Like {@link #restart()}, with {@code extraEnv} added for this process only; the next {@link
+     * #restart()} starts without it.
+     */
+    public synchronized void restartWith(Map<String, String> extraEnv) {
+        start(Map.copyOf(extraEnv));
     }
 
     /** SIGKILL, then waits until the process is gone: a crash without any shutdown work. */

@@ -19,5 +19,15 @@ public enum FaultKind {
     /** Cut a broker off the network for the duration. */
     ISOLATE_BROKER,
     /** Stop PostgreSQL for the duration. */
-    STOP_POSTGRES
+    STOP_POSTGRES,
+    /**
+     * Restart a gateway instance under libfaketime with a wall-clock offset drawn by the schedule (minutes
+     * to days, either direction), keep it so for the duration, then restart it on the true clock.
+     */
+    GATEWAY_CLOCK_SKEW,
+    /**
+     * Fill a topology instance's state directory (its own size-limited filesystem) until ENOSPC for the
+     * duration, then delete the filler.
+     */
+    TOPOLOGY_STATE_DIR_FULL
 }

@@ -11,6 +11,24 @@ import java.util.Random;
  */
 public final class FaultSchedule {
 
+    /**
+     * The wall-clock offsets a {@link FaultKind#GATEWAY_CLOCK_SKEW} fault draws from: minutes to days, in
+     * both directions. The workload's tokens are valid over a wider range ({@link #MAX_CLOCK_OFFSET} plus
+     * a day each way), so a skewed gateway still accepts them.
+     */
+    public static final List<Duration> CLOCK_OFFSETS = List.of(
+            Duration.ofDays(-2),
+            Duration.ofHours(-37),
+            Duration.ofHours(-3),
+            Duration.ofMinutes(-10),
+            Duration.ofMinutes(10),
+            Duration.ofHours(3),
+            Duration.ofHours(25),
+            Duration.ofDays(2));
+
+    /** The largest offset (either way) in {@link #CLOCK_OFFSETS}. */
+    public static final Duration MAX_CLOCK_OFFSET = Duration.ofDays(2);
+
     private FaultSchedule() {}
 
     /**
@@ -41,7 +59,11 @@ public final class FaultSchedule {
                 break;
             }
             int target = isBrokerFault(kind) ? random.nextInt(brokers) : random.nextInt(instances);
-            faults.add(new Fault(Duration.ofMillis(t), kind, target, duration));
+            // drawn only for this kind, so schedules without it stay what they were
+            Duration offset = kind == FaultKind.GATEWAY_CLOCK_SKEW
+                    ? CLOCK_OFFSETS.get(random.nextInt(CLOCK_OFFSETS.size()))
+                    : Duration.ZERO;
+            faults.add(new Fault(Duration.ofMillis(t), kind, target, duration, offset));
             t += duration.toMillis()
                     + minGap.toMillis()
                     + (long) (random.nextDouble() * (maxGap.toMillis() - minGap.toMillis()));
@@ -62,6 +84,9 @@ public final class FaultSchedule {
             case KILL_BROKER -> Duration.ofSeconds(10 + random.nextInt(10));
             case PAUSE_BROKER -> Duration.ofSeconds(10 + random.nextInt(21));
             case ISOLATE_BROKER, STOP_POSTGRES -> Duration.ofSeconds(60);
+                // how long the skewed gateway serves (counted once it answers), and how long the disk stays full
+            case GATEWAY_CLOCK_SKEW -> Duration.ofSeconds(40);
+            case TOPOLOGY_STATE_DIR_FULL -> Duration.ofSeconds(30);
         };
     }
 }
