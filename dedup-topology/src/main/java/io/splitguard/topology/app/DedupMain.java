@@ -1,14 +1,23 @@
 package io.splitguard.topology.app;
 
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.splitguard.health.ManagementServer;
+import io.splitguard.schemas.config.Settings;
 import io.splitguard.schemas.topics.TopicBootstrap;
 import io.splitguard.schemas.topics.TopicCatalog;
 import io.splitguard.topology.config.DedupConfig;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 
-/** Runs the dedup topology as its own process, configured by environment variables, until SIGTERM. */
+/**
+ * Runs the dedup topology as its own process, configured by environment variables, until SIGTERM;
+ * serves {@code /health/live}, {@code /health/ready} and {@code /metrics} on the management port.
+ */
 public final class DedupMain {
 
     private DedupMain() {}
@@ -23,13 +32,31 @@ public final class DedupMain {
         }
         CountDownLatch stopped = new CountDownLatch(1);
         DedupStreams streams = DedupStreams.start(config, topics);
+        int port = (Integer) Settings.parse(DedupConfig.DEFINITION, env).get(DedupConfig.MANAGEMENT_PORT);
+        ManagementServer management = serve(streams, port);
         Runtime.getRuntime()
                 .addShutdownHook(new Thread(
                         () -> {
                             streams.close();
+                            management.close();
                             stopped.countDown();
                         },
                         "dedup-shutdown"));
         stopped.await();
+    }
+
+    /** Serves the health and metrics of {@code streams} on {@code port} (0: any free port). */
+    public static ManagementServer serve(DedupStreams streams, int port) {
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        streams.bindMetrics(registry);
+        try {
+            return ManagementServer.start(
+                    port,
+                    registry,
+                    Map.of("streams", streams::liveness),
+                    Map.of("streams_running", streams::readiness));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot serve the management port " + port, e);
+        }
     }
 }

@@ -1,9 +1,13 @@
 package io.splitguard.topology.app;
 
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
+import io.splitguard.health.Health;
 import io.splitguard.schemas.topics.TopicCatalog;
 import io.splitguard.topology.DedupTopology;
 import io.splitguard.topology.config.DedupConfig;
 import java.time.Duration;
+import java.util.Map;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
@@ -38,6 +42,32 @@ public final class DedupStreams implements AutoCloseable {
         streams.setStateListener((now, before) -> LOG.info("dedup topology {} -> {}", before, now));
         streams.start();
         return new DedupStreams(streams);
+    }
+
+    /** Binds the Kafka Streams metrics (and those of its clients) to {@code registry}. */
+    public void bindMetrics(MeterRegistry registry) {
+        new KafkaStreamsMetrics(streams).bindTo(registry);
+    }
+
+    /**
+     * Live while the application can still make progress: not failed for good, not shut down. A
+     * rebalance or a thread being replaced is still live.
+     */
+    public Health liveness() {
+        KafkaStreams.State state = streams.state();
+        boolean live = state != KafkaStreams.State.ERROR
+                && state != KafkaStreams.State.PENDING_ERROR
+                && state != KafkaStreams.State.NOT_RUNNING
+                && state != KafkaStreams.State.PENDING_SHUTDOWN;
+        return new Health(live, Map.of("state", state.name()));
+    }
+
+    /** Ready while running with at least one live stream thread (all tasks assigned and restored). */
+    public Health readiness() {
+        KafkaStreams.State state = streams.state();
+        int threads = streams.metadataForLocalThreads().size();
+        return new Health(
+                state == KafkaStreams.State.RUNNING && threads > 0, Map.of("state", state.name(), "threads", threads));
     }
 
     public KafkaStreams.State state() {

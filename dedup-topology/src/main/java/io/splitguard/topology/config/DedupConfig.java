@@ -200,6 +200,7 @@ public record DedupConfig(
     public static final String INSTANCE_CLOCK_SKEW = "SPLITGUARD_DEDUP_INSTANCE_CLOCK_SKEW";
     public static final String SESSION_IDLE_HORIZON = "SPLITGUARD_DEDUP_SESSION_IDLE_HORIZON";
     public static final String SESSION_PURGE_INTERVAL = "SPLITGUARD_DEDUP_SESSION_PURGE_INTERVAL";
+    public static final String MANAGEMENT_PORT = "SPLITGUARD_MANAGEMENT_PORT";
     /** {@code SPLITGUARD_STREAMS_NUM_STANDBY_REPLICAS=1} sets the Streams setting {@code num.standby.replicas}. */
     public static final String STREAMS_PREFIX = "SPLITGUARD_STREAMS_";
 
@@ -262,7 +263,14 @@ public record DedupConfig(
                     DEFAULT_SESSION_PURGE_INTERVAL.toString(),
                     Settings.positiveDuration(),
                     Importance.LOW,
-                    "How often the purge of idle sessions runs (wall clock).");
+                    "How often the purge of idle sessions runs (wall clock).")
+            .define(
+                    MANAGEMENT_PORT,
+                    Type.INT,
+                    8081,
+                    ConfigDef.Range.between(0, 65535),
+                    Importance.MEDIUM,
+                    "Port of /health/live, /health/ready and /metrics (Prometheus) of the topology process.");
 
     /**
      * The settings {@link #DEFINITION} names, from environment-style keys; keys starting with

@@ -1,0 +1,148 @@
+package io.splitguard.health;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The management port every SplitGuard service without an HTTP API of its own serves (the dedup
+ * topology, the Postgres sink), with the same paths as the gateway:
+ * <ul>
+ *   <li>{@code GET /health/live}: 200 while the process can still make progress (an orchestrator
+ *       restarts it on 503), with the liveness checks;
+ *   <li>{@code GET /health/ready}: 200 while it is doing its job (a load balancer or a rollout waits
+ *       on 503), with the readiness checks;
+ *   <li>{@code GET /metrics}: Prometheus text exposition of the service's meters.
+ * </ul>
+ * Runs on one daemon thread of its own, never on a processing thread.
+ */
+public final class ManagementServer implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ManagementServer.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final HttpServer server;
+    private final ExecutorService executor;
+
+    private ManagementServer(HttpServer server, ExecutorService executor) {
+        this.server = server;
+        this.executor = executor;
+    }
+
+    /**
+     * Starts serving on {@code port} (0: any free port) of every interface.
+     *
+     * @param liveness checks that decide {@code /health/live}, by name
+     * @param readiness checks that decide {@code /health/ready}, by name (liveness checks count too)
+     */
+    public static ManagementServer start(
+            int port,
+            PrometheusMeterRegistry registry,
+            Map<String, HealthCheck> liveness,
+            Map<String, HealthCheck> readiness)
+            throws IOException {
+        Objects.requireNonNull(registry, "registry");
+        Map<String, HealthCheck> live = new LinkedHashMap<>(liveness);
+        Map<String, HealthCheck> ready = new LinkedHashMap<>(liveness);
+        ready.putAll(readiness);
+        HttpServer server = HttpServer.create(new InetSocketAddress(port), 16);
+        ExecutorService executor = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "splitguard-management");
+            t.setDaemon(true);
+            return t;
+        });
+        server.setExecutor(executor);
+        server.createContext("/health/live", exchange -> health(exchange, live));
+        server.createContext("/health/ready", exchange -> health(exchange, ready));
+        server.createContext("/metrics", exchange -> {
+            if (!get(exchange)) {
+                return;
+            }
+            byte[] body = registry.scrape().getBytes(StandardCharsets.UTF_8);
+            respond(exchange, 200, "text/plain; version=0.0.4; charset=utf-8", body);
+        });
+        server.createContext(
+                "/",
+                exchange -> respond(
+                        exchange,
+                        404,
+                        "application/problem+json",
+                        "{\"type\":\"about:blank\",\"title\":\"Not Found\",\"status\":404}"
+                                .getBytes(StandardCharsets.UTF_8)));
+        server.start();
+        LOG.info(
+                "management endpoints on port {}: /health/live, /health/ready, /metrics",
+                server.getAddress().getPort());
+        return new ManagementServer(server, executor);
+    }
+
+    /** The port actually bound. */
+    public int port() {
+        return server.getAddress().getPort();
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+        executor.shutdownNow();
+    }
+
+    private static void health(HttpExchange exchange, Map<String, HealthCheck> checks) throws IOException {
+        if (!get(exchange)) {
+            return;
+        }
+        ObjectNode body = JSON.createObjectNode();
+        ObjectNode results = JSON.createObjectNode();
+        boolean up = true;
+        for (Map.Entry<String, HealthCheck> check : checks.entrySet()) {
+            Health health;
+            try {
+                health = check.getValue().check();
+            } catch (RuntimeException e) {
+                health = Health.down(Map.of("error", String.valueOf(e.getMessage())));
+            }
+            up &= health.up();
+            ObjectNode result = results.putObject(check.getKey());
+            result.put("status", health.status());
+            result.set("details", JSON.valueToTree(health.details()));
+        }
+        body.put("status", up ? "UP" : "DOWN");
+        body.set("checks", results);
+        respond(exchange, up ? 200 : 503, "application/json", JSON.writeValueAsBytes(body));
+    }
+
+    private static boolean get(HttpExchange exchange) throws IOException {
+        if ("GET".equals(exchange.getRequestMethod())) {
+            return true;
+        }
+        exchange.getResponseHeaders().set("Allow", "GET");
+        respond(
+                exchange,
+                405,
+                "application/problem+json",
+                ("{\"type\":\"about:blank\",\"title\":\"Method Not" + " Allowed\",\"status\":405}")
+                        .getBytes(StandardCharsets.UTF_8));
+        return false;
+    }
+
+    private static void respond(HttpExchange exchange, int status, String contentType, byte[] body) throws IOException {
+        exchange.getResponseHeaders().set("Content-Type", contentType);
+        exchange.sendResponseHeaders(status, body.length);
+        try (OutputStream out = exchange.getResponseBody()) {
+            out.write(body);
+        }
+    }
+}
