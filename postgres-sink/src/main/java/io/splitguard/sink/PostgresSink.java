@@ -3,7 +3,9 @@ package io.splitguard.sink;
 import com.zaxxer.hikari.HikariDataSource;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.splitguard.health.Health;
 import io.splitguard.schemas.model.AuditRecord;
 import io.splitguard.schemas.model.SequencedMutation;
 import io.splitguard.schemas.topics.Topic;
@@ -114,6 +116,9 @@ public final class PostgresSink implements AutoCloseable {
     private volatile boolean stopping;
     private volatile boolean halted;
     private volatile Throwable failure;
+    /** The last database or broker error, until a batch commits again. */
+    private volatile String lastError;
+
     private KafkaConsumer<byte[], byte[]> consumer;
     private Thread thread;
     private ScheduledExecutorService scheduler;
@@ -165,6 +170,8 @@ public final class PostgresSink implements AutoCloseable {
                 producerProperties(),
                 auditTopic.keySerde().serializer(),
                 auditTopic.valueSerde().serializer());
+        new KafkaClientMetrics(consumer).bindTo(registry);
+        new KafkaClientMetrics(auditProducer).bindTo(registry);
         auditor = new RefusalAuditor(dataSource, auditTopic.name(), auditProducer, AUDIT_SEND_TIMEOUT);
         auditScheduler = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, name + "-audit");
@@ -322,6 +329,30 @@ public final class PostgresSink implements AutoCloseable {
         return t != null && t.isAlive() && !stopping && !halted;
     }
 
+    /** Live while the poll thread runs (or has not been started yet). */
+    public Health liveness() {
+        Throwable ended = failure;
+        boolean live = ended == null && !halted && (!started || isRunning() || stopping);
+        Map<String, Object> details = new HashMap<>();
+        details.put("running", isRunning());
+        if (ended != null) {
+            details.put("error", String.valueOf(ended.getMessage()));
+        }
+        return new Health(live, details);
+    }
+
+    /** Ready while running and its last batch (or poll) did not fail; the error is shown until one commits. */
+    public Health readiness() {
+        String error = lastError;
+        Map<String, Object> details = new HashMap<>();
+        details.put("assigned_partitions", assignment.size());
+        details.put("blocked_partitions", blockedView.size());
+        if (error != null) {
+            details.put("last_error", error);
+        }
+        return new Health(isRunning() && error == null, details);
+    }
+
     /** The error that ended the poll thread, if one did. */
     public Optional<Throwable> failure() {
         return Optional.ofNullable(failure);
@@ -397,6 +428,7 @@ public final class PostgresSink implements AutoCloseable {
                     awaitQuietly(wait);
                     continue;
                 } catch (KafkaException e) {
+                    lastError = "poll: " + e.getMessage();
                     LOG.error("{}: poll failed, retrying in {}", name, backoff, e);
                     awaitQuietly(nextBackoff());
                     continue;
@@ -448,6 +480,7 @@ public final class PostgresSink implements AutoCloseable {
             positions.putAll(outcome.nextOffsets());
             afterCommit.run();
             backoff = MIN_BACKOFF;
+            lastError = null;
             metrics.batches.increment();
             metrics.written.increment(outcome.written());
             long duplicates = outcome.refusals().stream()
@@ -475,6 +508,7 @@ public final class PostgresSink implements AutoCloseable {
                 isolate(batch, e);
             } else {
                 metrics.failures.increment();
+                lastError = "database: SQLState " + e.getSQLState() + ": " + e.getMessage();
                 Duration wait = nextBackoff();
                 LOG.error(
                         "{}: batch of {} rolled back (SQLState {}), re-reading from the stored offsets in {}",

@@ -1,5 +1,9 @@
 package io.splitguard.sink;
 
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.splitguard.health.ManagementServer;
+import io.splitguard.schemas.config.Settings;
 import io.splitguard.schemas.topics.TopicCatalog;
 import io.splitguard.sink.config.SinkConfig;
 import java.io.IOException;
@@ -40,12 +44,20 @@ public final class SinkMain {
     public static void main(String[] args) throws InterruptedException {
         Map<String, String> env = System.getenv();
         SinkConfig config = SinkConfig.fromMap(env);
-        PostgresSink sink = new PostgresSink(config, TopicCatalog.forService(env));
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        PostgresSink sink = new PostgresSink(config, TopicCatalog.forService(env), registry);
+        int port = (Integer) Settings.parse(SinkConfig.DEFINITION, env).get(SinkConfig.ENV_MANAGEMENT_PORT);
         String haltFile = env.get(ENV_FAULT_HALT_AFTER_COMMIT_FILE);
         if (haltFile != null && !haltFile.isBlank()) {
             sink.afterEachCommit(() -> haltIfArmed(Path.of(haltFile)));
         }
-        Thread hook = new Thread(sink::close, "splitguard-sink-shutdown");
+        ManagementServer management = serve(sink, registry, port);
+        Thread hook = new Thread(
+                () -> {
+                    sink.close();
+                    management.close();
+                },
+                "splitguard-sink-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         LOG.info("starting Postgres sink with {}", config);
         sink.start();
@@ -55,6 +67,16 @@ public final class SinkMain {
         if (sink.failure().isPresent()) {
             LOG.error("sink stopped on an error; exiting");
             System.exit(1);
+        }
+    }
+
+    /** Serves the sink's health and {@code registry} on {@code port} (0: any free port). */
+    public static ManagementServer serve(PostgresSink sink, PrometheusMeterRegistry registry, int port) {
+        try {
+            return ManagementServer.start(
+                    port, registry, Map.of("sink", sink::liveness), Map.of("writing", sink::readiness));
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot serve the management port " + port, e);
         }
     }
 

@@ -105,7 +105,11 @@ final class SinkTestKit implements AutoCloseable {
     }
 
     PostgresSink startSink() {
-        PostgresSink sink = new PostgresSink(config, catalog);
+        return startSink(new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
+    }
+
+    PostgresSink startSink(io.micrometer.core.instrument.MeterRegistry registry) {
+        PostgresSink sink = new PostgresSink(config, catalog, registry);
         sinks.add(sink);
         sink.start();
         return sink;

@@ -59,6 +59,7 @@ public record SinkConfig(
     public static final String ENV_RETRY_BACKOFF_MAX = "SPLITGUARD_SINK_RETRY_BACKOFF_MAX";
     public static final String ENV_POOL_SIZE = "SPLITGUARD_SINK_POOL_SIZE";
     public static final String ENV_MIGRATE = "SPLITGUARD_SINK_MIGRATE";
+    public static final String ENV_MANAGEMENT_PORT = "SPLITGUARD_MANAGEMENT_PORT";
     /** {@code SPLITGUARD_SINK_CONSUMER_MAX_POLL_INTERVAL_MS=60000} sets {@code max.poll.interval.ms}. */
     public static final String ENV_CONSUMER_PREFIX = "SPLITGUARD_SINK_CONSUMER_";
     /** {@code SPLITGUARD_SINK_PRODUCER_SECURITY_PROTOCOL=SSL} sets the audit producer's {@code security.protocol}. */
@@ -155,7 +156,14 @@ public record SinkConfig(
                     Type.BOOLEAN,
                     true,
                     Importance.MEDIUM,
-                    "Apply the Flyway migrations when the sink starts.");
+                    "Apply the Flyway migrations when the sink starts.")
+            .define(
+                    ENV_MANAGEMENT_PORT,
+                    Type.INT,
+                    8082,
+                    Range.between(0, 65535),
+                    Importance.MEDIUM,
+                    "Port of /health/live, /health/ready and /metrics (Prometheus) of the sink process.");
 
     public SinkConfig {
         Objects.requireNonNull(bootstrapServers, "bootstrapServers");
