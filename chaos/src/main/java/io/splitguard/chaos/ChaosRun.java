@@ -423,8 +423,6 @@ public final class ChaosRun {
 
         private Map<String, String> gatewayEnv(int port) {
             Map<String, String> env = common();
-            env.put("SPLITGUARD_TOPICS_PREFIX", topics.prefix());
-            env.put("SPLITGUARD_TOPICS_SESSION_PARTITIONS", Integer.toString(topics.sessionPartitions()));
             env.put("MICRONAUT_SERVER_PORT", Integer.toString(port));
             env.put("MICRONAUT_SERVER_HOST", "127.0.0.1");
             env.put("MICRONAUT_SECURITY_TOKEN_JWT_SIGNATURES_SECRET_GENERATOR_SECRET", SECRET);

@@ -85,11 +85,14 @@ public final class Pipeline implements AutoCloseable {
         props.put("micronaut.server.port", settings.httpPort() > 0 ? settings.httpPort() : -1);
         props.put("micronaut.server.host", "127.0.0.1");
         props.put("splitguard.kafka.bootstrap-servers", settings.bootstrapServers());
-        props.put("splitguard.topics.prefix", settings.topics().prefix());
-        props.put("splitguard.topics.session-partitions", settings.topics().sessionPartitions());
-        props.put(
-                "splitguard.gateway.dedup-window",
-                settings.topics().dedupWindow().toString());
+        // the common settings, by the names every service reads (SPLITGUARD_TOPIC_PREFIX, ...)
+        props.put("splitguard.topic.prefix", settings.topics().prefix());
+        props.put("splitguard.session.partitions", settings.topics().sessionPartitions());
+        props.put("splitguard.replication.factor", settings.topics().replicationFactor());
+        props.put("splitguard.min.insync.replicas", settings.topics().minInSyncReplicas());
+        props.put("splitguard.dedup.window", settings.topics().dedupWindow().toString());
+        // the local launcher runs what its broker(s) allow; services started on their own must not
+        props.put("splitguard.allow.reduced.durability", true);
         props.put("micronaut.security.token.jwt.signatures.secret.generator.secret", settings.jwtSecret());
         // GET /api/v2/idempotency/{key} past the gateway's memory: the sink's idempotency_store
         props.put("splitguard.idempotency.lookup.jdbc-url", settings.jdbcUrl());

@@ -18,10 +18,8 @@ import java.util.Map;
  * <p>Configuration is by environment, as in production. Keys the services share:
  * {@code SPLITGUARD_KAFKA_BOOTSTRAP_SERVERS}, and for the topic catalog {@code SPLITGUARD_TOPIC_PREFIX},
  * {@code SPLITGUARD_SESSION_PARTITIONS}, {@code SPLITGUARD_REPLICATION_FACTOR},
- * {@code SPLITGUARD_MIN_INSYNC_REPLICAS}, {@code SPLITGUARD_DEDUP_WINDOW}. The gateway is a Micronaut
- * application and reads the topic layout from {@code splitguard.topics.*} instead, i.e.
- * {@code SPLITGUARD_TOPICS_PREFIX}: {@link #gateway} copies the catalog keys over to those names
- * (unless given) so that one environment map configures all three services alike.
+ * {@code SPLITGUARD_MIN_INSYNC_REPLICAS}, {@code SPLITGUARD_DEDUP_WINDOW}: one environment map
+ * configures all three services alike, the gateway included.
  *
  * <p>Each JVM gets {@code -Xmx256m} and a logback configuration (INFO, Kafka clients at WARN) whose
  * output is appended to the service's log file.
@@ -53,9 +51,6 @@ public final class ServiceProcess extends NodeProcess {
         Map<String, String> full = new HashMap<>(env);
         full.putIfAbsent(GATEWAY_HOST, "127.0.0.1");
         full.putIfAbsent("MICRONAUT_ENV_DEDUCTION", "false");
-        alias(full, "SPLITGUARD_TOPIC_PREFIX", "SPLITGUARD_TOPICS_PREFIX");
-        alias(full, "SPLITGUARD_SESSION_PARTITIONS", "SPLITGUARD_TOPICS_SESSION_PARTITIONS");
-        alias(full, "SPLITGUARD_DEDUP_WINDOW", "SPLITGUARD_GATEWAY_DEDUP_WINDOW");
         return started(new ServiceProcess(name, GATEWAY_MAIN, full, log));
     }
 
@@ -65,24 +60,25 @@ public final class ServiceProcess extends NodeProcess {
      */
     public static ServiceProcess dedup(String name, Map<String, String> env, Path log) {
         require(env, BOOTSTRAP_SERVERS);
-        return started(new ServiceProcess(name, DEDUP_MAIN, env, log));
+        return started(new ServiceProcess(name, DEDUP_MAIN, withManagementPort(env), log));
     }
 
     /** Starts the Postgres sink (see {@code SinkConfig.fromMap}); needs {@code DATABASE_URL}. */
     public static ServiceProcess sink(String name, Map<String, String> env, Path log) {
         require(env, BOOTSTRAP_SERVERS, "DATABASE_URL");
-        return started(new ServiceProcess(name, SINK_MAIN, env, log));
+        return started(new ServiceProcess(name, SINK_MAIN, withManagementPort(env), log));
+    }
+
+    /** Several instances share the host: their management endpoints take any free port unless told. */
+    private static Map<String, String> withManagementPort(Map<String, String> env) {
+        Map<String, String> full = new HashMap<>(env);
+        full.putIfAbsent("SPLITGUARD_MANAGEMENT_PORT", "0");
+        return full;
     }
 
     private static ServiceProcess started(ServiceProcess process) {
         process.start();
         return process;
-    }
-
-    private static void alias(Map<String, String> env, String from, String to) {
-        if (env.containsKey(from)) {
-            env.putIfAbsent(to, env.get(from));
-        }
     }
 
     private static void require(Map<String, String> env, String... keys) {

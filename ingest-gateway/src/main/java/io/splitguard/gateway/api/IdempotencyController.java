@@ -12,13 +12,13 @@ import io.micronaut.http.annotation.Get;
 import io.micronaut.http.annotation.PathVariable;
 import io.micronaut.security.annotation.Secured;
 import io.micronaut.security.authentication.Authentication;
-import io.splitguard.gateway.config.GatewaySettings;
 import io.splitguard.gateway.idempotency.CachedEntry;
 import io.splitguard.gateway.idempotency.IdempotencyCache;
 import io.splitguard.gateway.idempotency.StoredOutcomes;
 import io.splitguard.gateway.security.Scopes;
 import io.splitguard.schemas.json.Json;
 import io.splitguard.schemas.model.IdempotencyOutcome;
+import io.splitguard.schemas.topics.TopicCatalog;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
@@ -37,12 +37,12 @@ public class IdempotencyController {
 
     private final IdempotencyCache cache;
     private final StoredOutcomes store;
-    private final GatewaySettings settings;
+    private final TopicCatalog catalog;
 
-    public IdempotencyController(IdempotencyCache cache, Optional<StoredOutcomes> store, GatewaySettings settings) {
+    public IdempotencyController(IdempotencyCache cache, Optional<StoredOutcomes> store, TopicCatalog catalog) {
         this.cache = cache;
         this.store = store.orElse(null);
-        this.settings = settings;
+        this.catalog = catalog;
     }
 
     @Get(uri = "/api/v2/idempotency/{key}", produces = MediaType.APPLICATION_JSON)
@@ -60,7 +60,7 @@ public class IdempotencyController {
                             HttpStatus.NOT_FOUND,
                             "Unknown idempotency key",
                             "This instance's memory holds no outcome for this key. It keeps outcomes for at most the"
-                                    + " dedup window (" + settings.getDedupWindow() + ") and a bounded number of them;"
+                                    + " dedup window (" + catalog.dedupWindow() + ") and a bounded number of them;"
                                     + " no database lookup is configured, so the key may still be recorded elsewhere.")
                     .withInstance(request.getPath())
                     .with("answered_from", "instance_memory")

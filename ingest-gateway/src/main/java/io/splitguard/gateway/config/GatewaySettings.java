@@ -8,7 +8,6 @@ import java.time.Duration;
 public class GatewaySettings {
 
     private int maxBodyBytes = 64 * 1024;
-    private Duration dedupWindow = Duration.ofHours(24);
     private long cacheMaxEntries = 200_000;
     private Duration deliveryTimeout = Duration.ofSeconds(10);
     private int lingerMs = 5;
@@ -59,14 +58,6 @@ public class GatewaySettings {
 
     public void setMaxBodyBytes(int maxBodyBytes) {
         this.maxBodyBytes = maxBodyBytes;
-    }
-
-    public Duration getDedupWindow() {
-        return dedupWindow;
-    }
-
-    public void setDedupWindow(Duration dedupWindow) {
-        this.dedupWindow = dedupWindow;
     }
 
     public long getCacheMaxEntries() {

@@ -1,31 +1,17 @@
 package io.splitguard.gateway.config;
 
 import io.micronaut.context.annotation.ConfigurationProperties;
-import io.splitguard.schemas.topics.TopicCatalog;
 
-/** {@code splitguard.topics.*}: the catalog layout this gateway writes to and reads from. */
+/**
+ * {@code splitguard.topics.bootstrap}: whether this gateway creates missing catalog topics at start
+ * (local mode). The catalog's layout itself comes from the common settings every service reads
+ * ({@code SPLITGUARD_TOPIC_PREFIX}, {@code SPLITGUARD_SESSION_PARTITIONS}, ...), see
+ * {@code GatewayBeans#commonSettings}.
+ */
 @ConfigurationProperties("splitguard.topics")
 public class TopicSettings {
 
-    private String prefix = TopicCatalog.DEFAULT_PREFIX;
-    private int sessionPartitions = 12;
     private boolean bootstrap = false;
-
-    public String getPrefix() {
-        return prefix;
-    }
-
-    public void setPrefix(String prefix) {
-        this.prefix = prefix;
-    }
-
-    public int getSessionPartitions() {
-        return sessionPartitions;
-    }
-
-    public void setSessionPartitions(int sessionPartitions) {
-        this.sessionPartitions = sessionPartitions;
-    }
 
     /** When true the gateway creates missing catalog topics at start-up (local mode). */
     public boolean isBootstrap() {

@@ -3,16 +3,21 @@ package io.splitguard.gateway.kafka;
 import io.micronaut.context.annotation.Bean;
 import io.micronaut.context.annotation.Factory;
 import io.micronaut.context.annotation.Requires;
+import io.micronaut.context.env.Environment;
+import io.micronaut.core.value.PropertyResolver;
 import io.splitguard.gateway.config.GatewaySettings;
 import io.splitguard.gateway.config.KafkaSettings;
 import io.splitguard.gateway.config.LookupSettings;
 import io.splitguard.gateway.config.TopicSettings;
 import io.splitguard.gateway.idempotency.IdempotencyCache;
 import io.splitguard.gateway.idempotency.StoredOutcomes;
+import io.splitguard.schemas.config.CommonSettings;
 import io.splitguard.schemas.topics.TopicBootstrap;
 import io.splitguard.schemas.topics.TopicCatalog;
 import jakarta.inject.Singleton;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.locks.LockSupport;
 import org.apache.kafka.clients.admin.Admin;
@@ -22,13 +27,16 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 @Factory
 public class GatewayBeans {
 
+    /**
+     * The catalog from the settings every service reads, under the same names: the environment
+     * variable {@code SPLITGUARD_TOPIC_PREFIX} (Micronaut property {@code splitguard.topic.prefix}),
+     * {@code SPLITGUARD_SESSION_PARTITIONS}, {@code SPLITGUARD_DEDUP_WINDOW}, the replication settings.
+     * Below replication factor 3 / min ISR 2 the gateway refuses to start unless
+     * {@code SPLITGUARD_ALLOW_REDUCED_DURABILITY} is true.
+     */
     @Singleton
-    TopicCatalog topicCatalog(TopicSettings topics, GatewaySettings gateway, KafkaSettings kafka) {
-        TopicCatalog catalog = TopicCatalog.builder()
-                .prefix(topics.getPrefix())
-                .sessionPartitions(topics.getSessionPartitions())
-                .dedupWindow(gateway.getDedupWindow())
-                .build();
+    TopicCatalog topicCatalog(Environment environment, TopicSettings topics, KafkaSettings kafka) {
+        TopicCatalog catalog = TopicCatalog.forService(commonSettings(environment));
         if (topics.isBootstrap()) {
             try (Admin admin =
                     Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.getBootstrapServers()))) {
@@ -38,10 +46,25 @@ public class GatewayBeans {
         return catalog;
     }
 
+    /**
+     * The common settings by their environment names, read through Micronaut, which maps the
+     * environment variable {@code SPLITGUARD_TOPIC_PREFIX} to {@code splitguard.topic.prefix}; a
+     * property file may use that name too.
+     */
+    static Map<String, String> commonSettings(PropertyResolver properties) {
+        Map<String, String> found = new HashMap<>();
+        for (String name : CommonSettings.DEFINITION.names()) {
+            properties
+                    .getProperty(name.toLowerCase(Locale.ROOT).replace('_', '.'), String.class)
+                    .ifPresent(value -> found.put(name, value));
+        }
+        return found;
+    }
+
     @Singleton
-    IdempotencyCache idempotencyCache(GatewaySettings gateway) {
+    IdempotencyCache idempotencyCache(GatewaySettings gateway, TopicCatalog catalog) {
         return new IdempotencyCache(
-                gateway.getDedupWindow(), gateway.getCacheMaxEntries(), gateway.getFilterExpectedKeys());
+                catalog.dedupWindow(), gateway.getCacheMaxEntries(), gateway.getFilterExpectedKeys());
     }
 
     /** The fallback of idempotency lookups, when a database is configured. */

@@ -50,8 +50,10 @@ final class Fixtures {
         p.put("micronaut.server.port", -1);
         p.put("micronaut.security.token.jwt.signatures.secret.generator.secret", SECRET);
         p.put("splitguard.kafka.bootstrap-servers", bootstrapServers);
-        p.put("splitguard.topics.prefix", prefix);
-        p.put("splitguard.topics.session-partitions", PARTITIONS);
+        p.put("splitguard.topic.prefix", prefix);
+        p.put("splitguard.session.partitions", PARTITIONS);
+        // one broker: replication factor 1
+        p.put("splitguard.allow.reduced.durability", true);
         return p;
     }
 
