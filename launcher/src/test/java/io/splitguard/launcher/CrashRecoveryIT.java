@@ -90,6 +90,10 @@ class CrashRecoveryIT {
         env.put("SPLITGUARD_SINK_CONSUMER_SESSION_TIMEOUT_MS", "6000");
         env.put("SPLITGUARD_SINK_CONSUMER_HEARTBEAT_INTERVAL_MS", "1000");
         env.put("SPLITGUARD_JWT_SECRET", Pipelines.SECRET);
+        // health and metrics of the topology and sink processes on any free port, never a fixed one
+        env.put("SPLITGUARD_MANAGEMENT_PORT", "0");
+        // one broker: replication factor 1
+        env.put("SPLITGUARD_ALLOW_REDUCED_DURABILITY", "true");
         Database db = new Database(jdbcUrl);
         GatewayClient client = new GatewayClient(DevTokensForTests.writer());
 
@@ -99,7 +103,9 @@ class CrashRecoveryIT {
         }
         List<String> keys = List.copyOf(sent.keySet());
 
-        Services first = Services.start(env, dir, "first");
+        // the services' logs stay in target/ for a failed run to be read
+        Path logs = Files.createDirectories(Path.of("target", "crash-recovery-it", name));
+        Services first = Services.start(env, dir, logs, "first");
         Services fresh = null;
         try {
             // Warm-up: one update per session, acknowledged and written, so the crash hits a pipeline in mid-stream.
@@ -110,8 +116,10 @@ class CrashRecoveryIT {
                 answers.put(key, Answer.ACKNOWLEDGED);
             }
             CompletableFuture.allOf(warmUp.toArray(CompletableFuture[]::new)).get(2, TimeUnit.MINUTES);
-            await().atMost(Duration.ofMinutes(2))
+            await("warm-up written")
+                    .atMost(Duration.ofMinutes(2))
                     .pollInterval(Duration.ofMillis(200))
+                    .failFast("a service process exited (logs in " + logs + ")", () -> !first.alive())
                     .until(() -> db.count("crm_contact_updates") == SESSIONS);
 
             // Concurrent single-try clients; the pipeline is killed while they send.
@@ -125,8 +133,8 @@ class CrashRecoveryIT {
             await().atMost(Duration.ofMinutes(2))
                     .pollInterval(Duration.ofMillis(5))
                     .until(() -> acknowledged.get() >= ACKNOWLEDGED_BEFORE_CRASH);
-            first.kill();
-            crashed.set(true);
+            // clients stop taking new keys once the gateway is dead; their sends in flight get no answer
+            first.kill(() -> crashed.set(true));
             CompletableFuture.allOf(clients.toArray(CompletableFuture[]::new)).get(2, TimeUnit.MINUTES);
 
             Set<String> acked = keysWith(answers, Answer.ACKNOWLEDGED);
@@ -140,7 +148,7 @@ class CrashRecoveryIT {
             assertThat(notReceived).as("keys not delivered before the crash").isNotEmpty();
 
             // A fresh pipeline; its gateway holds no answers, so every redelivery goes to the topology.
-            fresh = Services.start(withEnv(env, GatewayMain.CACHE_MAX_ENTRIES, "0"), dir, "fresh");
+            fresh = Services.start(withEnv(env, GatewayMain.CACHE_MAX_ENTRIES, "0"), dir, logs, "fresh");
             Topics.awaitInputLagZero(bootstrap, applicationId, topics.mutationsIn.name(), Duration.ofMinutes(2));
             List<Topics.Committed> recovered = Topics.readCommittedMutations(bootstrap, topics.mutations);
             db.awaitSinkPast(sinkGroup, topics.mutations.name(), recovered, Duration.ofMinutes(2));
@@ -290,8 +298,8 @@ class CrashRecoveryIT {
             this.url = url;
         }
 
-        static Services start(Map<String, String> env, Path dir, String name) throws Exception {
-            Path log = dir.resolve(name + ".log");
+        static Services start(Map<String, String> env, Path dir, Path logs, String name) throws Exception {
+            Path log = logs.resolve(name + ".log");
             Path urlFile = dir.resolve(name + ".url");
             JavaProcess sink = JavaProcess.start("io.splitguard.sink.SinkMain", env, log);
             JavaProcess topology = JavaProcess.start("io.splitguard.topology.app.DedupMain", env, log);
@@ -307,11 +315,19 @@ class CrashRecoveryIT {
             return new Services(sink, topology, gateway, Files.readString(urlFile));
         }
 
-        /** SIGKILL, gateway first: answers in flight are lost, nothing is flushed, committed or left cleanly. */
-        void kill() {
+        /**
+         * SIGKILL, gateway first (then {@code gatewayDead} runs), topology and sink right after: answers in
+         * flight are lost, nothing is flushed, committed or left cleanly.
+         */
+        void kill(Runnable gatewayDead) {
             gateway.kill();
+            gatewayDead.run();
             topology.kill();
             sink.kill();
+        }
+
+        boolean alive() {
+            return gateway.isAlive() && topology.isAlive() && sink.isAlive();
         }
 
         @Override
