@@ -2,6 +2,7 @@ package io.splitguard.launcher;
 
 import io.splitguard.gateway.app.GatewayServer;
 import io.splitguard.gateway.security.DevTokens;
+import io.splitguard.schemas.config.CommonSettings;
 import io.splitguard.sink.PostgresSink;
 import io.splitguard.sink.config.SinkConfig;
 import io.splitguard.topology.app.DedupStreams;
@@ -60,18 +61,30 @@ public final class Pipeline implements AutoCloseable {
     }
 
     private void startTopology() {
-        DedupConfig config = new DedupConfig(
-                settings.dedupApplicationId(),
-                settings.bootstrapServers(),
-                settings.topics().dedupWindow(),
-                settings.stateDir(),
-                1,
-                0,
-                settings.commitInterval(),
-                settings.topics().deadLetters.name(),
-                Map.of());
+        DedupConfig config = dedupConfig(settings);
         streams = DedupStreams.start(config, settings.topics());
         started.push(streams);
+    }
+
+    /**
+     * The topology's configuration: the environment the launcher was given (so {@code
+     * SPLITGUARD_STREAM_THREADS}, {@code SPLITGUARD_STANDBY_REPLICAS}, {@code SPLITGUARD_STREAMS_*} and
+     * the rest apply as in a topology process of its own), with the addresses the launcher decided.
+     */
+    static DedupConfig dedupConfig(PipelineSettings settings) {
+        Map<String, String> env = new HashMap<>(settings.env());
+        env.put(CommonSettings.BOOTSTRAP_SERVERS, settings.bootstrapServers());
+        env.put(CommonSettings.DEDUP_WINDOW, settings.topics().dedupWindow().toString());
+        env.put(DedupConfig.STATE_DIR, settings.stateDir().toString());
+        if (settings.dedupApplicationId() != null) {
+            env.put(DedupConfig.APPLICATION_ID, settings.dedupApplicationId());
+        }
+        if (settings.commitInterval() != null) {
+            env.put(
+                    DedupConfig.COMMIT_INTERVAL_MS,
+                    Long.toString(settings.commitInterval().toMillis()));
+        }
+        return DedupConfig.fromEnv(env, settings.topics().deadLetters.name());
     }
 
     private void startGateway() {
