@@ -14,9 +14,9 @@ import java.util.concurrent.CountDownLatch;
 /**
  * The gateway as its own OS process, for tests that kill it: configured by the same environment as the
  * dedup topology and the sink ({@code SPLITGUARD_KAFKA_BOOTSTRAP_SERVERS}, {@code SPLITGUARD_TOPIC_PREFIX},
- * {@code SPLITGUARD_SESSION_PARTITIONS}) plus {@code SPLITGUARD_JWT_SECRET}, and optionally
- * {@code SPLITGUARD_GATEWAY_CACHE_MAX_ENTRIES}. Listens on a free port and writes its base URL to the file
- * named by {@code SPLITGUARD_GATEWAY_URL_FILE} once it serves.
+ * {@code SPLITGUARD_SESSION_PARTITIONS}, {@code DATABASE_URL} for key look-ups) plus
+ * {@code SPLITGUARD_JWT_SECRET}, and optionally {@code SPLITGUARD_GATEWAY_CACHE_MAX_ENTRIES}. Listens on a
+ * free port and writes its base URL to the file named by {@code SPLITGUARD_GATEWAY_URL_FILE} once it serves.
  */
 public final class GatewayMain {
 
@@ -29,9 +29,9 @@ public final class GatewayMain {
         Map<String, String> env = System.getenv();
         PipelineSettings settings = new PipelineSettings(
                 env.get("SPLITGUARD_KAFKA_BOOTSTRAP_SERVERS"),
-                "unused",
-                "unused",
-                "",
+                env.get("DATABASE_URL"),
+                env.getOrDefault("DATABASE_USER", "postgres"),
+                env.getOrDefault("DATABASE_PASSWORD", ""),
                 TopicCatalog.fromEnv(env),
                 Path.of("unused"),
                 0,
