@@ -2,6 +2,7 @@ package io.splitguard.launcher;
 
 import io.splitguard.infra.EmbeddedKafka;
 import io.splitguard.infra.LocalPostgres;
+import io.splitguard.schemas.config.Settings;
 import io.splitguard.schemas.topics.TopicBootstrap;
 import io.splitguard.schemas.topics.TopicCatalog;
 import java.nio.file.Path;
@@ -14,6 +15,7 @@ import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.common.config.ConfigDef;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,13 +45,48 @@ public final class LocalPipeline implements AutoCloseable {
         }
     }
 
+    public static final String DATA_DIR = "SPLITGUARD_DATA_DIR";
+    public static final String KAFKA_PORT = "SPLITGUARD_KAFKA_PORT";
+    public static final String HTTP_PORT = "SPLITGUARD_HTTP_PORT";
+    public static final String JWT_SECRET = "SPLITGUARD_JWT_SECRET";
+
+    /** The launcher's own settings (the services' settings apply as well). */
+    public static final ConfigDef DEFINITION = new ConfigDef()
+            .define(
+                    DATA_DIR,
+                    ConfigDef.Type.STRING,
+                    "local-data",
+                    ConfigDef.Importance.HIGH,
+                    "Where the embedded broker, the throwaway PostgreSQL and the Streams state keep their data.")
+            .define(
+                    KAFKA_PORT,
+                    ConfigDef.Type.INT,
+                    0,
+                    ConfigDef.Range.between(0, 65535),
+                    ConfigDef.Importance.LOW,
+                    "Port of the embedded broker (0: any free port). Unused when SPLITGUARD_KAFKA_BOOTSTRAP_SERVERS"
+                            + " names a cluster, in which case no broker is started.")
+            .define(
+                    HTTP_PORT,
+                    ConfigDef.Type.INT,
+                    8080,
+                    ConfigDef.Range.between(0, 65535),
+                    ConfigDef.Importance.HIGH,
+                    "The gateway's port.")
+            .define(
+                    JWT_SECRET,
+                    ConfigDef.Type.PASSWORD,
+                    null,
+                    ConfigDef.Importance.MEDIUM,
+                    "HS256 secret (at least 32 bytes) of the local tokens; random per start when unset. When"
+                            + " DATABASE_URL is unset a throwaway PostgreSQL is started.");
+
     private void startAll(Map<String, String> env) {
-        Path dataDir =
-                Path.of(env.getOrDefault("SPLITGUARD_DATA_DIR", "local-data")).toAbsolutePath();
+        Map<String, Object> own = Settings.parse(DEFINITION, env);
+        Path dataDir = Path.of((String) own.get(DATA_DIR)).toAbsolutePath();
         String bootstrap = env.get("SPLITGUARD_KAFKA_BOOTSTRAP_SERVERS");
         if (bootstrap == null || bootstrap.isBlank()) {
-            EmbeddedKafka kafka = EmbeddedKafka.start(
-                    dataDir.resolve("kafka"), Integer.parseInt(env.getOrDefault("SPLITGUARD_KAFKA_PORT", "0")));
+            EmbeddedKafka kafka = EmbeddedKafka.start(dataDir.resolve("kafka"), (Integer) own.get(KAFKA_PORT));
             started.push(kafka);
             bootstrap = kafka.bootstrapServers();
         }
@@ -67,7 +104,7 @@ public final class LocalPipeline implements AutoCloseable {
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
             TopicBootstrap.ensure(admin, topics, 60_000);
         }
-        String secret = env.getOrDefault("SPLITGUARD_JWT_SECRET", randomSecret());
+        String secret = own.get(JWT_SECRET) == null ? randomSecret() : Settings.password(own.get(JWT_SECRET));
         pipeline = Pipeline.start(new PipelineSettings(
                 bootstrap,
                 jdbcUrl,
@@ -75,7 +112,7 @@ public final class LocalPipeline implements AutoCloseable {
                 password,
                 topics,
                 dataDir.resolve("streams"),
-                Integer.parseInt(env.getOrDefault("SPLITGUARD_HTTP_PORT", "8080")),
+                (Integer) own.get(HTTP_PORT),
                 secret,
                 env.getOrDefault("SPLITGUARD_DEDUP_APPLICATION_ID", "splitguard-dedup"),
                 env.getOrDefault("SPLITGUARD_SINK_GROUP_ID", "splitguard-postgres-sink"),

@@ -217,9 +217,10 @@ public record DedupConfig(
             .define(
                     STATE_DIR,
                     Type.STRING,
-                    System.getProperty("java.io.tmpdir") + "/splitguard-streams",
+                    "",
                     Importance.HIGH,
-                    "Where RocksDB keeps the local state; on a persistent volume in production.")
+                    "Where RocksDB keeps the local state; on a persistent volume in production. Unset:"
+                            + " splitguard-streams in the JVM's temporary directory.")
             .define(
                     STREAM_THREADS,
                     Type.INT,
@@ -252,7 +253,7 @@ public record DedupConfig(
             .define(
                     SESSION_IDLE_HORIZON,
                     Type.STRING,
-                    DEFAULT_SESSION_IDLE_HORIZON.toString(),
+                    "P2D",
                     Settings.positiveDuration(),
                     Importance.MEDIUM,
                     "A session with no mutation applied for this long is purged from the sequence store; written"
@@ -272,6 +273,12 @@ public record DedupConfig(
                     Importance.MEDIUM,
                     "Port of /health/live, /health/ready and /metrics (Prometheus) of the topology process.");
 
+    private static Path stateDir(String configured) {
+        return configured.isBlank()
+                ? Path.of(System.getProperty("java.io.tmpdir"), "splitguard-streams")
+                : Path.of(configured);
+    }
+
     /**
      * The settings {@link #DEFINITION} names, from environment-style keys; keys starting with
      * {@link #STREAMS_PREFIX} pass through as Streams settings (those the guarantees depend on are
@@ -283,7 +290,7 @@ public record DedupConfig(
                 (String) v.get(APPLICATION_ID),
                 (String) v.get(CommonSettings.BOOTSTRAP_SERVERS),
                 Settings.duration(v.get(CommonSettings.DEDUP_WINDOW)),
-                Path.of((String) v.get(STATE_DIR)),
+                stateDir((String) v.get(STATE_DIR)),
                 (Integer) v.get(STREAM_THREADS),
                 (Integer) v.get(STANDBY_REPLICAS),
                 Duration.ofMillis((Integer) v.get(COMMIT_INTERVAL_MS)),

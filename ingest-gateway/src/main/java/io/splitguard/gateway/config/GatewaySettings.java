@@ -52,6 +52,7 @@ public class GatewaySettings {
         this.filterExpectedKeys = filterExpectedKeys;
     }
 
+    /** Largest request body accepted; larger ones are answered 413 before they are parsed. */
     public int getMaxBodyBytes() {
         return maxBodyBytes;
     }
@@ -60,6 +61,7 @@ public class GatewaySettings {
         this.maxBodyBytes = maxBodyBytes;
     }
 
+    /** Completed answers kept in memory for replays; answers never depend on it, only their cost does. */
     public long getCacheMaxEntries() {
         return cacheMaxEntries;
     }
@@ -68,6 +70,7 @@ public class GatewaySettings {
         this.cacheMaxEntries = cacheMaxEntries;
     }
 
+    /** The producer's delivery timeout; a send not acknowledged by then is answered 503 with outcome unknown. */
     public Duration getDeliveryTimeout() {
         return deliveryTimeout;
     }
@@ -76,6 +79,7 @@ public class GatewaySettings {
         this.deliveryTimeout = deliveryTimeout;
     }
 
+    /** The producer's {@code linger.ms}: how long a send may wait to share a batch. */
     public int getLingerMs() {
         return lingerMs;
     }
@@ -93,6 +97,7 @@ public class GatewaySettings {
         this.maxWait = maxWait;
     }
 
+    /** Threads handing sends to the Kafka producer (never the HTTP event loop). */
     public int getSendThreads() {
         return sendThreads;
     }
@@ -101,6 +106,7 @@ public class GatewaySettings {
         this.sendThreads = sendThreads;
     }
 
+    /** Sends that may wait for a send thread; beyond it requests are answered 503 at once. */
     public int getSendQueue() {
         return sendQueue;
     }
@@ -109,6 +115,7 @@ public class GatewaySettings {
         this.sendQueue = sendQueue;
     }
 
+    /** The {@code Retry-After} of 409 and 503 answers, in seconds. */
     public int getRetryAfterSeconds() {
         return retryAfterSeconds;
     }

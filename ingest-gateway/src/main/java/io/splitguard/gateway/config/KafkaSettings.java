@@ -8,6 +8,7 @@ public class KafkaSettings {
 
     private String bootstrapServers = "localhost:9092";
 
+    /** Kafka bootstrap servers; the common {@code SPLITGUARD_KAFKA_BOOTSTRAP_SERVERS}. */
     public String getBootstrapServers() {
         return bootstrapServers;
     }

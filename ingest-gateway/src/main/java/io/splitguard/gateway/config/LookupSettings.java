@@ -36,6 +36,7 @@ public class LookupSettings {
         this.jdbcUrl = jdbcUrl;
     }
 
+    /** Database user of the lookup (read-only access to idempotency_store and crm_contact_updates is enough). */
     public String getUser() {
         return user;
     }
@@ -44,6 +45,7 @@ public class LookupSettings {
         this.user = user;
     }
 
+    /** Database password of the lookup. Never logged. */
     public String getPassword() {
         return password;
     }

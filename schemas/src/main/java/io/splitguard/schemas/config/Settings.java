@@ -94,7 +94,8 @@ public final class Settings {
 
             @Override
             public String toString() {
-                return (zeroAllowed ? "a" : "a positive") + " ISO-8601 duration (PT24H, P7D) or milliseconds";
+                return (zeroAllowed ? "a non-negative" : "a positive")
+                        + " ISO-8601 duration (PT24H, P7D) or milliseconds";
             }
         };
     }
@@ -130,7 +131,9 @@ public final class Settings {
         for (ConfigDef.ConfigKey key : keys) {
             String fallback = !key.hasDefault()
                     ? "required"
-                    : key.type == ConfigDef.Type.PASSWORD || key.defaultValue == null
+                    : key.type == ConfigDef.Type.PASSWORD
+                                    || key.defaultValue == null
+                                    || String.valueOf(key.defaultValue).isEmpty()
                             ? ""
                             : "`" + String.valueOf(key.defaultValue) + "`";
             out.append("| `")
