@@ -262,10 +262,11 @@ final class FaultInjector {
         TopologyLog after = TopologyLog.read(topology.log(), logAtHeal, size(topology.log()));
         String what = String.format(
                 Locale.ROOT,
-                "NOT RECOVERED BY ITSELF within %d s (alive %s, last state %s; since the space returned: %s;"
-                        + " threads in %s); restarted it",
-                RECOVERY_WAIT.toSeconds(),
-                topology.isAlive(),
+                "NOT RECOVERED BY ITSELF %s (last state %s; since the space returned: %s; threads in %s);"
+                        + " restarted it",
+                topology.isAlive()
+                        ? "within " + RECOVERY_WAIT.toSeconds() + " s"
+                        : "(its process exited, code " + topology.exitValue().orElse(-1) + ")",
                 since.lastState().isEmpty() ? before + " (unchanged)" : since.lastState(),
                 after.describe(),
                 dump == null ? "(no dump)" : dump.getFileName());
