@@ -124,6 +124,19 @@ public class MutationProducer implements AutoCloseable {
         return config;
     }
 
+    private java.util.concurrent.ScheduledFuture<?> scheduleDeadline(
+            CompletableFuture<RecordMetadata> result, AtomicInteger stage) {
+        return deadlines.schedule(
+                () -> {
+                    if (stage.compareAndSet(QUEUED, ABANDONED)) {
+                        result.completeExceptionally(new NotSentException(
+                                "not handed to the producer within " + handoff.toMillis() + " ms", null));
+                    }
+                },
+                handoff.toMillis(),
+                TimeUnit.MILLISECONDS);
+    }
+
     /**
      * Sends {@code value} keyed by its session id. The future fails with {@link NotSentException} when
      * nothing can have been appended (the send was not handed to the producer within the hand-off bound,
@@ -136,15 +149,14 @@ public class MutationProducer implements AutoCloseable {
         ProducerRecord<String, MutationRequest> record =
                 new ProducerRecord<>(catalog.mutationsIn.name(), value.sessionId(), value);
         AtomicInteger stage = new AtomicInteger(QUEUED);
-        java.util.concurrent.ScheduledFuture<?> deadline = deadlines.schedule(
-                () -> {
-                    if (stage.compareAndSet(QUEUED, ABANDONED)) {
-                        result.completeExceptionally(new NotSentException(
-                                "not handed to the producer within " + handoff.toMillis() + " ms", null));
-                    }
-                },
-                handoff.toMillis(),
-                TimeUnit.MILLISECONDS);
+        java.util.concurrent.ScheduledFuture<?> deadline;
+        try {
+            deadline = scheduleDeadline(result, stage);
+        } catch (RejectedExecutionException e) {
+            // the gateway is stopping: nothing was handed to the producer, so nothing can be appended
+            result.completeExceptionally(new NotSentException("the gateway is shutting down", e));
+            return result;
+        }
         Runnable task = () -> {
             if (!stage.compareAndSet(QUEUED, HANDED_OFF)) {
                 return; // abandoned at its deadline and already answered

@@ -88,4 +88,17 @@ class SendOutcomeTest {
             assertThat(mock.history()).as("the abandoned record was never sent").hasSize(1);
         }
     }
+
+    @Test
+    void aSendDuringShutdownIsNotSentRatherThanAnError() throws Exception {
+        MockProducer<String, MutationRequest> mock =
+                new MockProducer<>(true, null, new StringSerializer(), (topic, value) -> new byte[0]);
+        MutationProducer producer = new MutationProducer(catalog, new GatewaySettings(), mock);
+        producer.close();
+
+        CompletableFuture<RecordMetadata> during = producer.send(request());
+
+        assertThat(failure(during)).isInstanceOf(NotSentException.class).hasMessageContaining("shutting down");
+        assertThat(mock.history()).isEmpty();
+    }
 }
