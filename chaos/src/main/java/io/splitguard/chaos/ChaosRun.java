@@ -174,6 +174,7 @@ public final class ChaosRun {
                         incomplete.add("the workload still had " + workload.pending()
                                 + " deliveries pending 3 minutes after the fault phase");
                     }
+                    incomplete.addAll(services.exited());
                     Observed observed = drain(brokers.bootstrapServers(), jdbcUrl, topics, incomplete);
                     CheckResult check = Checker.check(history.ops(), observed, profile.minAcknowledgedShare());
                     List<Recovery.Stall> stalls = Recovery.stalls(injected, observed.rows(), PARTITIONS);
@@ -292,6 +293,18 @@ public final class ChaosRun {
         final List<ServiceProcess> gateways = new ArrayList<>();
         final List<ServiceProcess> topologies = new ArrayList<>();
         final List<ServiceProcess> sinks = new ArrayList<>();
+
+        /**
+         * Every service process that is not running after the faults were healed (each fault restarts what
+         * it stopped), with its exit code and log tail: such a run proves nothing and is a harness error.
+         */
+        List<String> exited() {
+            List<String> found = new ArrayList<>();
+            Stream.of(gateways, topologies, sinks).flatMap(List::stream).forEach(p -> p.exitValue()
+                    .ifPresent(code -> found.add(p.name() + " is not running (exit " + code + ") after the faults"
+                            + " were healed; its log ends:\n" + tail(p.log(), 15))));
+            return found;
+        }
         /** Each topology instance's state filesystem, in runs that fill it; empty otherwise. */
         final List<StateFs> stateFs = new ArrayList<>();
 
