@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the chaos harness: chaos/run.sh [--profile short|long] [--seed N] [--runs N] [--out DIR] [--kinds KIND,...]
-# Needs root (network namespaces, tmpfs mounts), iproute2 and the PostgreSQL server binaries; the long
+# Needs root (network namespaces, tmpfs mounts), iproute2 (PostgreSQL comes from the machine or with the build); the long
 # profile (GATEWAY_CLOCK_SKEW) also needs libfaketime (Debian package faketime).
 set -euo pipefail
 cd "$(dirname "$0")/.."

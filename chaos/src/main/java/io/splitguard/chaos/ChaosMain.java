@@ -13,7 +13,7 @@ import java.util.List;
  * harness and writes one report per run plus a summary ({@code --kinds} draws the faults from those
  * kinds only, at the profile's durations and pace, e.g. {@code --kinds GATEWAY_CLOCK_SKEW,KILL_BROKER});
  * exits 1 when any run violated an invariant or the harness itself
- * failed. Needs root (network namespaces), iproute2 and the PostgreSQL server binaries.
+ * failed. Needs root (network namespaces) and iproute2.
  */
 public final class ChaosMain {
 

@@ -24,10 +24,11 @@ import org.slf4j.LoggerFactory;
 /**
  * A throwaway PostgreSQL server started from the machine's own server binaries ({@code initdb},
  * {@code pg_ctl}), listening on 127.0.0.1 only, with trust authentication for user {@code postgres}.
- * Run as root, it runs the server as the {@code postgres} OS user (PostgreSQL refuses root).
+ * Run as root, it runs the server as an unprivileged OS user (PostgreSQL refuses root).
  *
  * <p>Binaries are looked up in {@code $SPLITGUARD_PG_BIN}, then the newest
- * {@code /usr/lib/postgresql/N/bin}, then {@code PATH}. On Debian: {@code apt-get install postgresql}.
+ * {@code /usr/lib/postgresql/N/bin}, then {@code PATH}; a machine without any uses the binaries that
+ * come with the build as a Maven artifact ({@link BundledPostgres}).
  */
 public final class LocalPostgres implements AutoCloseable {
 
@@ -38,43 +39,83 @@ public final class LocalPostgres implements AutoCloseable {
     private final Path binDir;
     private final Path dataDir;
     private final int port;
-    private final boolean asPostgresUser;
+    /** The OS user the server runs as when started by root; null: the current user. */
+    private final String osUser;
+
     private boolean running;
     private boolean suspended;
     private String serverOptions;
 
-    private LocalPostgres(Path binDir, Path dataDir, int port, boolean asPostgresUser) {
+    private LocalPostgres(Path binDir, Path dataDir, int port, String osUser) {
         this.binDir = binDir;
         this.dataDir = dataDir;
         this.port = port;
-        this.asPostgresUser = asPostgresUser;
+        this.osUser = osUser;
     }
 
     /**
-     * Initializes a fresh cluster in a new directory below {@code parent} and starts it.
+     * Initializes a fresh cluster in a new directory below {@code parent} and starts it, with the
+     * machine's server binaries when it has them, else with those that come with the build (see
+     * {@link BundledPostgres}).
      *
      * @param durable false turns fsync off: for tests, where a crash of the machine loses nothing of value
      */
     public static LocalPostgres start(Path parent, boolean durable) {
         Path bin = findBinaries()
+                .or(() -> BundledPostgres.binaries(isRoot()))
+                .orElseThrow(
+                        () -> new IllegalStateException(
+                                "PostgreSQL server binaries (initdb, pg_ctl) not found and none for this machine ("
+                                        + BundledPostgres.resourceName() + ") on the classpath: install them"
+                                        + " (Debian: apt-get install -y postgresql), set SPLITGUARD_PG_BIN, or give DATABASE_URL"));
+        return start(parent, durable, bin);
+    }
+
+    /** Like {@link #start(Path, boolean)}, always with the binaries that come with the build. */
+    public static LocalPostgres startBundled(Path parent, boolean durable) {
+        Path bin = BundledPostgres.binaries(isRoot())
                 .orElseThrow(() -> new IllegalStateException(
-                        "PostgreSQL server binaries (initdb, pg_ctl) not found: install them (Debian: apt-get install -y postgresql),"
-                                + " set SPLITGUARD_PG_BIN, or give DATABASE_URL"));
-        boolean root = "root".equals(System.getProperty("user.name"));
+                        "no PostgreSQL binaries for this machine on the classpath: " + BundledPostgres.resourceName()));
+        return start(parent, durable, bin);
+    }
+
+    private static LocalPostgres start(Path parent, boolean durable, Path bin) {
+        boolean root = isRoot();
         try {
             Path base = root ? Path.of("/tmp") : parent;
             Files.createDirectories(base);
             Path dir = Files.createTempDirectory(base, "splitguard-pg-");
             Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
-            LocalPostgres pg = new LocalPostgres(bin, dir, freePort(), root);
+            LocalPostgres pg = new LocalPostgres(bin, dir, freePort(), root ? serverUser() : null);
             if (root) {
-                pg.run(List.of("chown", "-R", "postgres:postgres", dir.toString()), false);
+                pg.run(List.of("chown", "-R", pg.osUser + ":", dir.toString()), false);
             }
             pg.initAndStart(durable);
             return pg;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    private static boolean isRoot() {
+        return "root".equals(System.getProperty("user.name"));
+    }
+
+    /**
+     * The unprivileged OS user a server started by root runs as (PostgreSQL refuses to run as root):
+     * {@code postgres} where the system has one (Debian's server package creates it), else {@code nobody}.
+     */
+    static String serverUser() {
+        try (Stream<String> lines = Files.lines(Path.of("/etc/passwd"))) {
+            return lines.anyMatch(l -> l.startsWith(USER + ":")) ? USER : "nobody";
+        } catch (IOException e) {
+            return "nobody";
+        }
+    }
+
+    /** The directory of the server binaries this instance runs. */
+    public Path binaries() {
+        return binDir;
     }
 
     static Optional<Path> findBinaries() {
@@ -126,7 +167,7 @@ public final class LocalPostgres implements AutoCloseable {
                         "UTF8",
                         "--no-locale",
                         "--no-sync"),
-                asPostgresUser);
+                osUser != null);
         serverOptions =
                 "-p " + port + " -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c max_connections=200"
                         + (durable ? "" : " -c fsync=off -c synchronous_commit=off -c full_page_writes=off");
@@ -148,7 +189,7 @@ public final class LocalPostgres implements AutoCloseable {
                         "-o",
                         serverOptions,
                         "start"),
-                asPostgresUser);
+                osUser != null);
         running = true;
     }
 
@@ -163,7 +204,7 @@ public final class LocalPostgres implements AutoCloseable {
         }
         run(
                 List.of(binDir.resolve("pg_ctl").toString(), "-D", dataDir.toString(), "-m", "immediate", "-w", "stop"),
-                asPostgresUser);
+                osUser != null);
         running = false;
         suspended = true;
         LOG.info("PostgreSQL at 127.0.0.1:{} suspended", port);
@@ -225,7 +266,7 @@ public final class LocalPostgres implements AutoCloseable {
         }
         run(
                 List.of(binDir.resolve("pg_ctl").toString(), "-D", dataDir.toString(), "-m", "fast", "-w", "stop"),
-                asPostgresUser);
+                osUser != null);
         running = false;
         deleteQuietly(dataDir);
     }
@@ -238,7 +279,7 @@ public final class LocalPostgres implements AutoCloseable {
     private void run(List<String> command, boolean asPostgres) {
         List<String> full = new ArrayList<>();
         if (asPostgres) {
-            full.addAll(List.of("runuser", "-u", USER, "--"));
+            full.addAll(List.of("runuser", "-u", osUser, "--"));
         }
         full.addAll(command);
         try {
