@@ -19,12 +19,12 @@ import io.splitguard.chaos.workload.ChaosTokens;
 import io.splitguard.chaos.workload.History;
 import io.splitguard.chaos.workload.Workload;
 import io.splitguard.gateway.security.Scopes;
+import io.splitguard.infra.Ports;
 import io.splitguard.schemas.model.SequencedMutation;
 import io.splitguard.schemas.topics.TopicBootstrap;
 import io.splitguard.schemas.topics.TopicCatalog;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -280,14 +280,6 @@ public final class ChaosRun {
         return true;
     }
 
-    static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
     /** Two instances of every pipeline service, each its own process. */
     final class Services implements AutoCloseable {
         final List<ServiceProcess> gateways = new ArrayList<>();
@@ -332,7 +324,7 @@ public final class ChaosRun {
                 topologies.add(ServiceProcess.dedup("dedup-" + i, dedupEnv(i), logs.resolve("dedup-" + i + ".log")));
             }
             for (int i = 0; i < INSTANCES; i++) {
-                int port = freePort();
+                int port = Ports.free();
                 ports.add(port);
                 gateways.add(ServiceProcess.gateway(
                         "gateway-" + i, gatewayEnv(port), logs.resolve("gateway-" + i + ".log")));

@@ -6,6 +6,7 @@ import io.splitguard.chaos.faults.FaultSchedule;
 import java.nio.file.Path;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -24,6 +25,7 @@ class ChaosShortIT {
     }
 
     @Test
+    @Timeout(value = 15, unit = java.util.concurrent.TimeUnit.MINUTES) // a whole run with faults: ~4 min here
     void shouldKeepEveryInvariantUnderTheShortFaultSchedule() throws Exception {
         Profile profile = Profile.quick();
 

@@ -301,7 +301,7 @@ class CrashRecoveryIT {
         static Services start(Map<String, String> env, Path dir, Path logs, String name) throws Exception {
             Path log = logs.resolve(name + ".log");
             Path urlFile = dir.resolve(name + ".url");
-            JavaProcess sink = JavaProcess.start("io.splitguard.sink.SinkMain", env, log);
+            JavaProcess sink = JavaProcess.start("io.splitguard.sink.app.SinkMain", env, log);
             JavaProcess topology = JavaProcess.start("io.splitguard.topology.app.DedupMain", env, log);
             JavaProcess gateway = JavaProcess.start(
                     GatewayMain.class.getName(), withEnv(env, GatewayMain.URL_FILE, urlFile.toString()), log);

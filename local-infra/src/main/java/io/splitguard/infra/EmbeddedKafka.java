@@ -2,7 +2,6 @@ package io.splitguard.infra;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Properties;
@@ -40,7 +39,7 @@ public final class EmbeddedKafka implements AutoCloseable {
 
     /** Formats {@code dataDir} when it holds no cluster yet and starts the broker; port 0 picks a free one. */
     public static EmbeddedKafka start(Path dataDir, int port) {
-        EmbeddedKafka kafka = new EmbeddedKafka(dataDir, port == 0 ? freePort() : port, freePort());
+        EmbeddedKafka kafka = new EmbeddedKafka(dataDir, port == 0 ? Ports.free() : port, Ports.free());
         kafka.start();
         return kafka;
     }
@@ -130,14 +129,5 @@ public final class EmbeddedKafka implements AutoCloseable {
         p.put("num.network.threads", "2");
         p.put("num.io.threads", "4");
         return p;
-    }
-
-    private static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            socket.setReuseAddress(true);
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException("no free port", e);
-        }
     }
 }

@@ -2,7 +2,6 @@ package io.splitguard.infra;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -86,7 +85,7 @@ public final class LocalPostgres implements AutoCloseable {
             Files.createDirectories(base);
             Path dir = Files.createTempDirectory(base, "splitguard-pg-");
             Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
-            LocalPostgres pg = new LocalPostgres(bin, dir, freePort(), root ? serverUser() : null);
+            LocalPostgres pg = new LocalPostgres(bin, dir, Ports.free(), root ? serverUser() : null);
             if (root) {
                 pg.run(List.of("chown", "-R", pg.osUser + ":", dir.toString()), false);
             }
@@ -303,14 +302,6 @@ public final class LocalPostgres implements AutoCloseable {
             paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         } catch (IOException e) {
             LOG.debug("cannot delete {}", dir, e);
-        }
-    }
-
-    private static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException("no free port", e);
         }
     }
 }

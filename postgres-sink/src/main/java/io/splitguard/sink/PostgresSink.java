@@ -10,15 +10,18 @@ import io.splitguard.schemas.model.AuditRecord;
 import io.splitguard.schemas.model.SequencedMutation;
 import io.splitguard.schemas.topics.Topic;
 import io.splitguard.schemas.topics.TopicCatalog;
-import io.splitguard.sink.audit.RefusalAuditor;
+import io.splitguard.sink.config.SinkClients;
 import io.splitguard.sink.config.SinkConfig;
+import io.splitguard.sink.consumer.Backoff;
 import io.splitguard.sink.consumer.Inbound;
 import io.splitguard.sink.consumer.RecordDecoder;
 import io.splitguard.sink.db.BatchWriter;
 import io.splitguard.sink.db.OffsetStore;
 import io.splitguard.sink.db.Pruner;
+import io.splitguard.sink.db.RefusalAuditor;
 import io.splitguard.sink.db.SinkDataSources;
 import io.splitguard.sink.db.SinkMigrations;
+import io.splitguard.sink.db.SqlErrors;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
@@ -32,7 +35,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
-import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
@@ -41,7 +43,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.sql.DataSource;
 import org.apache.kafka.clients.consumer.CloseOptions;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -49,11 +50,9 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.NoOffsetForPartitionException;
 import org.apache.kafka.clients.consumer.OffsetOutOfRangeException;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -103,13 +102,13 @@ public final class PostgresSink implements AutoCloseable {
     private final Topic<String, AuditRecord> auditTopic;
     private final String name;
     private final CountDownLatch stopSignal = new CountDownLatch(1);
+    private final Backoff backoff;
 
     // owned by the sink thread
     private final Map<TopicPartition, Long> positions = new HashMap<>();
     private final Set<TopicPartition> pendingSeek = new HashSet<>();
     private final Set<TopicPartition> blocked = new HashSet<>();
     private long retryAtNanos;
-    private Duration backoff = MIN_BACKOFF;
 
     private volatile Set<TopicPartition> assignment = Set.of();
     private volatile Set<TopicPartition> blockedView = Set.of();
@@ -144,6 +143,9 @@ public final class PostgresSink implements AutoCloseable {
         this.offsetStore = new OffsetStore(dataSource, config.groupId());
         this.pruner = new Pruner(dataSource, config.pruneBatchSize());
         this.decoder = new RecordDecoder(topic);
+        this.backoff = new Backoff(
+                MIN_BACKOFF,
+                config.retryBackoffMax().compareTo(MIN_BACKOFF) < 0 ? MIN_BACKOFF : config.retryBackoffMax());
         this.name = "splitguard-postgres-sink-" + INSTANCES.incrementAndGet();
     }
 
@@ -165,9 +167,9 @@ public final class PostgresSink implements AutoCloseable {
         if (config.migrateOnStart()) {
             SinkMigrations.apply(dataSource);
         }
-        consumer = new KafkaConsumer<>(consumerProperties());
+        consumer = new KafkaConsumer<>(SinkClients.consumer(config, name));
         auditProducer = new KafkaProducer<>(
-                producerProperties(),
+                SinkClients.auditProducer(config, name + "-audit"),
                 auditTopic.keySerde().serializer(),
                 auditTopic.valueSerde().serializer());
         new KafkaClientMetrics(consumer).bindTo(registry);
@@ -375,38 +377,6 @@ public final class PostgresSink implements AutoCloseable {
         return config;
     }
 
-    private Properties consumerProperties() {
-        Properties p = new Properties();
-        p.put(ConsumerConfig.CLIENT_ID_CONFIG, name);
-        p.putAll(config.consumerProperties());
-        // what exactly-once into the database depends on: not overridable
-        // positions always come from the database; a position the topic no longer holds must be
-        // reported, never silently replaced by the earliest or latest offset
-        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "none");
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
-        p.put(ConsumerConfig.GROUP_ID_CONFIG, config.groupId());
-        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-        p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Integer.toString(config.maxBatchRecords()));
-        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-        return p;
-    }
-
-    private Properties producerProperties() {
-        Properties p = new Properties();
-        p.put(ProducerConfig.CLIENT_ID_CONFIG, name + "-audit");
-        p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "10000");
-        p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "10000");
-        p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "25000");
-        p.putAll(config.producerProperties());
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
-        p.put(ProducerConfig.ACKS_CONFIG, "all");
-        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
-        p.remove(ProducerConfig.TRANSACTIONAL_ID_CONFIG);
-        return p;
-    }
-
     private void run() {
         try {
             consumer.subscribe(List.of(topic.name()), new Rebalance());
@@ -423,14 +393,15 @@ public final class PostgresSink implements AutoCloseable {
                     continue;
                 } catch (NoOffsetForPartitionException e) {
                     // partitions whose stored offset could not be read yet: nothing to fetch until it can
-                    Duration wait = nextBackoff();
+                    Duration wait = backoff.next();
                     reseek(e.partitions(), wait);
                     awaitQuietly(wait);
                     continue;
                 } catch (KafkaException e) {
                     lastError = "poll: " + e.getMessage();
-                    LOG.error("{}: poll failed, retrying in {}", name, backoff, e);
-                    awaitQuietly(nextBackoff());
+                    Duration wait = backoff.next();
+                    LOG.error("{}: poll failed, retrying in {}", name, wait, e);
+                    awaitQuietly(wait);
                     continue;
                 }
                 if (stopping || halted) {
@@ -479,7 +450,7 @@ public final class PostgresSink implements AutoCloseable {
             sample.stop(metrics.batchDuration);
             positions.putAll(outcome.nextOffsets());
             afterCommit.run();
-            backoff = MIN_BACKOFF;
+            backoff.reset();
             lastError = null;
             metrics.batches.increment();
             metrics.written.increment(outcome.written());
@@ -504,12 +475,12 @@ public final class PostgresSink implements AutoCloseable {
             LOG.warn("{}: {}; re-reading from the stored offsets", name, e.getMessage());
             reseek(partitionsOf(batch), Duration.ZERO);
         } catch (SQLException e) {
-            if (mayDeadLetter && isRecordSpecific(e)) {
+            if (mayDeadLetter && SqlErrors.isRecordSpecific(e)) {
                 isolate(batch, e);
             } else {
                 metrics.failures.increment();
                 lastError = "database: SQLState " + e.getSQLState() + ": " + e.getMessage();
-                Duration wait = nextBackoff();
+                Duration wait = backoff.next();
                 LOG.error(
                         "{}: batch of {} rolled back (SQLState {}), re-reading from the stored offsets in {}",
                         name,
@@ -602,7 +573,7 @@ public final class PostgresSink implements AutoCloseable {
             consumer.resume(readable);
             pendingSeek.clear();
         } catch (SQLException | KafkaException e) {
-            Duration wait = nextBackoff();
+            Duration wait = backoff.next();
             LOG.warn("{}: cannot read stored offsets ({}), retrying in {}", name, e.getMessage(), wait);
             retryAtNanos = System.nanoTime() + wait.toNanos();
         }
@@ -688,13 +659,6 @@ public final class PostgresSink implements AutoCloseable {
         metrics.lag.set(total);
     }
 
-    private Duration nextBackoff() {
-        Duration current = backoff;
-        Duration doubled = backoff.multipliedBy(2);
-        backoff = doubled.compareTo(config.retryBackoffMax()) > 0 ? config.retryBackoffMax() : doubled;
-        return current;
-    }
-
     private void awaitQuietly(Duration wait) {
         try {
             stopSignal.await(wait.toMillis(), TimeUnit.MILLISECONDS);
@@ -723,24 +687,6 @@ public final class PostgresSink implements AutoCloseable {
         return set;
     }
 
-    /**
-     * Errors caused by one record's content (data exceptions, NOT NULL or CHECK violations), which
-     * retrying can never fix; everything else (connections, locks, server restarts) is retried.
-     */
-    static boolean isRecordSpecific(SQLException e) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof SQLException sql) {
-                for (SQLException s = sql; s != null; s = s.getNextException()) {
-                    String state = s.getSQLState();
-                    if (state != null && (state.startsWith("22") || state.equals("23502") || state.equals("23514"))) {
-                        return true;
-                    }
-                }
-            }
-        }
-        return false;
-    }
-
     private final class Rebalance implements ConsumerRebalanceListener {
         @Override
         public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
@@ -751,7 +697,7 @@ public final class PostgresSink implements AutoCloseable {
             try {
                 seekToStored(partitions);
             } catch (SQLException | KafkaException e) {
-                Duration wait = nextBackoff();
+                Duration wait = backoff.next();
                 LOG.warn(
                         "{}: cannot read stored offsets for {} ({}), retrying in {}",
                         name,

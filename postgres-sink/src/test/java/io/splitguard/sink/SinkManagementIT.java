@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.splitguard.health.ManagementServer;
+import io.splitguard.sink.app.SinkMain;
 import io.splitguard.sink.config.SinkConfig;
 import io.splitguard.testsupport.SharedInfra;
 import java.net.URI;

@@ -28,7 +28,7 @@ public final class ServiceProcess extends NodeProcess {
 
     public static final String GATEWAY_MAIN = "io.splitguard.gateway.app.GatewayApplication";
     public static final String DEDUP_MAIN = "io.splitguard.topology.app.DedupMain";
-    public static final String SINK_MAIN = "io.splitguard.sink.SinkMain";
+    public static final String SINK_MAIN = "io.splitguard.sink.app.SinkMain";
 
     /** Gateway keys (Micronaut property names as environment variables). */
     public static final String GATEWAY_PORT = "MICRONAUT_SERVER_PORT";

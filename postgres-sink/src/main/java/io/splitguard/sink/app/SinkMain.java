@@ -1,10 +1,11 @@
-package io.splitguard.sink;
+package io.splitguard.sink.app;
 
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.splitguard.health.ManagementServer;
 import io.splitguard.schemas.config.Settings;
 import io.splitguard.schemas.topics.TopicCatalog;
+import io.splitguard.sink.PostgresSink;
 import io.splitguard.sink.config.SinkConfig;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -1,4 +1,4 @@
-package io.splitguard.sink;
+package io.splitguard.sink.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

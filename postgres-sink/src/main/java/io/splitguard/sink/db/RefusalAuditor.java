@@ -1,7 +1,6 @@
-package io.splitguard.sink.audit;
+package io.splitguard.sink.db;
 
 import io.splitguard.schemas.model.AuditRecord;
-import io.splitguard.sink.db.BatchWriter;
 import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;

@@ -1,4 +1,4 @@
-package io.splitguard.sink;
+package io.splitguard.sink.db;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -6,19 +6,19 @@ import java.sql.BatchUpdateException;
 import java.sql.SQLException;
 import org.junit.jupiter.api.Test;
 
-class PostgresSinkTest {
+class SqlErrorsTest {
 
     @Test
     void contentErrorsAreRecordSpecificAndInfrastructureErrorsAreNot() {
-        assertThat(PostgresSink.isRecordSpecific(new SQLException("bad escape", "22P05")))
+        assertThat(SqlErrors.isRecordSpecific(new SQLException("bad escape", "22P05")))
                 .isTrue();
-        assertThat(PostgresSink.isRecordSpecific(new SQLException("null", "23502")))
+        assertThat(SqlErrors.isRecordSpecific(new SQLException("null", "23502")))
                 .isTrue();
-        assertThat(PostgresSink.isRecordSpecific(new SQLException("connection refused", "08001")))
+        assertThat(SqlErrors.isRecordSpecific(new SQLException("connection refused", "08001")))
                 .isFalse();
-        assertThat(PostgresSink.isRecordSpecific(new SQLException("deadlock", "40P01")))
+        assertThat(SqlErrors.isRecordSpecific(new SQLException("deadlock", "40P01")))
                 .isFalse();
-        assertThat(PostgresSink.isRecordSpecific(new SQLException("duplicate", "23505")))
+        assertThat(SqlErrors.isRecordSpecific(new SQLException("duplicate", "23505")))
                 .isFalse();
     }
 
@@ -27,6 +27,6 @@ class PostgresSinkTest {
         BatchUpdateException batch = new BatchUpdateException("batch entry 0 aborted", null, 0, new int[0]);
         batch.setNextException(new SQLException("invalid byte sequence", "22021"));
 
-        assertThat(PostgresSink.isRecordSpecific(batch)).isTrue();
+        assertThat(SqlErrors.isRecordSpecific(batch)).isTrue();
     }
 }
