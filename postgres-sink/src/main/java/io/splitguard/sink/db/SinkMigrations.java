@@ -22,8 +22,20 @@ public final class SinkMigrations {
 
     /** Brings the database to the newest version; does nothing on an up-to-date database. */
     public static MigrateResult apply(DataSource dataSource) {
-        MigrateResult result = Flyway.configure()
-                .dataSource(dataSource)
+        return migrate(Flyway.configure().dataSource(dataSource));
+    }
+
+    /**
+     * Brings the tables in database schema {@code schema} (created when missing) to the newest
+     * version, history table included; the connections' own search path is left alone. The admin
+     * tool's replay rebuilds into a schema of its own this way.
+     */
+    public static MigrateResult apply(DataSource dataSource, String schema) {
+        return migrate(Flyway.configure().dataSource(dataSource).schemas(schema).defaultSchema(schema));
+    }
+
+    private static MigrateResult migrate(org.flywaydb.core.api.configuration.FluentConfiguration configuration) {
+        MigrateResult result = configuration
                 .locations(LOCATION)
                 .table(HISTORY_TABLE)
                 .baselineOnMigrate(true)

@@ -1,5 +1,7 @@
 package io.splitguard.schemas.config;
 
+import java.time.Duration;
+import java.util.Optional;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Range;
@@ -18,6 +20,10 @@ public final class CommonSettings {
     public static final String MIN_INSYNC_REPLICAS = "SPLITGUARD_MIN_INSYNC_REPLICAS";
     public static final String DEDUP_WINDOW = "SPLITGUARD_DEDUP_WINDOW";
     public static final String ALLOW_REDUCED_DURABILITY = "SPLITGUARD_ALLOW_REDUCED_DURABILITY";
+    public static final String REPLAY_HORIZON = "SPLITGUARD_REPLAY_HORIZON";
+
+    /** The value of {@link #REPLAY_HORIZON} that keeps the mutations topic forever. */
+    public static final String UNBOUNDED = "unbounded";
 
     public static final ConfigDef DEFINITION = new ConfigDef()
             .define(
@@ -71,7 +77,44 @@ public final class CommonSettings {
                     false,
                     Importance.MEDIUM,
                     "Lets a service start below replication factor 3 / min ISR 2 (a single-broker test cluster);"
-                            + " it logs a warning. The local launcher needs no flag.");
+                            + " it logs a warning. The local launcher needs no flag.")
+            .define(
+                    REPLAY_HORIZON,
+                    Type.STRING,
+                    UNBOUNDED,
+                    replayHorizonValidator(),
+                    Importance.HIGH,
+                    "Retention of the mutations topic, the source the database is rebuilt and verified from (admin"
+                            + " replay). '" + UNBOUNDED + "' keeps it forever, so the whole database stays"
+                            + " rebuildable; a duration bounds replay to that much history. Applied when the topic is"
+                            + " created; must agree across all services.");
+
+    /**
+     * The retention of the mutations topic that {@link #REPLAY_HORIZON} asks for: empty when unbounded.
+     */
+    public static Optional<Duration> replayHorizon(Object value) {
+        String text = String.valueOf(value).trim();
+        return UNBOUNDED.equalsIgnoreCase(text) ? Optional.empty() : Optional.of(Settings.duration(text));
+    }
+
+    private static ConfigDef.Validator replayHorizonValidator() {
+        ConfigDef.Validator duration = Settings.positiveDuration();
+        return new ConfigDef.Validator() {
+            @Override
+            public void ensureValid(String name, Object value) {
+                if (value != null
+                        && UNBOUNDED.equalsIgnoreCase(String.valueOf(value).trim())) {
+                    return;
+                }
+                duration.ensureValid(name, value);
+            }
+
+            @Override
+            public String toString() {
+                return "'" + UNBOUNDED + "' or " + duration;
+            }
+        };
+    }
 
     private CommonSettings() {}
 }

@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.serialization.Serdes;
 
@@ -43,6 +44,7 @@ public final class TopicCatalog {
     private final short replicationFactor;
     private final int minInSyncReplicas;
     private final Duration dedupWindow;
+    private final Optional<Duration> replayHorizon;
 
     public final Topic<String, MutationRequest> mutationsIn;
     public final Topic<String, SequencedMutation> mutations;
@@ -56,6 +58,7 @@ public final class TopicCatalog {
         this.replicationFactor = b.replicationFactor;
         this.minInSyncReplicas = b.minInSyncReplicas;
         this.dedupWindow = b.dedupWindow;
+        this.replayHorizon = b.replayHorizon;
 
         long week = Duration.ofDays(7).toMillis();
         long dedupPlusDay = dedupWindow.plusDays(1).toMillis();
@@ -65,8 +68,11 @@ public final class TopicCatalog {
         mutationsInConfigs.put(TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG, "LogAppendTime");
         this.mutationsIn = session(
                 "mutations-in", mutationsInConfigs, JsonSerde.of(MutationRequest.class, SchemaId.MUTATION_REQUEST));
+        // the source the database is rebuilt from: kept for the replay horizon (forever by default)
         this.mutations = session(
-                "mutations", retention(week), JsonSerde.of(SequencedMutation.class, SchemaId.SEQUENCED_MUTATION));
+                "mutations",
+                retention(replayHorizon.map(Duration::toMillis).orElse(-1L)),
+                JsonSerde.of(SequencedMutation.class, SchemaId.SEQUENCED_MUTATION));
         this.idempotencyOutcomes = session(
                 "idempotency-outcomes",
                 Map.of(
@@ -104,6 +110,7 @@ public final class TopicCatalog {
                 .replication((Integer) v.get(CommonSettings.REPLICATION_FACTOR), (Integer)
                         v.get(CommonSettings.MIN_INSYNC_REPLICAS))
                 .dedupWindow(Settings.duration(v.get(CommonSettings.DEDUP_WINDOW)))
+                .replayHorizon(CommonSettings.replayHorizon(v.get(CommonSettings.REPLAY_HORIZON)))
                 .build();
     }
 
@@ -157,6 +164,11 @@ public final class TopicCatalog {
         return dedupWindow;
     }
 
+    /** How long the mutations topic keeps records; empty when forever. */
+    public Optional<Duration> replayHorizon() {
+        return replayHorizon;
+    }
+
     /** Every topic, in creation order. */
     public List<Topic<?, ?>> all() {
         return List.of(mutationsIn, mutations, idempotencyOutcomes, audit, deadLetters);
@@ -188,6 +200,7 @@ public final class TopicCatalog {
         private short replicationFactor = 1;
         private int minInSyncReplicas = 1;
         private Duration dedupWindow = Duration.ofHours(24);
+        private Optional<Duration> replayHorizon = Optional.empty();
 
         private Builder() {}
 
@@ -218,6 +231,20 @@ public final class TopicCatalog {
                 throw new IllegalArgumentException("dedup window must be positive");
             }
             this.dedupWindow = window;
+            return this;
+        }
+
+        /**
+         * Retention of the mutations topic, the replay source; empty keeps it forever (the default), so
+         * the database can always be rebuilt from it.
+         */
+        public Builder replayHorizon(Optional<Duration> horizon) {
+            horizon.ifPresent(h -> {
+                if (h.isNegative() || h.isZero()) {
+                    throw new IllegalArgumentException("replay horizon must be positive");
+                }
+            });
+            this.replayHorizon = horizon;
             return this;
         }
 

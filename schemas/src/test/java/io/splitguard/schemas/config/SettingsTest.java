@@ -47,6 +47,31 @@ class SettingsTest {
     }
 
     @Test
+    void shouldKeepTheMutationsTopicForTheReplayHorizonForeverByDefault() {
+        io.splitguard.schemas.topics.TopicCatalog unbounded =
+                io.splitguard.schemas.topics.TopicCatalog.fromEnv(Map.of());
+        io.splitguard.schemas.topics.TopicCatalog bounded =
+                io.splitguard.schemas.topics.TopicCatalog.fromEnv(Map.of(CommonSettings.REPLAY_HORIZON, "P30D"));
+
+        assertThat(unbounded.replayHorizon()).isEmpty();
+        assertThat(unbounded.mutations.configs()).containsEntry("retention.ms", "-1");
+        assertThat(bounded.replayHorizon()).contains(Duration.ofDays(30));
+        assertThat(bounded.mutations.configs())
+                .containsEntry("retention.ms", Long.toString(Duration.ofDays(30).toMillis()));
+        assertThat(bounded.mutationsIn.configs())
+                .containsEntry("retention.ms", Long.toString(Duration.ofDays(7).toMillis()));
+        assertThatThrownBy(() -> TopicCatalogs.parse("forever"))
+                .hasMessageContaining(CommonSettings.REPLAY_HORIZON)
+                .hasMessageContaining(CommonSettings.UNBOUNDED);
+    }
+
+    private static final class TopicCatalogs {
+        static Object parse(String horizon) {
+            return Settings.parse(CommonSettings.DEFINITION, Map.of(CommonSettings.REPLAY_HORIZON, horizon));
+        }
+    }
+
+    @Test
     void shouldReadDurationsAsIsoOrMilliseconds() {
         assertThat(Settings.duration("PT0.5S")).isEqualTo(Duration.ofMillis(500));
         assertThat(Settings.duration("1500")).isEqualTo(Duration.ofMillis(1500));
