@@ -5,9 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
+import io.splitguard.testsupport.TestHttp;
 import java.net.http.HttpResponse;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -15,13 +13,8 @@ import org.junit.jupiter.api.Test;
 
 class ManagementServerTest {
 
-    private final HttpClient http = HttpClient.newHttpClient();
-
-    private HttpResponse<String> get(ManagementServer server, String path) throws Exception {
-        return http.send(
-                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + path))
-                        .build(),
-                HttpResponse.BodyHandlers.ofString());
+    private static HttpResponse<String> get(ManagementServer server, String path) {
+        return TestHttp.localhost(server.port()).get(path);
     }
 
     @Test

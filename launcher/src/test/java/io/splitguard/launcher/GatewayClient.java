@@ -1,10 +1,9 @@
 package io.splitguard.launcher;
 
+import io.splitguard.testsupport.TestHttp;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.time.Duration;
+import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
 
 /** A plain HTTP client of the gateway's CRM update endpoint, as a platform would call it. */
@@ -12,8 +11,6 @@ final class GatewayClient {
 
     static final String PATH = "/api/v2/integrations/crm/contact/update";
 
-    private final HttpClient http =
-            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final String token;
 
     GatewayClient(String token) {
@@ -27,14 +24,16 @@ final class GatewayClient {
     }
 
     CompletableFuture<HttpResponse<String>> post(String baseUrl, String key, String body) {
-        HttpRequest request = HttpRequest.newBuilder(URI.create(baseUrl + PATH))
-                .timeout(Duration.ofSeconds(30))
-                .header("Authorization", "Bearer " + token)
-                .header("Content-Type", "application/json")
-                .header("Idempotency-Key", key)
-                .POST(HttpRequest.BodyPublishers.ofString(body))
-                .build();
-        return http.sendAsync(request, HttpResponse.BodyHandlers.ofString());
+        return new TestHttp(URI.create(baseUrl))
+                .postAsync(
+                        PATH,
+                        body.getBytes(StandardCharsets.UTF_8),
+                        "Authorization",
+                        "Bearer " + token,
+                        "Content-Type",
+                        "application/json",
+                        "Idempotency-Key",
+                        key);
     }
 
     /**

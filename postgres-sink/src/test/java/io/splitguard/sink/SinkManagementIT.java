@@ -10,9 +10,7 @@ import io.splitguard.health.ManagementServer;
 import io.splitguard.sink.app.SinkMain;
 import io.splitguard.sink.config.SinkConfig;
 import io.splitguard.testsupport.SharedInfra;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
+import io.splitguard.testsupport.TestHttp;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
@@ -22,13 +20,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(SharedInfra.class)
 class SinkManagementIT {
 
-    private final HttpClient http = HttpClient.newHttpClient();
-
-    private HttpResponse<String> get(ManagementServer server, String path) throws Exception {
-        return http.send(
-                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + path))
-                        .build(),
-                HttpResponse.BodyHandlers.ofString());
+    private static HttpResponse<String> get(ManagementServer server, String path) {
+        return TestHttp.localhost(server.port()).get(path);
     }
 
     @Test

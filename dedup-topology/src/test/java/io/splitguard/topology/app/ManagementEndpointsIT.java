@@ -7,10 +7,8 @@ import io.splitguard.health.ManagementServer;
 import io.splitguard.schemas.topics.TopicBootstrap;
 import io.splitguard.schemas.topics.TopicCatalog;
 import io.splitguard.testsupport.SharedInfra;
+import io.splitguard.testsupport.TestHttp;
 import io.splitguard.topology.config.DedupConfig;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -28,13 +26,8 @@ class ManagementEndpointsIT {
     @TempDir
     Path stateDir;
 
-    private final HttpClient http = HttpClient.newHttpClient();
-
-    private HttpResponse<String> get(ManagementServer server, String path) throws Exception {
-        return http.send(
-                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + path))
-                        .build(),
-                HttpResponse.BodyHandlers.ofString());
+    private static HttpResponse<String> get(ManagementServer server, String path) {
+        return TestHttp.localhost(server.port()).get(path);
     }
 
     @Test
