@@ -1,0 +1,47 @@
+package io.splitguard.launcher.deploy;
+
+import java.util.Arrays;
+import java.util.Optional;
+
+/**
+ * The SplitGuard programs a deployment runs, recognised by the repository of their image
+ * ({@code splitguard/dedup-topology:...}) and built by the target of the same name in
+ * {@code deploy/docker/Dockerfile}.
+ */
+enum ServiceKind {
+    GATEWAY("ingest-gateway", "gateway", "MICRONAUT_SERVER_PORT"),
+    TOPOLOGY("dedup-topology", "topology", "SPLITGUARD_MANAGEMENT_PORT"),
+    SINK("postgres-sink", "sink", "SPLITGUARD_MANAGEMENT_PORT"),
+    /** The operator's CLI: no port, run to completion. */
+    ADMIN("admin", "admin", null);
+
+    /** Maven module and image repository name. */
+    final String module;
+    /** Target in deploy/docker/Dockerfile. */
+    final String target;
+    /** The setting that moves the port serving health and metrics; null for the CLI. */
+    final String portSetting;
+
+    ServiceKind(String module, String target, String portSetting) {
+        this.module = module;
+        this.target = target;
+        this.portSetting = portSetting;
+    }
+
+    boolean servesHttp() {
+        return portSetting != null;
+    }
+
+    /** The kind an image reference belongs to: {@code splitguard/postgres-sink:0.1.0} is {@link #SINK}. */
+    static Optional<ServiceKind> ofImage(String image) {
+        if (image == null) {
+            return Optional.empty();
+        }
+        String withoutTag = image.replaceAll(":[^/:]*$", "");
+        String repository = withoutTag.substring(withoutTag.lastIndexOf('/') + 1);
+        if (!withoutTag.contains("splitguard")) {
+            return Optional.empty();
+        }
+        return Arrays.stream(values()).filter(k -> k.module.equals(repository)).findFirst();
+    }
+}
