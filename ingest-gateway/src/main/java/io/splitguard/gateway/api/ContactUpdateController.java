@@ -151,11 +151,15 @@ public class ContactUpdateController {
                                         : error;
                         if (cause instanceof NotSentException) {
                             cache.release(d.scopedKey(), d.requestId());
-                            LOG.warn("produce of {} not sent: {}", d.requestId(), cause.getMessage());
+                            RequestLogging.withMdc(
+                                    request,
+                                    () -> LOG.warn("produce of {} not sent: {}", d.requestId(), cause.getMessage()));
                             return done(unavailable(request, false));
                         }
                         cache.indeterminate(d.scopedKey(), d.requestId());
-                        LOG.warn("produce of {} indeterminate: {}", d.requestId(), cause.toString());
+                        RequestLogging.withMdc(
+                                request,
+                                () -> LOG.warn("produce of {} indeterminate: {}", d.requestId(), cause.toString()));
                         return done(unavailable(request, true));
                     }
                     ObjectNode accepted = IdempotencyCache.acceptedBody(
@@ -275,6 +279,7 @@ public class ContactUpdateController {
                     .with("errors", unstorable));
         }
         CrmContactUpdate update = CrmContactUpdate.from(document);
+        RequestLogging.describe(request, update.sessionId(), null);
         String key = request.getHeaders().get(IDEMPOTENCY_KEY);
         boolean derived = false;
         String payloadHash;
@@ -302,6 +307,7 @@ public class ContactUpdateController {
             // milliseconds is a replay); the audit record keeps the hash of the body as sent
             payloadHash = PayloadHash.ofDerived(document, timestamp);
         }
+        RequestLogging.describe(request, null, key);
         String scoped = IdempotencyKeys.scoped(tenant, ROUTE, update.sessionId(), key);
         CachedEntry.Delivery delivery = new CachedEntry.Delivery(
                 scoped,

@@ -50,6 +50,7 @@ public class IdempotencyController {
     public CompletableFuture<HttpResponse<?>> get(
             HttpRequest<?> request, @PathVariable String key, @Nullable Authentication authentication) {
         String tenant = Scopes.tenantOf(authentication);
+        RequestLogging.describe(request, null, key);
         Optional<CachedEntry> local = cache.findDone(tenant, key);
         if (local.isPresent()) {
             return CompletableFuture.completedFuture(json(IdempotencyCache.bytes(describe(local.get()))));

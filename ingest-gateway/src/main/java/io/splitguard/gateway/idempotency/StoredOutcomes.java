@@ -89,7 +89,8 @@ public final class StoredOutcomes implements AutoCloseable {
         config.addDataSourceProperty("options", "-c statement_timeout=" + timeoutMs);
         config.addDataSourceProperty("ApplicationName", "splitguard-gateway-lookup");
         this.pool = new HikariDataSource(config);
-        LOG.info("idempotency lookups fall back to {} (timeout {})", settings.getJdbcUrl(), timeout);
+        LOG.info(
+                "idempotency lookups fall back to {} (timeout {})", withoutCredentials(settings.getJdbcUrl()), timeout);
         AtomicInteger threads = new AtomicInteger();
         int size = Math.max(1, settings.getPoolSize());
         this.executor = new ThreadPoolExecutor(
@@ -183,6 +184,19 @@ public final class StoredOutcomes implements AutoCloseable {
     /** The circuit breaker's state, for metrics and tests. */
     public String circuitState() {
         return breaker.getState().name();
+    }
+
+    /** The JDBC URL without its query (which may carry {@code password=}) and without user info. */
+    static String withoutCredentials(String jdbcUrl) {
+        if (jdbcUrl == null) {
+            return null;
+        }
+        String url = jdbcUrl;
+        int query = url.indexOf('?');
+        if (query >= 0) {
+            url = url.substring(0, query);
+        }
+        return url.replaceFirst("//[^/@]*@", "//");
     }
 
     @Override

@@ -1,0 +1,440 @@
+package io.splitguard.gateway.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.micronaut.web.router.Router;
+import io.splitguard.gateway.api.RequestLogging;
+import io.splitguard.gateway.app.GatewayServer;
+import io.splitguard.schemas.topics.TopicCatalog;
+import io.splitguard.testsupport.SharedInfra;
+import io.splitguard.topology.app.DedupStreams;
+import io.splitguard.topology.config.DedupConfig;
+import io.swagger.v3.core.util.Json31;
+import io.swagger.v3.oas.models.OpenAPI;
+import io.swagger.v3.oas.models.Operation;
+import io.swagger.v3.oas.models.PathItem;
+import io.swagger.v3.oas.models.examples.Example;
+import io.swagger.v3.oas.models.media.MediaType;
+import io.swagger.v3.oas.models.parameters.Parameter;
+import io.swagger.v3.oas.models.responses.ApiResponse;
+import io.swagger.v3.oas.models.security.SecurityRequirement;
+import io.swagger.v3.parser.OpenAPIV3Parser;
+import io.swagger.v3.parser.core.models.ParseOptions;
+import io.swagger.v3.parser.core.models.SwaggerParseResult;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URLEncoder;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The served OpenAPI document is valid, matches the routes the gateway exposes, and each of its examples
+ * is answered with the status it is documented under — against a real broker and dedup topology.
+ */
+@ExtendWith(SharedInfra.class)
+class OpenApiIT {
+
+    private static final String SETUP_KAFKA_UNREACHABLE = "kafka-unreachable";
+    private static final String SETUP_LOOKUP_UNRESPONSIVE = "lookup-store-unresponsive";
+
+    private static DedupStreams topology;
+    private static GatewayServer gateway;
+    private static GatewayServer unreachableKafka;
+    private static GatewayServer unresponsiveLookup;
+    private static ServerSocket hungDatabase;
+    private static Map<String, Http> clients;
+    private static OpenAPI api;
+
+    @BeforeAll
+    static void start() throws IOException {
+        String bootstrap = SharedInfra.kafka().bootstrapServers();
+        String prefix = SharedInfra.uniqueName("openapi") + ".";
+        TopicCatalog catalog = Fixtures.catalog(prefix);
+        Fixtures.bootstrap(bootstrap, catalog);
+        Path state = Files.createTempDirectory("openapi-dedup-state");
+        topology = DedupStreams.start(
+                new DedupConfig(
+                        prefix + "dedup",
+                        bootstrap,
+                        Duration.ofHours(24),
+                        state,
+                        1,
+                        0,
+                        Duration.ofMillis(100),
+                        catalog.deadLetters.name(),
+                        Map.of()),
+                catalog);
+        gateway = Fixtures.start(Fixtures.properties(bootstrap, prefix));
+
+        int closedPort;
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            closedPort = socket.getLocalPort();
+        }
+        Map<String, Object> unreachable = Fixtures.properties("127.0.0.1:" + closedPort, prefix);
+        unreachable.put("splitguard.gateway.delivery-timeout", "2s");
+        unreachableKafka = Fixtures.start(unreachable);
+
+        // accepts connections and never answers: every lookup runs into its timeout
+        hungDatabase = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        Map<String, Object> hung = Fixtures.properties(bootstrap, prefix);
+        hung.put(
+                "splitguard.idempotency.lookup.jdbc-url",
+                "jdbc:postgresql://127.0.0.1:" + hungDatabase.getLocalPort() + "/splitguard");
+        hung.put("splitguard.idempotency.lookup.user", "postgres");
+        hung.put("splitguard.idempotency.lookup.timeout", "1s");
+        unresponsiveLookup = Fixtures.start(hung);
+
+        clients = Map.of(
+                "",
+                new Http(gateway.url()),
+                SETUP_KAFKA_UNREACHABLE,
+                new Http(unreachableKafka.url()),
+                SETUP_LOOKUP_UNRESPONSIVE,
+                new Http(unresponsiveLookup.url()));
+        await().atMost(Duration.ofSeconds(60)).until(topology::isRunning);
+        await().atMost(Duration.ofSeconds(30))
+                .until(() -> clients.get("").get("/health/ready").statusCode() == 200
+                        && clients.get(SETUP_LOOKUP_UNRESPONSIVE)
+                                        .get("/health/ready")
+                                        .statusCode()
+                                == 200);
+        api = parse(gateway.url() + "/openapi.yaml");
+    }
+
+    @AfterAll
+    static void stop() throws IOException {
+        for (AutoCloseable c : new AutoCloseable[] {gateway, unreachableKafka, unresponsiveLookup, topology}) {
+            if (c != null) {
+                try {
+                    c.close();
+                } catch (Exception e) {
+                    // keep closing the others
+                }
+            }
+        }
+        if (hungDatabase != null) {
+            hungDatabase.close();
+        }
+    }
+
+    /** Parsed from the served URL, so the relative $ref to the schemas module must resolve over HTTP. */
+    private static OpenAPI parse(String url) {
+        ParseOptions options = new ParseOptions();
+        options.setResolve(true);
+        SwaggerParseResult result = new OpenAPIV3Parser().readLocation(url, null, options);
+        assertThat(result.getMessages()).as("parser messages").isEmpty();
+        assertThat(result.getOpenAPI()).isNotNull();
+        assertThat(result.getOpenAPI().getOpenapi()).startsWith("3.1.");
+        return result.getOpenAPI();
+    }
+
+    @Test
+    void theRequestBodySchemaIsTheSchemasModulesContract() {
+        io.swagger.v3.oas.models.media.Schema<?> body = api.getPaths()
+                .get("/api/v2/integrations/crm/contact/update")
+                .getPost()
+                .getRequestBody()
+                .getContent()
+                .get("application/json")
+                .getSchema();
+        // resolved from /schemas/crm-contact-update.schema.json: its required members are known here
+        assertThat(body.get$ref()).isNull();
+        assertThat(body.getRequired()).contains("session_id", "contact_id", "operation", "payload");
+        HttpResponse<String> served = clients.get("").get("/schemas/crm-contact-update.schema.json");
+        assertThat(served.statusCode()).isEqualTo(200);
+        assertThat(Http.json(served).path("$id").asText()).endsWith("/crm-contact-update.schema.json");
+    }
+
+    @Test
+    void everyRouteOfTheGatewayIsDocumentedAndEveryDocumentedOperationIsARoute() {
+        Set<String> routes = new TreeSet<>();
+        gateway.context()
+                .getBean(Router.class)
+                .uriRoutes()
+                .forEach(r -> routes.add(r.getHttpMethodName() + " " + r.getUriMatchTemplate()));
+        // Micronaut answers HEAD wherever it answers GET; OpenAPI descriptions conventionally leave it implied
+        routes.removeIf(r -> r.startsWith("HEAD ") && routes.contains("GET " + r.substring("HEAD ".length())));
+        Set<String> documented = new TreeSet<>();
+        api.getPaths().forEach((path, item) -> item.readOperationsMap()
+                .keySet()
+                .forEach(method -> documented.add(method.name() + " " + path)));
+        assertThat(documented).isEqualTo(routes);
+    }
+
+    @Test
+    void everyExampleIsAnsweredWithItsDocumentedStatus() {
+        Map<String, Exchange> exchanges = exchanges();
+        assertThat(exchanges).isNotEmpty();
+        Set<String> sent = new TreeSet<>();
+        List<String> notSent = new ArrayList<>();
+        for (Exchange exchange : exchanges.values()) {
+            if (exchange.notSent() != null) {
+                notSent.add(exchange.name());
+                continue;
+            }
+            send(exchange, exchanges, sent);
+        }
+        // every documented status of every operation was seen in an exchange, except those that cannot be
+        // produced on demand: 409 (a window of milliseconds) and 413 (an example body of 64 KiB)
+        Set<String> documented = new TreeSet<>();
+        api.getPaths().forEach((path, item) -> item.readOperationsMap().forEach((method, operation) -> operation
+                .getResponses()
+                .keySet()
+                .forEach(code -> documented.add(method + " " + path + " " + code))));
+        Set<String> statusesSent = new TreeSet<>();
+        exchanges.values().stream()
+                .filter(e -> sent.contains(e.name()))
+                .forEach(e -> statusesSent.add(e.operationKey() + " " + e.status()));
+        documented.removeAll(Set.of(
+                "POST /api/v2/integrations/crm/contact/update 409",
+                "POST /api/v2/integrations/crm/contact/update 413"));
+        assertThat(statusesSent).isEqualTo(documented);
+        assertThat(sent).contains("accepted", "replayed", "key-reused", "wait-for-verdict", "kafka-unavailable");
+        assertThat(notSent).containsExactlyInAnyOrder("in-flight", "outcome-unknown");
+    }
+
+    private void send(Exchange exchange, Map<String, Exchange> all, Set<String> sent) {
+        if (sent.contains(exchange.name())) {
+            return;
+        }
+        for (String first : exchange.after()) {
+            assertThat(all).as("x-splitguard-after of " + exchange.name()).containsKey(first);
+            send(all.get(first), all, sent);
+        }
+        Http http = clients.get(exchange.setup());
+        assertThat(http)
+                .as("setup " + exchange.setup() + " of " + exchange.name())
+                .isNotNull();
+        List<String> headers = new ArrayList<>();
+        exchange.headers().forEach((name, value) -> {
+            headers.add(name);
+            headers.add(value);
+        });
+        if (exchange.token() != null) {
+            headers.add("Authorization");
+            headers.add(exchange.token());
+        }
+        String[] h = headers.toArray(String[]::new);
+        HttpResponse<String> response = exchange.method().equals("POST")
+                ? http.post(exchange.path(), exchange.body(), h)
+                : http.get(exchange.path(), h);
+        String what = exchange.name() + " (" + exchange.operationKey() + "): " + response.body();
+        assertThat(response.statusCode()).as(what).isEqualTo(exchange.status());
+        String contentType = response.headers().firstValue("Content-Type").orElse("");
+        assertThat(contentType.toLowerCase(Locale.ROOT)).as(what).startsWith(exchange.mediaType());
+        assertThat(response.headers().firstValue(RequestLogging.CORRELATION_HEADER))
+                .as(what)
+                .isPresent();
+        if (exchange.mediaType().equals("application/problem+json")) {
+            JsonNode problem = Http.json(response);
+            assertThat(problem.path("status").asInt()).as(what).isEqualTo(exchange.status());
+            String documentedType = exchange.documentedType();
+            if (documentedType != null) {
+                assertThat(problem.path("type").asText()).as(what).isEqualTo(documentedType);
+            }
+        }
+        sent.add(exchange.name());
+    }
+
+    /** One response example and the request made of the request examples of the same name. */
+    record Exchange(
+            String name,
+            String operationKey,
+            String method,
+            String path,
+            Map<String, String> headers,
+            byte[] body,
+            String token,
+            String setup,
+            List<String> after,
+            String notSent,
+            int status,
+            String mediaType,
+            String documentedType) {}
+
+    private static Map<String, Exchange> exchanges() {
+        Map<String, Exchange> found = new LinkedHashMap<>();
+        api.getPaths().forEach((path, item) -> {
+            for (Map.Entry<PathItem.HttpMethod, Operation> op :
+                    item.readOperationsMap().entrySet()) {
+                Operation operation = op.getValue();
+                String operationKey = op.getKey() + " " + path;
+                List<Parameter> parameters = new ArrayList<>();
+                if (item.getParameters() != null) {
+                    parameters.addAll(item.getParameters());
+                }
+                if (operation.getParameters() != null) {
+                    parameters.addAll(operation.getParameters());
+                }
+                parameters.replaceAll(OpenApiIT::resolve);
+                operation.getResponses().forEach((code, response) -> {
+                    ApiResponse r = resolve(response);
+                    if (r.getContent() == null) {
+                        return;
+                    }
+                    r.getContent().forEach((mediaType, content) -> {
+                        if (content.getExamples() == null) {
+                            return;
+                        }
+                        content.getExamples().forEach((name, example) -> {
+                            Exchange e = exchange(
+                                    name,
+                                    operationKey,
+                                    op.getKey().name(),
+                                    path,
+                                    operation,
+                                    parameters,
+                                    Integer.parseInt(code),
+                                    mediaType,
+                                    resolve(example));
+                            assertThat(found.put(name, e))
+                                    .as("example names are unique: " + name)
+                                    .isNull();
+                        });
+                    });
+                });
+            }
+        });
+        return found;
+    }
+
+    private static Exchange exchange(
+            String name,
+            String operationKey,
+            String method,
+            String path,
+            Operation operation,
+            List<Parameter> parameters,
+            int status,
+            String mediaType,
+            Example response) {
+        Map<String, Object> x = response.getExtensions() == null ? Map.of() : response.getExtensions();
+        String resolvedPath = path;
+        Map<String, String> headers = new LinkedHashMap<>();
+        for (Parameter p : parameters) {
+            Example value = p.getExamples() == null ? null : p.getExamples().get(name);
+            if (value == null) {
+                assertThat(p.getRequired() != null && p.getRequired())
+                        .as("required parameter " + p.getName() + " has an example " + name)
+                        .isFalse();
+                continue;
+            }
+            String text = String.valueOf(resolve(value).getValue());
+            switch (p.getIn()) {
+                case "path" -> resolvedPath =
+                        resolvedPath.replace("{" + p.getName() + "}", URLEncoder.encode(text, StandardCharsets.UTF_8));
+                case "header" -> headers.put(p.getName(), text);
+                default -> throw new AssertionError("unexpected parameter location " + p.getIn());
+            }
+        }
+        byte[] body = null;
+        if (operation.getRequestBody() != null) {
+            Map.Entry<String, MediaType> content = operation
+                    .getRequestBody()
+                    .getContent()
+                    .entrySet()
+                    .iterator()
+                    .next();
+            Example value = content.getValue().getExamples() == null
+                    ? null
+                    : content.getValue().getExamples().get(name);
+            assertThat(value)
+                    .as("request body example " + name + " of " + operationKey)
+                    .isNotNull();
+            try {
+                body = Json31.mapper().writeValueAsBytes(resolve(value).getValue());
+            } catch (IOException e) {
+                throw new AssertionError(e);
+            }
+            Object contentType = x.get("x-splitguard-content-type");
+            headers.put("Content-Type", contentType != null ? contentType.toString() : content.getKey());
+        }
+        String token = token(operation, x.get("x-splitguard-token"));
+        Object setup = x.get("x-splitguard-setup");
+        Object notSent = x.get("x-splitguard-not-sent");
+        List<String> after = new ArrayList<>();
+        if (x.get("x-splitguard-after") instanceof List<?> list) {
+            list.forEach(v -> after.add(v.toString()));
+        }
+        String documentedType = null;
+        if (response.getValue() instanceof Map<?, ?> map && map.get("type") != null) {
+            documentedType = map.get("type").toString();
+        } else if (response.getValue() != null) {
+            JsonNode node = Json31.mapper().valueToTree(response.getValue());
+            documentedType = node.path("type").isTextual() ? node.path("type").asText() : null;
+        }
+        return new Exchange(
+                name,
+                operationKey,
+                method,
+                resolvedPath,
+                headers,
+                body,
+                token,
+                setup == null ? "" : setup.toString(),
+                after,
+                notSent == null ? null : notSent.toString(),
+                status,
+                mediaType,
+                mediaType.equals("application/problem+json") ? documentedType : null);
+    }
+
+    /** A token with the operation's scopes, none, or one with the scopes the example names. */
+    private static String token(Operation operation, Object override) {
+        if ("none".equals(override)) {
+            return null;
+        }
+        if (override != null) {
+            return Fixtures.token("acme", override.toString().split(" "));
+        }
+        List<SecurityRequirement> security =
+                operation.getSecurity() != null ? operation.getSecurity() : api.getSecurity();
+        if (security == null || security.isEmpty()) {
+            return null;
+        }
+        List<String> scopes = security.get(0).getOrDefault("bearer", List.of());
+        return Fixtures.token("acme", scopes.toArray(String[]::new));
+    }
+
+    private static Parameter resolve(Parameter p) {
+        if (p.get$ref() == null) {
+            return p;
+        }
+        return api.getComponents().getParameters().get(simpleName(p.get$ref()));
+    }
+
+    private static ApiResponse resolve(ApiResponse r) {
+        if (r.get$ref() == null) {
+            return r;
+        }
+        return api.getComponents().getResponses().get(simpleName(r.get$ref()));
+    }
+
+    private static Example resolve(Example e) {
+        if (e.get$ref() == null) {
+            return e;
+        }
+        return api.getComponents().getExamples().get(simpleName(e.get$ref()));
+    }
+
+    private static String simpleName(String ref) {
+        return ref.substring(ref.lastIndexOf('/') + 1);
+    }
+}
