@@ -1,5 +1,6 @@
 package io.splitguard.bench;
 
+import io.splitguard.infra.ChildJvm;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -7,6 +8,7 @@ import java.io.OutputStreamWriter;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -15,22 +17,23 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A server JVM started by the harness: its stdout lines are queued for the harness to read, its
- * stderr goes to a log file, and it is told to stop through its stdin.
+ * A server JVM started by the harness ({@link ChildJvm}) that speaks a line protocol: its stdout
+ * lines are queued for the harness to read, its stderr goes to a log file, and it is told to stop
+ * through its stdin.
  */
 final class Child implements AutoCloseable {
 
     private static final String EOF = "\u0000EOF";
 
     private final String name;
-    private final Process process;
+    private final ChildJvm process;
     private final Writer stdin;
     private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
 
-    private Child(String name, Process process) {
+    private Child(String name, ChildJvm process) {
         this.name = name;
         this.process = process;
-        this.stdin = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
+        this.stdin = new OutputStreamWriter(process.stdin(), StandardCharsets.UTF_8);
         Thread reader = new Thread(this::pump, "bench-child-" + name);
         reader.setDaemon(true);
         reader.start();
@@ -43,24 +46,18 @@ final class Child implements AutoCloseable {
             String mainClass,
             List<String> args,
             Map<String, String> env,
-            Path log)
-            throws IOException {
-        List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.addAll(jvmOptions);
-        command.add("-cp");
-        command.add(classpath);
-        command.add(mainClass);
-        command.addAll(args);
-        ProcessBuilder builder =
-                new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()));
-        builder.environment().putAll(env);
-        return new Child(name, builder.start());
+            Path log) {
+        return new Child(
+                name,
+                ChildJvm.start(ChildJvm.Spec.of(name, mainClass, env, log)
+                        .withJvmOptions(jvmOptions)
+                        .withClasspath(classpath)
+                        .withArgs(args)
+                        .withPipedStdout()));
     }
 
     private void pump() {
-        try (BufferedReader out =
-                new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+        try (BufferedReader out = new BufferedReader(new InputStreamReader(process.stdout(), StandardCharsets.UTF_8))) {
             String line;
             while ((line = out.readLine()) != null) {
                 lines.add(line);
@@ -116,7 +113,7 @@ final class Child implements AutoCloseable {
     }
 
     private String exitCode() {
-        return process.isAlive() ? "still running" : Integer.toString(process.exitValue());
+        return process.exitValue().map(String::valueOf).orElse("still running");
     }
 
     @Override
@@ -127,16 +124,8 @@ final class Child implements AutoCloseable {
         } catch (IOException e) {
             // already gone
         }
-        try {
-            if (!process.waitFor(30, TimeUnit.SECONDS)) {
-                process.destroy();
-                if (!process.waitFor(10, TimeUnit.SECONDS)) {
-                    process.destroyForcibly();
-                }
-            }
-        } catch (InterruptedException e) {
-            process.destroyForcibly();
-            Thread.currentThread().interrupt();
+        if (!process.awaitExit(Duration.ofSeconds(30))) {
+            process.stop(Duration.ofSeconds(10));
         }
     }
 }

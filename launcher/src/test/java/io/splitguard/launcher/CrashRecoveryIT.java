@@ -3,9 +3,9 @@ package io.splitguard.launcher;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.splitguard.infra.ChildJvm;
 import io.splitguard.schemas.topics.TopicBootstrap;
 import io.splitguard.schemas.topics.TopicCatalog;
-import io.splitguard.testsupport.JavaProcess;
 import io.splitguard.testsupport.SharedInfra;
 import java.net.ConnectException;
 import java.net.http.HttpResponse;
@@ -286,25 +286,31 @@ class CrashRecoveryIT {
     /** The pipeline as three OS processes: sink, dedup topology and gateway. */
     private static final class Services implements AutoCloseable {
 
-        private final JavaProcess sink;
-        private final JavaProcess topology;
-        private final JavaProcess gateway;
+        private final ChildJvm sink;
+        private final ChildJvm topology;
+        private final ChildJvm gateway;
         private final String url;
 
-        private Services(JavaProcess sink, JavaProcess topology, JavaProcess gateway, String url) {
+        private Services(ChildJvm sink, ChildJvm topology, ChildJvm gateway, String url) {
             this.sink = sink;
             this.topology = topology;
             this.gateway = gateway;
             this.url = url;
         }
 
+        /** A service as its own OS process on the test's classpath: SIGKILL is a real crash. */
+        private static ChildJvm process(String mainClass, Map<String, String> env, Path log) {
+            return ChildJvm.start(ChildJvm.Spec.of(mainClass, mainClass, env, log)
+                    .withJvmOptions(List.of("-Xmx256m", "-XX:TieredStopAtLevel=1")));
+        }
+
         static Services start(Map<String, String> env, Path dir, Path logs, String name) throws Exception {
             Path log = logs.resolve(name + ".log");
             Path urlFile = dir.resolve(name + ".url");
-            JavaProcess sink = JavaProcess.start("io.splitguard.sink.app.SinkMain", env, log);
-            JavaProcess topology = JavaProcess.start("io.splitguard.topology.app.DedupMain", env, log);
-            JavaProcess gateway = JavaProcess.start(
-                    GatewayMain.class.getName(), withEnv(env, GatewayMain.URL_FILE, urlFile.toString()), log);
+            ChildJvm sink = process("io.splitguard.sink.app.SinkMain", env, log);
+            ChildJvm topology = process("io.splitguard.topology.app.DedupMain", env, log);
+            ChildJvm gateway =
+                    process(GatewayMain.class.getName(), withEnv(env, GatewayMain.URL_FILE, urlFile.toString()), log);
             await("gateway " + name + " serving")
                     .atMost(Duration.ofMinutes(1))
                     .pollInterval(Duration.ofMillis(100))
@@ -332,9 +338,9 @@ class CrashRecoveryIT {
 
         @Override
         public void close() {
-            gateway.close();
-            topology.close();
-            sink.close();
+            gateway.stop(Duration.ofSeconds(60));
+            topology.stop(Duration.ofSeconds(60));
+            sink.stop(Duration.ofSeconds(60));
         }
     }
 }

@@ -1,20 +1,11 @@
 package io.splitguard.chaos.cluster;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
+import io.splitguard.infra.ChildJvm;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,27 +18,16 @@ import org.slf4j.LoggerFactory;
  * command line short enough to read in {@code ps}). {@code ip netns exec} execs the program without
  * forking, so {@link #pid()} is the JVM's PID in either case.
  *
- * <p>A JVM shutdown hook SIGKILLs every child still alive when the harness exits, so an aborted run
- * does not leave brokers behind.
+ * <p>Each start is a {@link ChildJvm}, whose shutdown hook SIGKILLs every child still alive when the
+ * harness exits, so an aborted run does not leave brokers behind.
  */
 public class NodeProcess {
 
     private static final Logger LOG = LoggerFactory.getLogger(NodeProcess.class);
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(60);
-    private static final Set<NodeProcess> LIVE = ConcurrentHashMap.newKeySet();
 
-    static {
-        Runtime.getRuntime().addShutdownHook(new Thread(NodeProcess::killAllOnExit, "chaos-children-reaper"));
-    }
-
-    private final String name;
-    private final List<String> prefix;
-    private final List<String> jvmOptions;
-    private final String mainClass;
-    private final List<String> args;
-    private final Map<String, String> env;
-    private final Path log;
-    private volatile Process process;
+    private final ChildJvm.Spec spec;
+    private volatile ChildJvm child;
     private boolean paused;
 
     /**
@@ -62,13 +42,10 @@ public class NodeProcess {
             List<String> args,
             Map<String, String> env,
             Path log) {
-        this.name = Objects.requireNonNull(name, "name");
-        this.prefix = List.copyOf(prefix);
-        this.jvmOptions = List.copyOf(jvmOptions);
-        this.mainClass = Objects.requireNonNull(mainClass, "mainClass");
-        this.args = List.copyOf(args);
-        this.env = Map.copyOf(env);
-        this.log = Objects.requireNonNull(log, "log");
+        this.spec = ChildJvm.Spec.of(name, mainClass, env, log)
+                .withPrefix(prefix)
+                .withJvmOptions(jvmOptions)
+                .withArgs(args);
     }
 
     /** Starts the process; fails if one we started is still alive. */
@@ -81,37 +58,13 @@ public class NodeProcess {
      * JVM under libfaketime); fails if one we started is still alive.
      */
     private void start(Map<String, String> extraEnv) {
-        if (process != null && process.isAlive()) {
-            throw new IllegalStateException(name + " is already running as pid " + process.pid());
+        ChildJvm current = child;
+        if (current != null && current.isAlive()) {
+            throw new IllegalStateException(spec.name() + " is already running as pid " + current.pid());
         }
-        List<String> command = new ArrayList<>(prefix);
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.addAll(jvmOptions);
-        command.add(mainClass);
-        command.addAll(args);
-        try {
-            Files.createDirectories(log.toAbsolutePath().getParent());
-            Files.writeString(
-                    log,
-                    "=== " + Instant.now() + " starting " + name + ": " + String.join(" ", command)
-                            + (extraEnv.isEmpty() ? "" : " (with " + extraEnv + ")") + "\n",
-                    StandardCharsets.UTF_8,
-                    java.nio.file.StandardOpenOption.CREATE,
-                    java.nio.file.StandardOpenOption.APPEND);
-            ProcessBuilder builder = new ProcessBuilder(command)
-                    .redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
-                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
-            builder.environment().put("CLASSPATH", System.getProperty("java.class.path"));
-            builder.environment().putAll(env);
-            builder.environment().putAll(extraEnv);
-            process = builder.start();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot start " + name, e);
-        }
+        child = ChildJvm.start(spec, extraEnv);
         paused = false;
-        LIVE.add(this);
-        LOG.info("started {} as pid {}{}", name, process.pid(), extraEnv.isEmpty() ? "" : " with " + extraEnv);
+        LOG.info("started {} as pid {}{}", spec.name(), child.pid(), extraEnv.isEmpty() ? "" : " with " + extraEnv);
     }
 
     /** Starts a fresh process with the same settings; the previous one must be dead (after {@link #kill} or {@link #stop}). */
@@ -129,28 +82,27 @@ public class NodeProcess {
 
     /** SIGKILL, then waits until the process is gone: a crash without any shutdown work. */
     public synchronized void kill() {
-        Process p = process;
-        if (p == null || !p.isAlive()) {
+        ChildJvm c = child;
+        if (c == null || !c.isAlive()) {
             return;
         }
-        p.destroyForcibly();
-        awaitExit(p, STOP_TIMEOUT);
+        c.kill();
         paused = false;
-        LOG.info("killed {} (pid {})", name, p.pid());
+        LOG.info("killed {} (pid {})", spec.name(), c.pid());
     }
 
     /** SIGSTOP: the process freezes (no heartbeats, sockets stay open), like a long GC pause or a hung VM. */
     public synchronized void pause() {
-        signal("STOP");
+        running().signal("STOP");
         paused = true;
-        LOG.info("paused {} (pid {})", name, process.pid());
+        LOG.info("paused {} (pid {})", spec.name(), child.pid());
     }
 
     /** SIGCONT after {@link #pause}. */
     public synchronized void resume() {
-        signal("CONT");
+        running().signal("CONT");
         paused = false;
-        LOG.info("resumed {} (pid {})", name, process.pid());
+        LOG.info("resumed {} (pid {})", spec.name(), child.pid());
     }
 
     /** SIGTERM and waits up to 60 s for a clean exit, then SIGKILL. */
@@ -164,44 +116,41 @@ public class NodeProcess {
      * wait). Lets a caller stop several processes at the same time.
      */
     public synchronized void requestStop() {
-        Process p = process;
-        if (p == null || !p.isAlive()) {
+        ChildJvm c = child;
+        if (c == null || !c.isAlive()) {
             return;
         }
         if (paused) {
             resume();
         }
-        p.destroy();
+        c.terminate();
     }
 
     /** Second half of {@link #stop}: waits for the exit, SIGKILL after {@code timeout}. */
     public void awaitStopped(Duration timeout) {
-        Process p;
+        ChildJvm c;
         synchronized (this) {
-            p = process;
+            c = child;
         }
-        if (p == null) {
+        if (c == null) {
             return;
         }
-        try {
-            if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-                LOG.warn("{} (pid {}) did not stop within {}; killing it", name, p.pid(), timeout);
-                p.destroyForcibly();
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            p.destroyForcibly();
-            throw new IllegalStateException("interrupted waiting for " + name, e);
+        if (!c.awaitExit(timeout)) {
+            LOG.warn("{} (pid {}) did not stop within {}; killing it", spec.name(), c.pid(), timeout);
+            c.kill();
         }
-        awaitExit(p, STOP_TIMEOUT);
         synchronized (this) {
             paused = false;
         }
-        LOG.info("stopped {} (pid {}, exit {})", name, p.pid(), p.exitValue());
+        LOG.info(
+                "stopped {} (pid {}, exit {})",
+                spec.name(),
+                c.pid(),
+                c.exitValue().orElse(-1));
     }
 
     public synchronized boolean isAlive() {
-        return process != null && process.isAlive();
+        return child != null && child.isAlive();
     }
 
     public synchronized boolean isPaused() {
@@ -210,59 +159,34 @@ public class NodeProcess {
 
     /** PID of the current (or last) process. */
     public synchronized long pid() {
-        if (process == null) {
-            throw new IllegalStateException(name + " was never started");
+        if (child == null) {
+            throw new IllegalStateException(spec.name() + " was never started");
         }
-        return process.pid();
+        return child.pid();
     }
 
     /** Exit code of the last process, empty while it runs or before the first start. */
     public synchronized Optional<Integer> exitValue() {
-        return process == null || process.isAlive() ? Optional.empty() : Optional.of(process.exitValue());
+        return child == null ? Optional.empty() : child.exitValue();
     }
 
     public String name() {
-        return name;
+        return spec.name();
     }
 
     public Path log() {
-        return log;
+        return spec.log();
     }
 
     public Map<String, String> env() {
-        return env;
+        return spec.env();
     }
 
-    private void signal(String signal) {
-        Process p = process;
-        if (p == null || !p.isAlive()) {
-            throw new IllegalStateException(name + " is not running");
+    private ChildJvm running() {
+        ChildJvm c = child;
+        if (c == null || !c.isAlive()) {
+            throw new IllegalStateException(spec.name() + " is not running");
         }
-        // p is our child and not yet reaped (isAlive), so its PID cannot have been reused
-        Netns.run("kill", "-" + signal, Long.toString(p.pid()));
-    }
-
-    private void awaitExit(Process p, Duration timeout) {
-        try {
-            if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-                throw new IllegalStateException(name + " (pid " + p.pid() + ") still alive after SIGKILL");
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted waiting for " + name, e);
-        } finally {
-            if (!p.isAlive()) {
-                LIVE.remove(this);
-            }
-        }
-    }
-
-    private static void killAllOnExit() {
-        for (NodeProcess node : LIVE) {
-            Process p = node.process;
-            if (p != null && p.isAlive()) {
-                p.destroyForcibly();
-            }
-        }
+        return c;
     }
 }
