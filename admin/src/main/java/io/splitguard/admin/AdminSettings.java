@@ -47,12 +47,28 @@ final class AdminSettings {
         return SinkConfig.fromMap(env);
     }
 
+    /**
+     * How to reach a secured cluster: the {@code security.*}, {@code sasl.*} and {@code ssl.*} settings
+     * the sink's consumer is given ({@code SPLITGUARD_SINK_CONSUMER_SECURITY_PROTOCOL=SASL_SSL}, ...),
+     * applied to every client of the tool.
+     */
+    Map<String, String> security() {
+        Map<String, String> found = new java.util.TreeMap<>();
+        Settings.passThrough(env, SinkConfig.ENV_CONSUMER_PREFIX).forEach((k, v) -> {
+            if (k.startsWith("security.") || k.startsWith("sasl.") || k.startsWith("ssl.")) {
+                found.put(k, v);
+            }
+        });
+        return found;
+    }
+
     String bootstrapServers() {
         return (String) Settings.parse(CommonSettings.DEFINITION, env).get(CommonSettings.BOOTSTRAP_SERVERS);
     }
 
     Admin admin() {
         Properties p = new Properties();
+        p.putAll(security());
         p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
         p.put(AdminClientConfig.CLIENT_ID_CONFIG, "splitguard-admin");
         p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "30000");
@@ -62,6 +78,7 @@ final class AdminSettings {
     /** A consumer without a group (the tool assigns partitions and never commits), reading committed records only. */
     KafkaConsumer<byte[], byte[]> consumer(int maxPollRecords) {
         Properties p = new Properties();
+        p.putAll(security());
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
         p.put(ConsumerConfig.CLIENT_ID_CONFIG, "splitguard-admin");
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
@@ -74,6 +91,7 @@ final class AdminSettings {
     /** An idempotent producer with {@code acks=all}, as every SplitGuard writer uses. */
     KafkaProducer<byte[], byte[]> producer() {
         Properties p = new Properties();
+        p.putAll(security());
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
         p.put(ProducerConfig.CLIENT_ID_CONFIG, "splitguard-admin");
         p.put(ProducerConfig.ACKS_CONFIG, "all");
