@@ -13,6 +13,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -40,7 +41,12 @@ final class InspectCommand extends AdminCommand implements Callable<Integer> {
         TopicCatalog catalog = settings.catalog();
         byte[] key = sessionId.getBytes(StandardCharsets.UTF_8);
         // every session-keyed topic has the same partition count: the session is on this partition everywhere
-        int partition = Offsets.partitionOf(key, catalog.sessionPartitions());
+        // (counted on the topic itself, so a wrong SPLITGUARD_SESSION_PARTITIONS cannot send us elsewhere)
+        int partitions;
+        try (KafkaConsumer<byte[], byte[]> consumer = settings.consumer(1)) {
+            partitions = Offsets.partitions(consumer, catalog.audit.name()).size();
+        }
+        int partition = Offsets.partitionOf(key, partitions);
         List<Entry> entries = new ArrayList<>();
         for (String topic : List.of(catalog.audit.name(), catalog.mutations.name())) {
             String source = topic.equals(catalog.audit.name()) ? "audit" : "mutations";

@@ -5,6 +5,7 @@ import io.splitguard.schemas.topics.Topic;
 import io.splitguard.sink.consumer.Inbound;
 import io.splitguard.sink.consumer.RecordDecoder;
 import io.splitguard.sink.db.BatchWriter;
+import io.splitguard.sink.db.SqlErrors;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -178,7 +179,7 @@ final class Replayer {
             throw new IllegalStateException(
                     "something else is writing into the replay's schema (" + e.getMessage() + "); replay stopped", e);
         } catch (SQLException e) {
-            if (!mayDeadLetter || !isRecordSpecific(e)) {
+            if (!mayDeadLetter || !SqlErrors.isRecordSpecific(e)) {
                 throw e;
             }
             if (batch.size() > 1) {
@@ -192,19 +193,5 @@ final class Replayer {
                 write(writer, batch, positions, counters, false);
             }
         }
-    }
-
-    /**
-     * The sink's rule for an error caused by a record's content rather than by the database: data
-     * exceptions (class 22), a missing required value (23502) or a failed check (23514).
-     */
-    static boolean isRecordSpecific(SQLException e) {
-        for (SQLException s = e; s != null; s = s.getNextException()) {
-            String state = s.getSQLState();
-            if (state != null && (state.startsWith("22") || state.equals("23502") || state.equals("23514"))) {
-                return true;
-            }
-        }
-        return false;
     }
 }
