@@ -55,6 +55,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 /**
  * Exactly-once sink from the sequenced mutations topic into PostgreSQL.
@@ -495,6 +496,21 @@ public final class PostgresSink implements AutoCloseable {
 
     private static void logRefusal(BatchWriter.Refusal r) {
         SequencedMutation v = r.record().value();
+        if (v.sessionId() != null) {
+            MDC.put("session_id", v.sessionId());
+        }
+        if (v.idempotencyKey() != null) {
+            MDC.put("idempotency_key", v.idempotencyKey());
+        }
+        try {
+            describeRefusal(r, v);
+        } finally {
+            MDC.remove("session_id");
+            MDC.remove("idempotency_key");
+        }
+    }
+
+    private static void describeRefusal(BatchWriter.Refusal r, SequencedMutation v) {
         if (r.isDuplicate()) {
             LOG.warn(
                     "refused write for session {}: scoped key {} was already applied with sequence {}"

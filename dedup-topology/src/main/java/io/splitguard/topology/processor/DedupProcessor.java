@@ -21,6 +21,7 @@ import org.apache.kafka.streams.state.WindowStore;
 import org.apache.kafka.streams.state.WindowStoreIterator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 /**
  * Decides, for each delivery of a mutation, whether it is the first one of its scoped idempotency
@@ -227,10 +228,17 @@ public final class DedupProcessor implements Processor<String, byte[], Object, O
 
     private void deadLetter(Record<String, byte[]> poison, SerializationException error) {
         Record<String, byte[]> record = poison.withTimestamp(context.currentSystemTimeMs());
-        LOG.warn(
-                "dead-lettering record {}: {}",
-                context.recordMetadata().map(Object::toString).orElse("?"),
-                error.getMessage());
+        if (poison.key() != null) {
+            MDC.put("session_id", poison.key()); // the record key is the session id
+        }
+        try {
+            LOG.warn(
+                    "dead-lettering record {}: {}",
+                    context.recordMetadata().map(Object::toString).orElse("?"),
+                    error.getMessage());
+        } finally {
+            MDC.remove("session_id");
+        }
         byte[] key = record.key() == null ? null : record.key().getBytes(java.nio.charset.StandardCharsets.UTF_8);
         context.forward(
                 new Record<Object, Object>(
