@@ -114,7 +114,17 @@ final class AdminTestKit implements AutoCloseable {
 
     static SequencedMutation mutation(
             String session, long epoch, long sequence, String key, Long fencingToken, String disposition) {
-        Instant receivedAt = BASE.plusSeconds(sequence);
+        return mutation(session, epoch, sequence, key, fencingToken, disposition, BASE.plusSeconds(sequence));
+    }
+
+    static SequencedMutation mutation(
+            String session,
+            long epoch,
+            long sequence,
+            String key,
+            Long fencingToken,
+            String disposition,
+            Instant receivedAt) {
         ObjectNode body = Json.mapper().createObjectNode();
         body.put("session_id", session);
         body.put("contact_id", "contact-" + session);

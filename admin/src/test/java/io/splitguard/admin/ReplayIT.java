@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.splitguard.schemas.model.IdempotencyKeys;
 import io.splitguard.testsupport.SharedInfra;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -45,12 +47,12 @@ class ReplayIT {
         try (AdminTestKit kit = new AdminTestKit("replay")) {
             writeWorkload(kit);
             kit.startSink();
-            kit.awaitSink(7, 4, 2);
+            kit.awaitSink(8, 4, 2);
 
             AdminTestKit.Run rebuilt = kit.run("replay", "--into-schema", "fresh");
 
             assertThat(rebuilt.exitCode()).as(rebuilt.err()).isZero();
-            assertThat(rebuilt.out()).contains("replayed 13 record(s): 7 written, 4 refused, 2 dead-lettered");
+            assertThat(rebuilt.out()).contains("replayed 14 record(s): 8 written, 4 refused, 2 dead-lettered");
             for (Map.Entry<String, String> table : TABLES.entrySet()) {
                 List<List<Object>> live = kit.query("SELECT "
                         + table.getValue().replace(" ORDER BY", " FROM public." + table.getKey() + " ORDER BY"));
@@ -82,11 +84,15 @@ class ReplayIT {
             kit.execute("UPDATE crm_contact_updates SET payload = '{\"disposition\":\"forged\"}' WHERE scoped_key = '"
                     + tampered + "'");
             kit.execute("DELETE FROM sink_refusals WHERE reason = 'stale_fencing_token'");
+            kit.execute("DELETE FROM session_sequences WHERE session_id IN ('s-beta', 's-old')");
             AdminTestKit.Run caught = kit.run("replay", "--verify");
 
             assertThat(caught.exitCode()).as(caught.err()).isEqualTo(1);
             assertThat(caught.out())
-                    .contains("2 difference(s)")
+                    .contains("3 difference(s)")
+                    .contains("session_sequences: missing in live session_id=s-beta")
+                    // idle past the sink's horizon: the live prune job may have deleted it
+                    .doesNotContain("s-old")
                     .contains("crm_contact_updates: different scoped_key=" + tampered + ": payload live")
                     .contains("forged")
                     .contains("sink_refusals: missing in live topic=" + kit.catalog.mutations.name());
@@ -139,6 +145,9 @@ class ReplayIT {
         second.add(kit.record(AdminTestKit.mutation("s-gamma", 0L, 1, "g1", null, "nul \u0000 inside")));
         second.add(kit.record(AdminTestKit.mutation("s-delta", 1_700_000_000_000L, 1, "d1", null, "new epoch")));
         second.add(kit.record(AdminTestKit.mutation("s-delta", 0L, 5, "d-old", null, "old epoch")));
+        // a session last written ten days ago: its idempotency row has expired, its mark is idle
+        second.add(kit.record(AdminTestKit.mutation(
+                "s-old", 0L, 1, "o1", null, "long ago", Instant.now().minus(Duration.ofDays(10)))));
         kit.commit(second);
     }
 }
