@@ -48,12 +48,19 @@ public final class GatewayServer implements AutoCloseable {
         return context;
     }
 
+    /**
+     * Stops like SIGTERM does: the application context's shutdown runs Micronaut's graceful shutdown
+     * (requests in flight finish, within {@code micronaut.lifecycle.graceful-shutdown.grace-period}),
+     * then stops the server and closes every bean.
+     */
     @Override
     public void close() {
         try {
-            server.stop();
-        } finally {
             context.close();
+        } finally {
+            if (server.isRunning()) {
+                server.stop();
+            }
         }
     }
 }
