@@ -4,6 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import com.networknt.schema.JsonSchemaFactory;
+import com.networknt.schema.SpecVersion;
+import com.networknt.schema.ValidationMessage;
 import io.micronaut.web.router.Router;
 import io.splitguard.gateway.api.RequestLogging;
 import io.splitguard.gateway.app.GatewayServer;
@@ -61,6 +66,8 @@ class OpenApiIT {
     private static ServerSocket hungDatabase;
     private static Map<String, Http> clients;
     private static OpenAPI api;
+    /** The served document as a JSON tree, for validating bodies against its schemas. */
+    private static JsonNode raw;
 
     @BeforeAll
     static void start() throws IOException {
@@ -116,6 +123,8 @@ class OpenApiIT {
                                         .statusCode()
                                 == 200);
         api = parse(gateway.url() + "/openapi.yaml");
+        HttpResponse<String> served = clients.get("").get("/openapi.yaml");
+        raw = new YAMLMapper().readTree(served.body());
     }
 
     @AfterAll
@@ -210,6 +219,53 @@ class OpenApiIT {
         assertThat(notSent).containsExactlyInAnyOrder("in-flight", "outcome-unknown");
     }
 
+    @Test
+    void everyResponseExampleSatisfiesItsSchema() {
+        Map<String, Exchange> exchanges = exchanges();
+        for (Exchange e : exchanges.values()) {
+            if (e.mediaType().endsWith("json")) {
+                JsonNode example = raw.at(pointer(e) + "/examples/" + escape(e.name()) + "/value");
+                assertThat(example.isMissingNode()).as(e.name()).isFalse();
+                assertThat(violations(e, example)).as("example " + e.name()).isEmpty();
+            }
+        }
+    }
+
+    /** What is wrong with {@code body} according to the schema documented for the exchange's answer. */
+    private static Set<String> violations(Exchange exchange, JsonNode body) {
+        JsonNode schema = raw.at(pointer(exchange) + "/schema");
+        assertThat(schema.isMissingNode()).as("schema of " + exchange.name()).isFalse();
+        // the response's schema with the document's components beside it, so that its $refs resolve
+        ObjectNode root = new YAMLMapper().createObjectNode();
+        root.put("$schema", "https://json-schema.org/draft/2020-12/schema");
+        root.set("components", raw.path("components"));
+        root.putObject("$defs").set("answer", schema);
+        root.put("$ref", "#/$defs/answer");
+        Set<String> problems = new TreeSet<>();
+        for (ValidationMessage m : JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012)
+                .getSchema(root)
+                .validate(body)) {
+            problems.add(m.getMessage());
+        }
+        return problems;
+    }
+
+    /** JSON pointer to the media type object of the exchange's documented answer. */
+    private static String pointer(Exchange e) {
+        String[] parts = e.operationKey().split(" ", 2);
+        String responses =
+                "/paths/" + escape(parts[1]) + "/" + parts[0].toLowerCase(Locale.ROOT) + "/responses/" + e.status();
+        JsonNode response = raw.at(responses);
+        if (response.has("$ref")) {
+            throw new AssertionError("shared responses are not expected: " + responses);
+        }
+        return responses + "/content/" + escape(e.mediaType());
+    }
+
+    private static String escape(String token) {
+        return token.replace("~", "~0").replace("/", "~1");
+    }
+
     private void send(Exchange exchange, Map<String, Exchange> all, Set<String> sent) {
         if (sent.contains(exchange.name())) {
             return;
@@ -242,6 +298,11 @@ class OpenApiIT {
         assertThat(response.headers().firstValue(RequestLogging.CORRELATION_HEADER))
                 .as(what)
                 .isPresent();
+        if (exchange.mediaType().endsWith("json")) {
+            assertThat(violations(exchange, Http.json(response)))
+                    .as("the answer satisfies the documented schema: " + what)
+                    .isEmpty();
+        }
         if (exchange.mediaType().equals("application/problem+json")) {
             JsonNode problem = Http.json(response);
             assertThat(problem.path("status").asInt()).as(what).isEqualTo(exchange.status());
