@@ -22,7 +22,7 @@ class BundledPostgresIT {
     Path temp;
 
     @Test
-    void runsARealServerFromTheBinariesThatComeWithTheBuild() throws Exception {
+    void shouldRunARealServerFromTheBinariesThatComeWithTheBuild() throws Exception {
         try (LocalPostgres pg = LocalPostgres.startBundled(temp, true)) {
             assertThat(pg.binaries().toString()).contains("splitguard-postgres-");
             assertThat(Files.isExecutable(pg.binaries().resolve("postgres"))).isTrue();
@@ -46,7 +46,7 @@ class BundledPostgresIT {
     }
 
     @Test
-    void unpacksOnceAndReusesTheDirectory() {
+    void shouldUnpackOnceAndReuseTheDirectory() {
         boolean root = "root".equals(System.getProperty("user.name"));
         Path first = BundledPostgres.binaries(root).orElseThrow();
         Path second = BundledPostgres.binaries(root).orElseThrow();

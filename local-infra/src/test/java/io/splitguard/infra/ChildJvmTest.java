@@ -38,7 +38,7 @@ class ChildJvmTest {
     Path dir;
 
     @Test
-    void pipedChildTalksFreezesThawsAndExitsWithItsCode() throws Exception {
+    void shouldLetAPipedChildTalkFreezeThawAndExitWithItsCode() throws Exception {
         ChildJvm.Spec spec = ChildJvm.Spec.of(
                         "echo", Echo.class.getName(), Map.of("ECHO_GREETING", "hi"), dir.resolve("echo.log"))
                 .withArgs(List.of("a", "b"))
@@ -65,7 +65,7 @@ class ChildJvmTest {
     }
 
     @Test
-    void logModeAppendsOutputAcrossStartsAndKillIsACrash() throws Exception {
+    void shouldAppendOutputAcrossStartsAndTreatKillAsACrashWhenInLogMode() throws Exception {
         Path log = dir.resolve("logged.log");
         ChildJvm.Spec spec = ChildJvm.Spec.of("logged", Echo.class.getName(), Map.of("ECHO_GREETING", "first"), log);
         ChildJvm first = ChildJvm.start(spec);
