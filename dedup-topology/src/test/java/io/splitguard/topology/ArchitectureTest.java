@@ -14,7 +14,7 @@ class ArchitectureTest {
             .importPackages("io.splitguard.topology");
 
     @Test
-    void topologyCodeShouldNotDependOnFrameworksOrTheDatabase() {
+    void shouldKeepTopologyCodeIndependentOfFrameworksAndTheDatabase() {
         noClasses()
                 .should()
                 .dependOnClassesThat()
@@ -23,7 +23,7 @@ class ArchitectureTest {
     }
 
     @Test
-    void onlyStoreWiringShouldTouchRocksDb() {
+    void shouldLetOnlyStoreWiringTouchRocksDb() {
         noClasses()
                 .should()
                 .dependOnClassesThat()
@@ -32,7 +32,7 @@ class ArchitectureTest {
     }
 
     @Test
-    void processorsShouldNotKnowHowTheyAreRun() {
+    void shouldKeepProcessorsUnawareOfHowTheyAreRun() {
         noClasses()
                 .that()
                 .resideInAPackage("..topology.processor..")
