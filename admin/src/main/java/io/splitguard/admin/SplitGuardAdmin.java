@@ -92,6 +92,10 @@ public final class SplitGuardAdmin {
     }
 
     public static void main(String[] args) {
+        // the tool's own logging (warnings on stderr), whatever logback.xml the services' jars carry
+        if (System.getProperty("logback.configurationFile") == null) {
+            System.setProperty("logback.configurationFile", "splitguard-admin-logback.xml");
+        }
         System.exit(commandLine(System.getenv()).execute(args));
     }
 
