@@ -15,7 +15,7 @@ class ArchitectureTest {
             .importPackages("io.splitguard.sink");
 
     @Test
-    void onlyTheDbPackageShouldTalkJdbcOrMigrate() {
+    void shouldLetOnlyTheDbPackageTalkJdbcOrMigrate() {
         noClasses()
                 .that()
                 .resideOutsideOfPackage("..sink.db..")
@@ -41,7 +41,7 @@ class ArchitectureTest {
     }
 
     @Test
-    void decisionsShouldKnowNeitherTheDatabaseNorTheKafkaClients() {
+    void shouldKeepDecisionsUnawareOfTheDatabaseAndTheKafkaClients() {
         noClasses()
                 .that()
                 .resideInAPackage("..sink.consumer..")
@@ -57,7 +57,7 @@ class ArchitectureTest {
     }
 
     @Test
-    void nothingShouldDependOnHowTheSinkIsRun() {
+    void shouldLetNothingDependOnHowTheSinkIsRun() {
         noClasses()
                 .that()
                 .resideOutsideOfPackage("..sink.app..")

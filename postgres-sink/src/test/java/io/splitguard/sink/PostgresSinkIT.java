@@ -33,7 +33,7 @@ class PostgresSinkIT {
     private static final List<String> SESSIONS = List.of("sess-a", "sess-b", "sess-c");
 
     @Test
-    void writesEveryCommittedMutationOnceAndNeverAnAbortedOne() throws Exception {
+    void shouldWriteEveryCommittedMutationOnceAndNeverAnAbortedOne() throws Exception {
         try (SinkTestKit kit = new SinkTestKit("exactlyonce", env -> env.put(SinkConfig.ENV_BATCH_MAX_RECORDS, "25"))) {
             PostgresSink sink = kit.startSink();
             int perSession = 40;
@@ -112,7 +112,7 @@ class PostgresSinkIT {
     }
 
     @Test
-    void refusesAndAuditsWritesThatAreNotNewerThanTheStoredState() {
+    void shouldRefuseAndAuditWritesWhenTheyAreNotNewerThanTheStoredState() {
         try (SinkTestKit kit = new SinkTestKit("fencing")) {
             PostgresSink sink = kit.startSink();
             kit.commit(sessionRun("sess-z", 1, 5));
@@ -170,7 +170,7 @@ class PostgresSinkIT {
     }
 
     @Test
-    void refusesRecordsAndAuditsAKeyRedeliveredAfterTheDedupWindow() {
+    void shouldRefuseRecordsAndAuditAKeyWhenItIsRedeliveredAfterTheDedupWindow() {
         try (SinkTestKit kit = new SinkTestKit("afterwindow")) {
             PostgresSink sink = kit.startSink();
             kit.commit(sessionRun("sess-w", 1, 3));
@@ -222,7 +222,7 @@ class PostgresSinkIT {
     }
 
     @Test
-    void publishesRefusalsThatAnEarlierInstanceLeftUnaudited() throws Exception {
+    void shouldPublishRefusalsWhenAnEarlierInstanceLeftThemUnaudited() throws Exception {
         try (SinkTestKit kit = new SinkTestKit("outbox")) {
             PGSimpleDataSource ds = new PGSimpleDataSource();
             ds.setUrl(kit.jdbcUrl);
@@ -250,7 +250,7 @@ class PostgresSinkIT {
     }
 
     @Test
-    void reportsAStoredOffsetThatRetentionAlreadyDeletedInsteadOfSkippingAhead() throws Exception {
+    void shouldReportAStoredOffsetInsteadOfSkippingAheadWhenRetentionAlreadyDeletedIt() throws Exception {
         try (SinkTestKit kit = new SinkTestKit("retention")) {
             TopicPartition p0 = new TopicPartition(kit.catalog.mutations.name(), 0);
             kit.commitRaw(sessionRun("sess-t", 1, 3).stream()
@@ -295,7 +295,7 @@ class PostgresSinkIT {
     }
 
     @Test
-    void startsReadingOnceTheStoredOffsetsCanBeReadAfterAnAssignmentThatFailedToSeek() {
+    void shouldStartReadingOnceTheStoredOffsetsCanBeReadWhenAnAssignmentFailedToSeek() {
         try (SinkTestKit kit = new SinkTestKit("noseek", env -> env.put(SinkConfig.ENV_RETRY_BACKOFF_MAX, "300"))) {
             PGSimpleDataSource ds = new PGSimpleDataSource();
             ds.setUrl(kit.jdbcUrl);
@@ -346,7 +346,7 @@ class PostgresSinkIT {
     }
 
     @Test
-    void resumesExactlyOnceFromTheDatabaseOffsetsAfterACrash() {
+    void shouldResumeExactlyOnceFromTheDatabaseOffsetsWhenRestartedAfterACrash() {
         try (SinkTestKit kit = new SinkTestKit("crash", env -> env.put(SinkConfig.ENV_BATCH_MAX_RECORDS, "10"))) {
             int firstWave = 200;
             for (int chunk = 0; chunk < firstWave / 20; chunk++) {
@@ -391,7 +391,7 @@ class PostgresSinkIT {
     }
 
     @Test
-    void rollsBackTheWholeBatchOnADatabaseFailureAndRereadsUntilItSucceeds() {
+    void shouldRollBackTheWholeBatchAndRereadUntilItSucceedsWhenTheDatabaseFails() {
         try (SinkTestKit kit = new SinkTestKit("dbfailure", env -> env.put(SinkConfig.ENV_RETRY_BACKOFF_MAX, "200"))) {
             PostgresSink sink = kit.startSink();
             kit.commit(sessionRun("sess-d", 1, 5));
@@ -420,7 +420,7 @@ class PostgresSinkIT {
     }
 
     @Test
-    void deadLettersPoisonAndDatabaseRejectedRecordsAndKeepsGoing() {
+    void shouldDeadLetterPoisonAndDatabaseRejectedRecordsAndKeepGoing() {
         try (SinkTestKit kit = new SinkTestKit("poison")) {
             PostgresSink sink = kit.startSink();
             byte[] garbage = "{definitely not json".getBytes(StandardCharsets.UTF_8);
@@ -458,7 +458,7 @@ class PostgresSinkIT {
     }
 
     @Test
-    void pruneRemovesOnlyExpiredIdempotencyRows() throws Exception {
+    void shouldRemoveOnlyExpiredIdempotencyRowsWhenPruning() throws Exception {
         try (SinkTestKit kit = new SinkTestKit("prune", env -> {
             env.put(SinkConfig.ENV_IDEMPOTENCY_RETENTION, "P7D");
             env.put(SinkConfig.ENV_PRUNE_BATCH_SIZE, "1");
@@ -484,7 +484,7 @@ class PostgresSinkIT {
     }
 
     @Test
-    void thePruneJobRunsOnItsSchedule() {
+    void shouldRunThePruneJobOnItsSchedule() {
         try (SinkTestKit kit = new SinkTestKit("prunejob", env -> env.put(SinkConfig.ENV_PRUNE_INTERVAL, "200"))) {
             kit.startSink();
             kit.commit(List.of(

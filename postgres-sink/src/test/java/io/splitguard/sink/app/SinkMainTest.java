@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 class SinkMainTest {
 
     @Test
-    void readsTheTopicNamesFromTheSameKeysAsTheOtherServices() {
+    void shouldReadTheTopicNamesFromTheSameKeysAsTheOtherServices() {
         TopicCatalog custom =
                 SinkMain.catalogFrom(Map.of("SPLITGUARD_TOPIC_PREFIX", "prod.", "SPLITGUARD_SESSION_PARTITIONS", "24"));
         TopicCatalog defaults = SinkMain.catalogFrom(Map.of());

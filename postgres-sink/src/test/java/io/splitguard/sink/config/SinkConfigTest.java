@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 class SinkConfigTest {
 
     @Test
-    void defaultsApplyWhenOnlyTheDatabaseIsGiven() {
+    void shouldApplyDefaultsWhenOnlyTheDatabaseIsGiven() {
         SinkConfig config = SinkConfig.fromMap(Map.of("DATABASE_URL", "jdbc:postgresql://db:5432/splitguard"));
 
         assertThat(config.groupId()).isEqualTo("splitguard-postgres-sink");
@@ -25,7 +25,7 @@ class SinkConfigTest {
     }
 
     @Test
-    void environmentKeysSetEverySetting() {
+    void shouldSetEverySettingFromEnvironmentKeys() {
         SinkConfig config = SinkConfig.fromMap(Map.ofEntries(
                 Map.entry("DATABASE_URL", "jdbc:postgresql://db/app"),
                 Map.entry("DATABASE_USER", "sink"),
@@ -61,7 +61,7 @@ class SinkConfigTest {
     }
 
     @Test
-    void postgresUrlsAreTurnedIntoJdbcUrlsWithTheirCredentials() {
+    void shouldTurnPostgresUrlsIntoJdbcUrlsWithTheirCredentials() {
         SinkConfig config = SinkConfig.fromMap(
                 Map.of("DATABASE_URL", "postgres://app:p%40ss@db.internal:6543/crm?sslmode=require"));
 
@@ -72,7 +72,7 @@ class SinkConfigTest {
     }
 
     @Test
-    void explicitCredentialsWinOverTheOnesInTheUrl() {
+    void shouldPreferExplicitCredentialsOverTheOnesInTheUrl() {
         SinkConfig config = SinkConfig.fromMap(Map.of(
                 "DATABASE_URL", "postgresql://app:pw@db/crm",
                 "DATABASE_USER", "other"));
@@ -83,7 +83,7 @@ class SinkConfigTest {
     }
 
     @Test
-    void missingOrInvalidValuesAreRejected() {
+    void shouldRejectMissingOrInvalidValues() {
         assertThatThrownBy(() -> SinkConfig.fromMap(Map.of()))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("DATABASE_URL");

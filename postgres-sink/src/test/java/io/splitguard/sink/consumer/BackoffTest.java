@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 class BackoffTest {
 
     @Test
-    void ceilingDoublesUpToTheMaximumAndResetsAfterASuccess() {
+    void shouldDoubleTheCeilingUpToTheMaximumAndResetItAfterASuccess() {
         Backoff backoff = new Backoff(Duration.ofMillis(100), Duration.ofMillis(1000), () -> 0.999999);
         assertThat(backoff.next()).isEqualTo(Duration.ofMillis(100));
         assertThat(backoff.next()).isEqualTo(Duration.ofMillis(200));
@@ -22,7 +22,7 @@ class BackoffTest {
     }
 
     @Test
-    void waitsAreSpreadOverTheUpperHalfOfTheCeiling() {
+    void shouldSpreadWaitsOverTheUpperHalfOfTheCeiling() {
         Backoff low = new Backoff(Duration.ofMillis(400), Duration.ofMillis(400), () -> 0.0);
         Backoff high = new Backoff(Duration.ofMillis(400), Duration.ofMillis(400), () -> 0.999999);
         assertThat(low.next()).isEqualTo(Duration.ofMillis(200));
@@ -34,7 +34,7 @@ class BackoffTest {
     }
 
     @Test
-    void refusesAMaximumBelowTheMinimum() {
+    void shouldRefuseAMaximumWhenItIsBelowTheMinimum() {
         assertThatThrownBy(() -> new Backoff(Duration.ofMillis(100), Duration.ofMillis(50)))
                 .isInstanceOf(IllegalArgumentException.class);
     }

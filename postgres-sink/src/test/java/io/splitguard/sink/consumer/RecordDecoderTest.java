@@ -18,7 +18,7 @@ class RecordDecoderTest {
     private final RecordDecoder decoder = new RecordDecoder(topic);
 
     @Test
-    void readsAValidMutation() {
+    void shouldReadAValidMutation() {
         SequencedMutation m = new SequencedMutation(
                 "r1",
                 "t1",
@@ -44,7 +44,7 @@ class RecordDecoderTest {
     }
 
     @Test
-    void turnsUnreadableValuesIntoPoison() {
+    void shouldTurnValuesIntoPoisonWhenTheyAreUnreadable() {
         byte[] garbage = "{not json".getBytes(StandardCharsets.UTF_8);
         byte[] wrongShape = "{\"request_id\":\"r\"}".getBytes(StandardCharsets.UTF_8);
 

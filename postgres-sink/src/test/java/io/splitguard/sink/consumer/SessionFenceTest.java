@@ -8,7 +8,7 @@ import org.junit.jupiter.api.Test;
 class SessionFenceTest {
 
     @Test
-    void acceptsIncreasingSequencesAndRemembersTheNewMark() {
+    void shouldAcceptIncreasingSequencesAndRememberTheNewMark() {
         SessionFence fence = new SessionFence(Map.of("s1", new SessionFence.Mark(0, 3, null)));
 
         assertThat(fence.offer("s1", 0, 4, null).accepted()).isTrue();
@@ -21,7 +21,7 @@ class SessionFenceTest {
     }
 
     @Test
-    void refusesASequenceNotGreaterThanTheStoredOne() {
+    void shouldRefuseASequenceWhenItIsNotGreaterThanTheStoredOne() {
         SessionFence fence = new SessionFence(Map.of("s1", new SessionFence.Mark(0, 5, null)));
 
         SessionFence.Decision equal = fence.offer("s1", 0, 5, null);
@@ -35,7 +35,7 @@ class SessionFenceTest {
     }
 
     @Test
-    void judgesLaterRecordsOfTheSameBatchAgainstTheMarksOfEarlierOnes() {
+    void shouldJudgeLaterRecordsOfTheSameBatchAgainstTheMarksOfEarlierOnes() {
         SessionFence fence = new SessionFence(Map.of());
 
         assertThat(fence.offer("s1", 0, 2, null).accepted()).isTrue();
@@ -46,7 +46,7 @@ class SessionFenceTest {
     }
 
     @Test
-    void refusesAnOlderFencingTokenEvenWithAGreaterSequence() {
+    void shouldRefuseAnOlderFencingTokenEvenWhenItsSequenceIsGreater() {
         SessionFence fence = new SessionFence(Map.of("s1", new SessionFence.Mark(0, 5, 9L)));
 
         SessionFence.Decision zombie = fence.offer("s1", 0, 6, 8L);
@@ -61,7 +61,7 @@ class SessionFenceTest {
     }
 
     @Test
-    void keepsTheStoredTokenWhenARecordCarriesNone() {
+    void shouldKeepTheStoredTokenWhenARecordCarriesNone() {
         SessionFence fence = new SessionFence(Map.of("s1", new SessionFence.Mark(0, 1, 4L)));
 
         fence.offer("s1", 0, 2, null);
@@ -70,7 +70,7 @@ class SessionFenceTest {
     }
 
     @Test
-    void ordersByEpochFirstSoASessionRestartedAfterAPurgeStartsAgainAtOne() {
+    void shouldOrderByEpochFirstSoASessionRestartedAfterAPurgeStartsAgainAtOne() {
         SessionFence fence = new SessionFence(Map.of("s1", new SessionFence.Mark(1_000, 57, null)));
 
         SessionFence.Decision restarted = fence.offer("s1", 2_000, 1, null);

@@ -51,7 +51,7 @@ class BatchWriterIT {
     }
 
     @Test
-    void refusesToWriteWhenAnotherWriterHasMovedTheStoredOffset() throws Exception {
+    void shouldRefuseToWriteWhenAnotherWriterHasMovedTheStoredOffset() throws Exception {
         BatchWriter.Outcome first = writer.write(List.of(record(0, "s1", 1)), Map.of(), () -> false);
         assertThat(first.nextOffsets()).containsExactly(Map.entry(TP, 1L));
 
@@ -67,7 +67,7 @@ class BatchWriterIT {
     }
 
     @Test
-    void aSessionRestartedInALaterEpochIsWrittenFromSequenceOneAndItsOlderEpochIsRefused() throws Exception {
+    void shouldWriteASessionFromSequenceOneAndRefuseItsOlderEpochWhenItRestartsInALaterEpoch() throws Exception {
         writer.write(List.of(record(0, "s1", 1_000, 1), record(1, "s1", 1_000, 2)), Map.of(), () -> false);
 
         BatchWriter.Outcome later = writer.write(
@@ -89,7 +89,7 @@ class BatchWriterIT {
     }
 
     @Test
-    void thePruneJobDeletesOnlyTheMarksOfSessionsIdlePastTheHorizon() throws Exception {
+    void shouldDeleteOnlyTheMarksOfSessionsIdlePastTheHorizonWhenThePruneJobRuns() throws Exception {
         writer.write(List.of(record(0, "idle", 1_000, 1), record(1, "busy", 1_000, 1)), Map.of(), () -> false);
         try (Connection c = ds.getConnection();
                 Statement st = c.createStatement()) {
@@ -113,7 +113,7 @@ class BatchWriterIT {
     }
 
     @Test
-    void storesNumbersExactlyAsTheyWereSentWhereADoubleWouldRoundThem() throws Exception {
+    void shouldStoreNumbersExactlyAsTheyWereSentWhenADoubleWouldRoundThem() throws Exception {
         String payload = "{\"precise\":0.1000000000000000000001,\"scaled\":1.50,\"huge\":1e400,"
                 + "\"long\":123456789012345678901234567890}";
         Inbound.Mutation m = record(0, "s1", 1);
@@ -145,7 +145,7 @@ class BatchWriterIT {
     }
 
     @Test
-    void anAbortedBatchLeavesNoTrace() throws Exception {
+    void shouldLeaveNoTraceWhenABatchIsAborted() throws Exception {
         assertThatThrownBy(() -> writer.write(List.of(record(0, "s1", 1), record(1, "s2", 1)), Map.of(), () -> true))
                 .isInstanceOf(BatchWriter.AbortedException.class);
 
@@ -155,7 +155,7 @@ class BatchWriterIT {
     }
 
     @Test
-    void aRepeatedScopedKeyInOneBatchIsStoredOnceAndRefusedAsADuplicate() throws Exception {
+    void shouldStoreOnceAndRefuseAsADuplicateWhenAScopedKeyRepeatsInOneBatch() throws Exception {
         Inbound.Mutation original = record(0, "s1", 1);
         Inbound.Mutation again = redelivery(original, 1, 2);
 
@@ -174,7 +174,7 @@ class BatchWriterIT {
     }
 
     @Test
-    void aKeyRedeliveredAfterTheWindowIsRefusedAsADuplicateAndTheFenceStillHolds() throws Exception {
+    void shouldRefuseAKeyAsADuplicateAndStillHoldTheFenceWhenItIsRedeliveredAfterTheWindow() throws Exception {
         Inbound.Mutation original = record(0, "s1", 1);
         writer.write(List.of(original, record(1, "s1", 2)), Map.of(), () -> false);
 
@@ -214,7 +214,7 @@ class BatchWriterIT {
     }
 
     @Test
-    void aStaleRedeliveryIsRefusedByTheFenceFirst() throws Exception {
+    void shouldRefuseAStaleRedeliveryByTheFenceFirst() throws Exception {
         Inbound.Mutation original = record(0, "s1", 1);
         writer.write(List.of(original, record(1, "s1", 2)), Map.of(), () -> false);
 
@@ -227,7 +227,7 @@ class BatchWriterIT {
     }
 
     @Test
-    void theFirstWriteToAPartitionIsSerialized() throws Exception {
+    void shouldSerializeTheFirstWriteToAPartition() throws Exception {
         PGSimpleDataSource dsA = dataSource("wa-" + UUID.randomUUID());
         PGSimpleDataSource dsB = dataSource("wb-" + UUID.randomUUID());
         BatchWriter a = new BatchWriter(dsA, "g", Duration.ofDays(7));

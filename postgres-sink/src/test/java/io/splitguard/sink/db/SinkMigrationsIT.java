@@ -17,7 +17,7 @@ import org.postgresql.ds.PGSimpleDataSource;
 class SinkMigrationsIT {
 
     @Test
-    void createsTheTablesOnAnEmptyDatabaseAndIsANoOpTheSecondTime() throws Exception {
+    void shouldCreateTheTablesOnAnEmptyDatabaseAndDoNothingWhenRunASecondTime() throws Exception {
         PGSimpleDataSource ds = new PGSimpleDataSource();
         ds.setUrl(SharedInfra.postgres().createDatabase(SharedInfra.uniqueName("migrations")));
         ds.setUser(SharedInfra.postgres().user());

@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 class SqlErrorsTest {
 
     @Test
-    void contentErrorsAreRecordSpecificAndInfrastructureErrorsAreNot() {
+    void shouldTreatContentErrorsAsRecordSpecificButNotInfrastructureErrors() {
         assertThat(SqlErrors.isRecordSpecific(new SQLException("bad escape", "22P05")))
                 .isTrue();
         assertThat(SqlErrors.isRecordSpecific(new SQLException("null", "23502")))
@@ -23,7 +23,7 @@ class SqlErrorsTest {
     }
 
     @Test
-    void looksThroughBatchExceptionsToTheStatementError() {
+    void shouldLookThroughBatchExceptionsToTheStatementError() {
         BatchUpdateException batch = new BatchUpdateException("batch entry 0 aborted", null, 0, new int[0]);
         batch.setNextException(new SQLException("invalid byte sequence", "22021"));
 
