@@ -102,7 +102,14 @@ final class AdminTestKit implements AutoCloseable {
     }
 
     PostgresSink startSink() {
-        PostgresSink sink = new PostgresSink(SinkConfig.fromMap(env), catalog, new SimpleMeterRegistry());
+        return startSink(Map.of());
+    }
+
+    /** A sink with some settings changed (e.g. its database URL). */
+    PostgresSink startSink(Map<String, String> overrides) {
+        Map<String, String> settings = new HashMap<>(env);
+        settings.putAll(overrides);
+        PostgresSink sink = new PostgresSink(SinkConfig.fromMap(settings), catalog, new SimpleMeterRegistry());
         sinks.add(sink);
         sink.start();
         return sink;
