@@ -17,12 +17,10 @@ import io.splitguard.sink.PostgresSink;
 import io.splitguard.sink.app.SinkMain;
 import io.splitguard.sink.config.SinkConfig;
 import io.splitguard.testsupport.SharedInfra;
+import io.splitguard.testsupport.TestHttp;
 import io.splitguard.topology.app.DedupMain;
 import io.splitguard.topology.app.DedupStreams;
 import io.splitguard.topology.config.DedupConfig;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -57,9 +55,6 @@ class DashboardMetricsIT {
 
     @TempDir
     Path stateDir;
-
-    private final HttpClient http =
-            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     @Test
     void shouldServeEveryMetricTheDashboardQueries() throws Exception {
@@ -112,25 +107,27 @@ class DashboardMetricsIT {
             try (streams;
                     ManagementServer topologyManagement = DedupMain.serve(streams, 0);
                     GatewayServer gateway = GatewayServer.start(gatewayProperties)) {
-                String gatewayUrl = gateway.url().toString().replaceAll("/$", "");
-                Map<ServiceKind, String> endpoints = new EnumMap<>(ServiceKind.class);
-                endpoints.put(ServiceKind.GATEWAY, gatewayUrl);
-                endpoints.put(ServiceKind.TOPOLOGY, "http://127.0.0.1:" + topologyManagement.port());
-                endpoints.put(ServiceKind.SINK, "http://127.0.0.1:" + sinkManagement.port());
-                for (String base : endpoints.values()) {
+                TestHttp gatewayHttp = TestHttp.localhost(gateway.port());
+                Map<ServiceKind, TestHttp> endpoints = new EnumMap<>(ServiceKind.class);
+                endpoints.put(ServiceKind.GATEWAY, gatewayHttp);
+                endpoints.put(ServiceKind.TOPOLOGY, TestHttp.localhost(topologyManagement.port()));
+                endpoints.put(ServiceKind.SINK, TestHttp.localhost(sinkManagement.port()));
+                for (TestHttp endpoint : endpoints.values()) {
                     await().atMost(Duration.ofMinutes(1)).untilAsserted(() -> assertThat(
-                                    get(base + ServiceFacts.READY).statusCode())
-                            .as(base + ServiceFacts.READY)
+                                    endpoint.get(ServiceFacts.READY).statusCode())
+                            .as(endpoint.base() + ServiceFacts.READY)
                             .isEqualTo(200));
                 }
 
                 String token = DevTokens.mint(
                         SECRET, "default", List.of("session:write", "session:read"), Duration.ofHours(1));
                 for (int i = 0; i < UPDATES; i++) {
-                    assertThat(post(gatewayUrl, token, name + "-key-" + i, i).statusCode())
+                    assertThat(post(gatewayHttp, token, name + "-key-" + i, i).statusCode())
                             .isEqualTo(200);
                 }
-                assertThat(post(gatewayUrl, token, name + "-key-0", 0).headers().firstValue("Idempotent-Replayed"))
+                assertThat(post(gatewayHttp, token, name + "-key-0", 0)
+                                .headers()
+                                .firstValue("Idempotent-Replayed"))
                         .contains("true");
                 await().atMost(Duration.ofMinutes(1)).until(() -> rows(jdbcUrl) == UPDATES);
 
@@ -138,14 +135,13 @@ class DashboardMetricsIT {
                 Map<ServiceKind, Set<String>> queried = GrafanaDashboard.metricsByService(dashboard);
                 assertThat(queried).containsOnlyKeys(ServiceKind.GATEWAY, ServiceKind.TOPOLOGY, ServiceKind.SINK);
                 Files.createDirectories(SCRAPES);
-                for (Map.Entry<ServiceKind, String> endpoint : endpoints.entrySet()) {
+                for (Map.Entry<ServiceKind, TestHttp> endpoint : endpoints.entrySet()) {
                     ServiceKind kind = endpoint.getKey();
-                    // Micrometer binds Kafka client and Streams meters that appear later (per topic, per partition) on
-                    // its
-                    // next look, once a minute: scrape until all are there
+                    // Micrometer binds Kafka client and Streams meters that appear later (per topic, per
+                    // partition) on its next look, once a minute: scrape until all are there
                     await().atMost(Duration.ofMinutes(2)).untilAsserted(() -> {
                         String scrape =
-                                get(endpoint.getValue() + ServiceFacts.METRICS).body();
+                                endpoint.getValue().get(ServiceFacts.METRICS).body();
                         Files.writeString(SCRAPES.resolve(kind.module + ".prom"), scrape);
                         assertThat(queried.get(kind))
                                 .as("metrics the dashboard queries for " + kind.module + " that its /metrics lacks"
@@ -159,27 +155,19 @@ class DashboardMetricsIT {
         }
     }
 
-    private HttpResponse<String> get(String url) throws Exception {
-        return http.send(
-                HttpRequest.newBuilder(URI.create(url))
-                        .timeout(Duration.ofSeconds(10))
-                        .build(),
-                HttpResponse.BodyHandlers.ofString());
-    }
-
-    private HttpResponse<String> post(String gatewayUrl, String token, String key, int n) throws Exception {
+    private static HttpResponse<String> post(TestHttp gateway, String token, String key, int n) {
         String body = "{\"session_id\":\"session-" + (n % 2) + "\",\"contact_id\":\"cust_" + n + "\","
                 + "\"operation\":\"UPDATE_NOTES\",\"payload\":{\"interaction_type\":\"voice\",\"agent_id\":\"agent_1\","
                 + "\"notes\":\"note " + n + "\",\"timestamp\":\"2024-05-15T14:32:00Z\"}}";
-        return http.send(
-                HttpRequest.newBuilder(URI.create(gatewayUrl + "/api/v2/integrations/crm/contact/update"))
-                        .timeout(Duration.ofSeconds(30))
-                        .header("Authorization", "Bearer " + token)
-                        .header("Content-Type", "application/json")
-                        .header("Idempotency-Key", key)
-                        .POST(HttpRequest.BodyPublishers.ofString(body))
-                        .build(),
-                HttpResponse.BodyHandlers.ofString());
+        return gateway.post(
+                "/api/v2/integrations/crm/contact/update",
+                body,
+                "Authorization",
+                "Bearer " + token,
+                "Content-Type",
+                "application/json",
+                "Idempotency-Key",
+                key);
     }
 
     private static long rows(String jdbcUrl) throws Exception {

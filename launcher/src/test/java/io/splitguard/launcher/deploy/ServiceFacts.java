@@ -7,6 +7,7 @@ import io.splitguard.gateway.api.OpsController;
 import io.splitguard.gateway.app.GatewayApplication;
 import io.splitguard.health.ManagementServer;
 import io.splitguard.sink.config.SinkConfig;
+import io.splitguard.testsupport.TestHttp;
 import io.splitguard.topology.config.DedupConfig;
 import java.io.IOException;
 import java.io.InputStream;
@@ -14,9 +15,6 @@ import java.io.UncheckedIOException;
 import java.lang.reflect.Method;
 import java.net.URI;
 import java.net.URL;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
@@ -104,17 +102,9 @@ final class ServiceFacts {
     private static boolean managementServerAnswers(String path) {
         try (ManagementServer server =
                 ManagementServer.start(0, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), Map.of(), Map.of())) {
-            HttpResponse<Void> response = HttpClient.newHttpClient()
-                    .send(
-                            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + path))
-                                    .build(),
-                            HttpResponse.BodyHandlers.discarding());
-            return response.statusCode() != 404;
+            return TestHttp.localhost(server.port()).get(path).statusCode() != 404;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
         }
     }
 }
