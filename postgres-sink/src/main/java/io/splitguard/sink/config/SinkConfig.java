@@ -230,13 +230,21 @@ public record SinkConfig(
 
     @Override
     public String toString() {
-        return "SinkConfig[bootstrapServers=" + bootstrapServers + ", groupId=" + groupId + ", jdbcUrl=" + jdbcUrl
+        // for logs: no value that may carry a secret (URL query parameters, client properties such as
+        // sasl.jaas.config or ssl.key.password), only the keys
+        int query = jdbcUrl.indexOf('?');
+        String url = query < 0
+                ? jdbcUrl
+                : jdbcUrl.substring(0, query) + "?("
+                        + jdbcUrl.substring(query + 1).split("&").length + " parameters)";
+        return "SinkConfig[bootstrapServers=" + bootstrapServers + ", groupId=" + groupId + ", jdbcUrl=" + url
                 + ", user=" + user + ", password=" + (password.isEmpty() ? "" : "****") + ", maxBatchRecords="
                 + maxBatchRecords + ", pollTimeout=" + pollTimeout + ", idempotencyRetention=" + idempotencyRetention
                 + ", sessionIdleHorizon=" + sessionIdleHorizon + ", pruneInterval=" + pruneInterval
                 + ", pruneBatchSize=" + pruneBatchSize + ", retryBackoffMax="
                 + retryBackoffMax + ", poolSize=" + poolSize + ", migrateOnStart=" + migrateOnStart
-                + ", consumerProperties=" + consumerProperties + ", producerProperties=" + producerProperties.keySet()
+                + ", consumerProperties=" + consumerProperties.keySet() + ", producerProperties="
+                + producerProperties.keySet()
                 + "]";
     }
 

@@ -96,4 +96,23 @@ class SinkConfigTest {
                         Map.of("DATABASE_URL", "jdbc:postgresql://db/x", "SPLITGUARD_SINK_BATCH_MAX_RECORDS", "0")))
                 .hasMessageContaining("SPLITGUARD_SINK_BATCH_MAX_RECORDS");
     }
+
+    @Test
+    void shouldKeepSecretsOutOfItsLoggedFormWhenTheyComeInTheUrlOrClientProperties() {
+        SinkConfig config = SinkConfig.fromMap(Map.of(
+                "DATABASE_URL",
+                "jdbc:postgresql://db/app?user=app&password=url-secret-1",
+                "DATABASE_PASSWORD",
+                "env-secret-2",
+                "SPLITGUARD_SINK_CONSUMER_SASL_JAAS_CONFIG",
+                "org.apache.kafka.common.security.plain.PlainLoginModule required password=\"jaas-secret-3\";",
+                "SPLITGUARD_SINK_PRODUCER_SSL_KEY_PASSWORD",
+                "ssl-secret-4"));
+
+        String logged = config.toString();
+
+        assertThat(logged)
+                .doesNotContain("url-secret-1", "env-secret-2", "jaas-secret-3", "ssl-secret-4")
+                .contains("jdbc:postgresql://db/app?(2 parameters)", "sasl.jaas.config");
+    }
 }
