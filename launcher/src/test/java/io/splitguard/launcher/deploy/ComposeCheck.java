@@ -37,6 +37,45 @@ final class ComposeCheck {
             CommonSettings.REPLICATION_FACTOR,
             CommonSettings.MIN_INSYNC_REPLICAS);
 
+    /** The service keys of the compose specification this file may use; anything else is a typo. */
+    private static final Set<String> SERVICE_KEYS = Set.of(
+            "image",
+            "build",
+            "command",
+            "entrypoint",
+            "environment",
+            "env_file",
+            "ports",
+            "expose",
+            "volumes",
+            "depends_on",
+            "healthcheck",
+            "restart",
+            "hostname",
+            "user",
+            "stop_grace_period",
+            "stop_signal",
+            "working_dir",
+            "labels",
+            "networks",
+            "deploy",
+            "ulimits",
+            "tmpfs",
+            "cap_add",
+            "cap_drop",
+            "read_only",
+            "shm_size",
+            "secrets",
+            "configs",
+            "logging",
+            "extra_hosts",
+            "init",
+            "container_name",
+            "profiles");
+
+    private static final Set<String> HEALTHCHECK_KEYS =
+            Set.of("test", "interval", "timeout", "retries", "start_period", "start_interval", "disable");
+
     private final Map<String, Dockerfiles.Stage> stages;
     private final Path repository;
     private final List<String> problems = new ArrayList<>();
@@ -77,6 +116,7 @@ final class ComposeCheck {
             }
             ServiceKind.ofImage(image).ifPresent(kind -> ours.put(name, kind));
             checkVolumes(name, service, declaredVolumes);
+            checkKeys(name, service);
         });
         checkBrokers(brokers);
         Map<String, Map<String, String>> envs = new TreeMap<>();
@@ -215,6 +255,18 @@ final class ComposeCheck {
                     .ifPresent(p -> problem("Dockerfile stage " + kind.target + ": " + p));
         }
         mainClassProblem(kind, stage.mainClass()).ifPresent(p -> problem("Dockerfile stage " + kind.target + ": " + p));
+        if (kind.servesHttp()) {
+            // the image's own HEALTHCHECK and EXPOSE speak of the service's default port
+            int port = ServiceFacts.defaultPort(kind);
+            Matcher url = URL.matcher(stage.text());
+            if (!url.find() || Integer.parseInt(url.group(1)) != port || !ServiceFacts.READY.equals(url.group(2))) {
+                problem("Dockerfile stage " + kind.target + ": HEALTHCHECK is not on http://localhost:" + port
+                        + ServiceFacts.READY);
+            }
+            if (!stage.text().matches("(?s).*\\nEXPOSE " + port + "\\s.*")) {
+                problem("Dockerfile stage " + kind.target + ": does not EXPOSE " + port);
+            }
+        }
     }
 
     /** The entry point must be a class with a main method, in the service's own module. */
@@ -366,6 +418,19 @@ final class ComposeCheck {
                 }
             } else if (!source.startsWith("/") && !declared.contains(source)) {
                 problem(name + ": volume " + source + " is not declared under volumes");
+            }
+        }
+    }
+
+    private void checkKeys(String name, Map<String, Object> service) {
+        for (String key : service.keySet()) {
+            if (!SERVICE_KEYS.contains(key)) {
+                problem(name + ": '" + key + "' is no key of a compose service");
+            }
+        }
+        for (String key : map(service.get("healthcheck")).keySet()) {
+            if (!HEALTHCHECK_KEYS.contains(key)) {
+                problem(name + ": '" + key + "' is no key of a compose health check");
             }
         }
     }

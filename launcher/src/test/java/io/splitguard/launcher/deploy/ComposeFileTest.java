@@ -109,6 +109,26 @@ class ComposeFileTest {
     }
 
     @Test
+    void shouldReportAKeyComposeDoesNotKnow() throws Exception {
+        assertThat(problemsOf(composeWith(
+                        "    stop_grace_period: 30s\n    environment:", "    stop_grace_period: 30s\n    enviroment:")))
+                .contains("postgres-sink: 'enviroment' is no key of a compose service");
+        assertThat(problemsOf(composeWith("start_period: 30s", "start-period: 30s")))
+                .contains("kafka-1: 'start-period' is no key of a compose health check");
+    }
+
+    @Test
+    void shouldReportAnImageWhoseOwnHealthCheckOrPortIsWrong() throws Exception {
+        String dockerfile = read("deploy/docker/Dockerfile")
+                .replace("http://localhost:8082/health/ready", "http://localhost:8082/health")
+                .replace("EXPOSE 8081", "EXPOSE 8080");
+        assertThat(ComposeCheck.problems(read("docker-compose.yml"), dockerfile, REPOSITORY))
+                .contains(
+                        "Dockerfile stage sink: HEALTHCHECK is not on http://localhost:8082/health/ready",
+                        "Dockerfile stage topology: does not EXPOSE 8081");
+    }
+
+    @Test
     void shouldReportAWrongSmallComposeFileInEveryRespect() throws Exception {
         String wrong =
                 """
