@@ -80,7 +80,13 @@ final class ServiceFacts {
             Map<String, Object> micronaut = (Map<String, Object>) config.get("micronaut");
             @SuppressWarnings("unchecked")
             Map<String, Object> server = (Map<String, Object>) micronaut.get("server");
-            return ((Number) server.get("port")).intValue();
+            // a number, or a placeholder with a default: ${SOME_PORT:8080}
+            java.util.regex.Matcher port =
+                    java.util.regex.Pattern.compile("(\\d+)}?$").matcher(String.valueOf(server.get("port")));
+            if (!port.find()) {
+                throw new IllegalStateException("the gateway's " + yaml + " sets no default micronaut.server.port");
+            }
+            return Integer.parseInt(port.group(1));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the gateway's " + yaml, e);
         }
