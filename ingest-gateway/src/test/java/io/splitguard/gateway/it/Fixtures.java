@@ -1,10 +1,15 @@
 package io.splitguard.gateway.it;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.splitguard.gateway.app.GatewayServer;
 import io.splitguard.gateway.security.DevTokens;
+import io.splitguard.schemas.json.Json;
 import io.splitguard.schemas.model.MutationRequest;
 import io.splitguard.schemas.topics.TopicBootstrap;
 import io.splitguard.schemas.topics.TopicCatalog;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -22,6 +27,17 @@ import org.awaitility.Awaitility;
 
 /** Shared set-up of the gateway integration tests. */
 final class Fixtures {
+
+    static final String UPDATE = "/api/v2/integrations/crm/contact/update";
+
+    /** The body of {@code response} as JSON; fails with the body when it is not JSON. */
+    static JsonNode json(HttpResponse<String> response) {
+        try {
+            return Json.mapper().readTree(response.body());
+        } catch (IOException e) {
+            throw new UncheckedIOException("not JSON: " + response.body(), e);
+        }
+    }
 
     static final String SECRET = "it-secret-0123456789abcdef0123456789abcdef";
     static final int PARTITIONS = 3;

@@ -9,6 +9,7 @@ import io.splitguard.schemas.model.IdempotencyKeys;
 import io.splitguard.schemas.model.MutationRequest;
 import io.splitguard.schemas.topics.TopicCatalog;
 import io.splitguard.testsupport.SharedInfra;
+import io.splitguard.testsupport.TestHttp;
 import java.net.URLEncoder;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -33,7 +34,7 @@ class GatewayIT {
     private static String bootstrap;
     private static TopicCatalog catalog;
     private static GatewayServer gateway;
-    private static Http http;
+    private static TestHttp http;
     private static String writer;
 
     @BeforeAll
@@ -43,7 +44,7 @@ class GatewayIT {
         catalog = Fixtures.catalog(prefix);
         Fixtures.bootstrap(bootstrap, catalog);
         gateway = Fixtures.start(Fixtures.properties(bootstrap, prefix));
-        http = new Http(gateway.url());
+        http = new TestHttp(gateway.url());
         writer = Fixtures.token("acme", "session:write", "session:read");
         await().atMost(Duration.ofSeconds(30))
                 .until(() -> http.get("/health/ready").statusCode() == 200);
@@ -59,7 +60,7 @@ class GatewayIT {
     private static HttpResponse<String> post(byte[] body, String... extraHeaders) {
         List<String> headers = new ArrayList<>(List.of("Authorization", writer, "Content-Type", JSON));
         headers.addAll(Arrays.asList(extraHeaders));
-        return http.post(Http.UPDATE, body, headers.toArray(String[]::new));
+        return http.post(Fixtures.UPDATE, body, headers.toArray(String[]::new));
     }
 
     private static void assertProblem(HttpResponse<String> response, int status) {
@@ -68,7 +69,7 @@ class GatewayIT {
                 .get()
                 .asString()
                 .startsWith("application/problem+json");
-        JsonNode problem = Http.json(response);
+        JsonNode problem = Fixtures.json(response);
         assertThat(problem.path("status").asInt()).isEqualTo(status);
         assertThat(problem.path("type").asText()).isNotBlank();
         assertThat(problem.path("title").asText()).isNotBlank();
@@ -83,7 +84,7 @@ class GatewayIT {
         HttpResponse<String> first = post(body, "Idempotency-Key", key);
         assertThat(first.statusCode()).as(first.body()).isEqualTo(200);
         assertThat(first.headers().firstValue("Idempotent-Replayed")).isEmpty();
-        JsonNode json = Http.json(first);
+        JsonNode json = Fixtures.json(first);
         assertThat(json.path("idempotency_key").asText()).isEqualTo(key);
         assertThat(json.path("session_id").asText()).isEqualTo(session);
         assertThat(json.path("payload_hash").asText()).matches("sha256:[0-9a-f]{64}");
@@ -129,7 +130,7 @@ class GatewayIT {
         List<CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
         for (int i = 0; i < 16; i++) {
             calls.add(http.postAsync(
-                    Http.UPDATE, body, "Authorization", writer, "Content-Type", JSON, "Idempotency-Key", key));
+                    Fixtures.UPDATE, body, "Authorization", writer, "Content-Type", JSON, "Idempotency-Key", key));
         }
         int fresh = 0;
         for (CompletableFuture<HttpResponse<String>> call : calls) {
@@ -153,7 +154,7 @@ class GatewayIT {
         String session = Fixtures.newSession();
         HttpResponse<String> first = post(Fixtures.update(session, "derived", "2025-05-15T10:00:00.250Z"));
         assertThat(first.statusCode()).as(first.body()).isEqualTo(200);
-        JsonNode json = Http.json(first);
+        JsonNode json = Fixtures.json(first);
         String expected = IdempotencyKeys.derive(
                 session, "UPDATE_CONTACT", Instant.parse("2025-05-15T10:00:00Z").truncatedTo(ChronoUnit.SECONDS));
         assertThat(json.path("idempotency_key").asText()).isEqualTo(expected);
@@ -167,8 +168,8 @@ class GatewayIT {
 
         HttpResponse<String> other = post(Fixtures.update(session, "other content", "2025-05-15T10:00:00.500Z"));
         assertProblem(other, 422);
-        assertThat(Http.json(other).path("type").asText()).contains("derived-key-conflict");
-        assertThat(Http.json(other).path("detail").asText()).contains("Idempotency-Key");
+        assertThat(Fixtures.json(other).path("type").asText()).contains("derived-key-conflict");
+        assertThat(Fixtures.json(other).path("detail").asText()).contains("Idempotency-Key");
         assertThat(Fixtures.mutationsWithKey(bootstrap, catalog, expected))
                 .singleElement()
                 .satisfies(r -> assertThat(r.keyDerived()).isTrue());
@@ -191,8 +192,8 @@ class GatewayIT {
             String key = "hostile-" + i + "-" + UUID.randomUUID();
             HttpResponse<String> r = post(hostile[i].getBytes(StandardCharsets.UTF_8), "Idempotency-Key", key);
             assertProblem(r, 422);
-            assertThat(Http.json(r).path("type").asText()).as(hostile[i]).contains("unstorable-content");
-            assertThat(Http.json(r).path("errors").get(0).asText()).startsWith("/payload/");
+            assertThat(Fixtures.json(r).path("type").asText()).as(hostile[i]).contains("unstorable-content");
+            assertThat(Fixtures.json(r).path("errors").get(0).asText()).startsWith("/payload/");
             assertThat(Fixtures.mutationsWithKey(bootstrap, catalog, key)).isEmpty();
         }
     }
@@ -218,11 +219,11 @@ class GatewayIT {
         String path = "/api/v2/idempotency/" + URLEncoder.encode(key, StandardCharsets.UTF_8);
         HttpResponse<String> found = http.get(path, "Authorization", Fixtures.token("acme", "session:read"));
         assertThat(found.statusCode()).as(found.body()).isEqualTo(200);
-        JsonNode json = Http.json(found);
+        JsonNode json = Fixtures.json(found);
         assertThat(json.path("idempotency_key").asText()).isEqualTo(key);
         assertThat(json.path("session_id").asText()).isEqualTo(session);
         assertThat(json.path("payload_hash").asText())
-                .isEqualTo(Http.json(first).path("payload_hash").asText());
+                .isEqualTo(Fixtures.json(first).path("payload_hash").asText());
         assertThat(json.path("status").asText()).isIn("accepted", "applied");
 
         // another tenant does not see it
@@ -231,8 +232,8 @@ class GatewayIT {
                 http.get("/api/v2/idempotency/never-used", "Authorization", Fixtures.token("acme", "session:read"));
         assertProblem(unknown, 404);
         // no database lookup configured here: the 404 says it reflects this instance's memory only
-        assertThat(Http.json(unknown).path("answered_from").asText()).isEqualTo("instance_memory");
-        assertThat(Http.json(unknown).path("detail").asText()).contains("This instance's memory");
+        assertThat(Fixtures.json(unknown).path("answered_from").asText()).isEqualTo("instance_memory");
+        assertThat(Fixtures.json(unknown).path("detail").asText()).contains("This instance's memory");
         // a write-only token may not read
         assertProblem(http.get(path, "Authorization", Fixtures.token("acme", "session:write")), 403);
     }
@@ -245,7 +246,7 @@ class GatewayIT {
     @Test
     void wrongMediaTypeIs415() {
         HttpResponse<String> r = http.post(
-                Http.UPDATE,
+                Fixtures.UPDATE,
                 Fixtures.update(Fixtures.newSession(), "x", null),
                 "Authorization",
                 writer,
@@ -269,16 +270,16 @@ class GatewayIT {
                 .getBytes(StandardCharsets.UTF_8);
         HttpResponse<String> r = post(body, "Idempotency-Key", "m4");
         assertProblem(r, 422);
-        assertThat(Http.json(r).path("errors").size()).isGreaterThanOrEqualTo(2);
+        assertThat(Fixtures.json(r).path("errors").size()).isGreaterThanOrEqualTo(2);
     }
 
     @Test
     void withoutTokenIs401AndWithAReadOnlyTokenIs403() {
         byte[] body = Fixtures.update(Fixtures.newSession(), "x", null);
-        assertProblem(http.post(Http.UPDATE, body, "Content-Type", JSON, "Idempotency-Key", "a1"), 401);
+        assertProblem(http.post(Fixtures.UPDATE, body, "Content-Type", JSON, "Idempotency-Key", "a1"), 401);
         assertProblem(
                 http.post(
-                        Http.UPDATE,
+                        Fixtures.UPDATE,
                         body,
                         "Content-Type",
                         JSON,
@@ -289,7 +290,7 @@ class GatewayIT {
                 401);
         assertProblem(
                 http.post(
-                        Http.UPDATE,
+                        Fixtures.UPDATE,
                         body,
                         "Content-Type",
                         JSON,
@@ -303,7 +304,7 @@ class GatewayIT {
     @Test
     void frameworkErrorsAreProblemsToo() {
         assertProblem(http.get("/no/such/route", "Authorization", writer), 404);
-        assertProblem(http.get(Http.UPDATE, "Authorization", writer), 405);
+        assertProblem(http.get(Fixtures.UPDATE, "Authorization", writer), 405);
     }
 
     @Test
@@ -311,7 +312,7 @@ class GatewayIT {
         assertThat(http.get("/health/live").statusCode()).isEqualTo(200);
         HttpResponse<String> ready = http.get("/health/ready");
         assertThat(ready.statusCode()).isEqualTo(200);
-        assertThat(Http.json(ready).path("checks").path("kafka_metadata").asBoolean())
+        assertThat(Fixtures.json(ready).path("checks").path("kafka_metadata").asBoolean())
                 .isTrue();
 
         post(Fixtures.update(Fixtures.newSession(), "metric", null), "Idempotency-Key", "metric-" + UUID.randomUUID());

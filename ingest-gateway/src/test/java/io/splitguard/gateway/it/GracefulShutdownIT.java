@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import io.splitguard.gateway.app.GatewayServer;
 import io.splitguard.schemas.topics.TopicCatalog;
 import io.splitguard.testsupport.SharedInfra;
+import io.splitguard.testsupport.TestHttp;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.UUID;
@@ -28,7 +29,7 @@ class GracefulShutdownIT {
         Fixtures.bootstrap(bootstrap, catalog);
         // graceful shutdown is on in application.yml; turned off, this test fails (the answer is 503)
         GatewayServer gateway = Fixtures.start(Fixtures.properties(bootstrap, prefix));
-        Http http = new Http(gateway.url());
+        TestHttp http = new TestHttp(gateway.url());
         String token = Fixtures.token("acme", "session:write", "session:read");
         await().atMost(Duration.ofMinutes(1))
                 .until(() -> http.get("/health/ready").statusCode() == 200);
@@ -36,7 +37,7 @@ class GracefulShutdownIT {
         String key = "graceful-" + UUID.randomUUID();
         // no topology runs here: the request waits the whole 3 s for a verdict, then answers 200 without one
         CompletableFuture<HttpResponse<String>> inFlight = http.postAsync(
-                Http.UPDATE,
+                Fixtures.UPDATE,
                 Fixtures.update(Fixtures.newSession(), "drained", null),
                 "Authorization",
                 token,
@@ -55,7 +56,7 @@ class GracefulShutdownIT {
 
         HttpResponse<String> answer = inFlight.join();
         assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
-        assertThat(Http.json(answer).path("status").asText()).isNotEmpty();
+        assertThat(Fixtures.json(answer).path("status").asText()).isNotEmpty();
         stopped.join();
     }
 }

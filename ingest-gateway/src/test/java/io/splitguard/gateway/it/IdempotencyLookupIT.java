@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.splitguard.gateway.app.GatewayServer;
 import io.splitguard.sink.db.SinkMigrations;
 import io.splitguard.testsupport.SharedInfra;
+import io.splitguard.testsupport.TestHttp;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -43,8 +44,8 @@ class IdempotencyLookupIT {
     private static GatewayServer gateway;
     private static GatewayServer hungDbGateway;
     private static ServerSocket hungDatabase;
-    private static Http http;
-    private static Http hungDbHttp;
+    private static TestHttp http;
+    private static TestHttp hungDbHttp;
 
     @BeforeAll
     static void start() throws IOException {
@@ -65,7 +66,7 @@ class IdempotencyLookupIT {
         props.put(
                 "splitguard.idempotency.lookup.password", SharedInfra.postgres().password());
         gateway = Fixtures.start(props);
-        http = new Http(gateway.url());
+        http = new TestHttp(gateway.url());
 
         // a "database" that accepts connections and never answers: every lookup must hit its timeout
         hungDatabase = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
@@ -76,7 +77,7 @@ class IdempotencyLookupIT {
         hung.put("splitguard.idempotency.lookup.user", "postgres");
         hung.put("splitguard.idempotency.lookup.timeout", "1s");
         hungDbGateway = Fixtures.start(hung);
-        hungDbHttp = new Http(hungDbGateway.url());
+        hungDbHttp = new TestHttp(hungDbGateway.url());
 
         await().atMost(Duration.ofSeconds(30))
                 .until(() -> http.get("/health/ready").statusCode() == 200
@@ -147,7 +148,7 @@ class IdempotencyLookupIT {
                 .get()
                 .asString()
                 .startsWith("application/problem+json");
-        assertThat(Http.json(response).path("type").asText()).endsWith(typeSuffix);
+        assertThat(Fixtures.json(response).path("type").asText()).endsWith(typeSuffix);
     }
 
     @Test
@@ -162,7 +163,7 @@ class IdempotencyLookupIT {
         HttpResponse<String> found = http.get(path(key), "Authorization", Fixtures.token("acme", "session:read"));
         assertThat(found.statusCode()).as(found.body()).isEqualTo(200);
         assertThat(found.headers().firstValue("Content-Type")).get().asString().startsWith("application/json");
-        JsonNode json = Http.json(found);
+        JsonNode json = Fixtures.json(found);
         assertThat(json.path("idempotency_key").asText()).isEqualTo(key);
         assertThat(json.path("session_id").asText()).isEqualTo(session);
         assertThat(json.path("route").asText()).isEqualTo(ROUTE);
@@ -185,7 +186,7 @@ class IdempotencyLookupIT {
         HttpResponse<String> r =
                 http.get(path("never-" + UUID.randomUUID()), "Authorization", Fixtures.token("acme", "session:read"));
         assertProblem(r, 404, "idempotency-key-unknown");
-        assertThat(Http.json(r).path("answered_from").asText()).isEqualTo("idempotency_store");
+        assertThat(Fixtures.json(r).path("answered_from").asText()).isEqualTo("idempotency_store");
     }
 
     @Test
@@ -195,7 +196,7 @@ class IdempotencyLookupIT {
             // the first ones hit the timeout, later ones the open circuit breaker: all 503
             HttpResponse<String> r = hungDbHttp.get(path("maybe-" + UUID.randomUUID()), "Authorization", token);
             assertProblem(r, 503, "idempotency-lookup-unavailable");
-            assertThat(Http.json(r).path("outcome").asText()).isEqualTo("unknown");
+            assertThat(Fixtures.json(r).path("outcome").asText()).isEqualTo("unknown");
             assertThat(r.headers().firstValue("Retry-After")).isPresent();
         }
     }
@@ -205,7 +206,7 @@ class IdempotencyLookupIT {
         String key = "cached-" + UUID.randomUUID();
         String session = Fixtures.newSession();
         HttpResponse<String> first = hungDbHttp.post(
-                Http.UPDATE,
+                Fixtures.UPDATE,
                 Fixtures.update(session, "cached", null),
                 "Authorization",
                 Fixtures.token("acme", "session:write"),
@@ -217,6 +218,6 @@ class IdempotencyLookupIT {
 
         HttpResponse<String> r = hungDbHttp.get(path(key), "Authorization", Fixtures.token("acme", "session:read"));
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-        assertThat(Http.json(r).path("session_id").asText()).isEqualTo(session);
+        assertThat(Fixtures.json(r).path("session_id").asText()).isEqualTo(session);
     }
 }

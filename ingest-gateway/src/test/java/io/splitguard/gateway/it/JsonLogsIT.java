@@ -12,6 +12,7 @@ import io.splitguard.gateway.app.GatewayServer;
 import io.splitguard.gateway.logs.CapturedLogs;
 import io.splitguard.gateway.logs.LogLeakCheck;
 import io.splitguard.testsupport.SharedInfra;
+import io.splitguard.testsupport.TestHttp;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -45,7 +46,7 @@ class JsonLogsIT {
     private static LoggerContext context;
     private static CapturedLogs logs;
     private static GatewayServer gateway;
-    private static Http http;
+    private static TestHttp http;
 
     @BeforeAll
     static void start() throws IOException {
@@ -72,7 +73,7 @@ class JsonLogsIT {
         properties.put("splitguard.idempotency.lookup.password", DB_PASSWORD);
         properties.put("splitguard.idempotency.lookup.timeout", "1s");
         gateway = Fixtures.start(properties);
-        http = new Http(gateway.url());
+        http = new TestHttp(gateway.url());
         await().atMost(Duration.ofSeconds(30))
                 .until(() -> http.get("/health/ready").statusCode() == 200);
     }
@@ -189,7 +190,7 @@ class JsonLogsIT {
     private static int post(String body, String token, String contentType, String... more) {
         List<String> headers = new ArrayList<>(List.of("Authorization", token, "Content-Type", contentType));
         headers.addAll(List.of(more));
-        return http.post(Http.UPDATE, body.getBytes(StandardCharsets.UTF_8), headers.toArray(String[]::new))
+        return http.post(Fixtures.UPDATE, body.getBytes(StandardCharsets.UTF_8), headers.toArray(String[]::new))
                 .statusCode();
     }
 

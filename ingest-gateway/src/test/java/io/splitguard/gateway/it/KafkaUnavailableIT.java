@@ -3,6 +3,7 @@ package io.splitguard.gateway.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.splitguard.gateway.app.GatewayServer;
+import io.splitguard.testsupport.TestHttp;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -17,7 +18,7 @@ import org.junit.jupiter.api.Test;
 class KafkaUnavailableIT {
 
     private static GatewayServer gateway;
-    private static Http http;
+    private static TestHttp http;
 
     @BeforeAll
     static void start() throws IOException {
@@ -28,7 +29,7 @@ class KafkaUnavailableIT {
         Map<String, Object> properties = Fixtures.properties("127.0.0.1:" + closedPort, "unreachable.");
         properties.put("splitguard.gateway.delivery-timeout", "2s");
         gateway = Fixtures.start(properties);
-        http = new Http(gateway.url());
+        http = new TestHttp(gateway.url());
     }
 
     @AfterAll
@@ -47,7 +48,7 @@ class KafkaUnavailableIT {
         for (int attempt = 0; attempt < 2; attempt++) {
             // the second attempt would be 409 or a replay if the first had been remembered
             HttpResponse<String> r = http.post(
-                    Http.UPDATE,
+                    Fixtures.UPDATE,
                     body,
                     "Authorization",
                     token,
@@ -59,11 +60,11 @@ class KafkaUnavailableIT {
             assertThat(r.headers().firstValue("Retry-After")).isPresent();
             assertThat(r.headers().firstValue("Content-Type")).get().asString().startsWith("application/problem+json");
             // never handed to a broker: the answer says nothing was recorded
-            assertThat(Http.json(r).path("outcome").asText()).isEqualTo("not_recorded");
+            assertThat(Fixtures.json(r).path("outcome").asText()).isEqualTo("not_recorded");
         }
         // the key was forgotten, so another body under it is not refused either
         HttpResponse<String> other = http.post(
-                Http.UPDATE,
+                Fixtures.UPDATE,
                 Fixtures.update(Fixtures.newSession(), "elsewhere", null),
                 "Authorization",
                 token,

@@ -14,6 +14,7 @@ import io.splitguard.gateway.api.RequestLogging;
 import io.splitguard.gateway.app.GatewayServer;
 import io.splitguard.schemas.topics.TopicCatalog;
 import io.splitguard.testsupport.SharedInfra;
+import io.splitguard.testsupport.TestHttp;
 import io.splitguard.topology.app.DedupStreams;
 import io.splitguard.topology.config.DedupConfig;
 import io.swagger.v3.core.util.Json31;
@@ -64,7 +65,7 @@ class OpenApiIT {
     private static GatewayServer unreachableKafka;
     private static GatewayServer unresponsiveLookup;
     private static ServerSocket hungDatabase;
-    private static Map<String, Http> clients;
+    private static Map<String, TestHttp> clients;
     private static OpenAPI api;
     /** The served document as a JSON tree, for validating bodies against its schemas. */
     private static JsonNode raw;
@@ -110,11 +111,11 @@ class OpenApiIT {
 
         clients = Map.of(
                 "",
-                new Http(gateway.url()),
+                new TestHttp(gateway.url()),
                 SETUP_KAFKA_UNREACHABLE,
-                new Http(unreachableKafka.url()),
+                new TestHttp(unreachableKafka.url()),
                 SETUP_LOOKUP_UNRESPONSIVE,
-                new Http(unresponsiveLookup.url()));
+                new TestHttp(unresponsiveLookup.url()));
         await().atMost(Duration.ofSeconds(60)).until(topology::isRunning);
         await().atMost(Duration.ofSeconds(30))
                 .until(() -> clients.get("").get("/health/ready").statusCode() == 200
@@ -168,7 +169,7 @@ class OpenApiIT {
         assertThat(body.getRequired()).contains("session_id", "contact_id", "operation", "payload");
         HttpResponse<String> served = clients.get("").get("/schemas/crm-contact-update.schema.json");
         assertThat(served.statusCode()).isEqualTo(200);
-        assertThat(Http.json(served).path("$id").asText()).endsWith("/crm-contact-update.schema.json");
+        assertThat(Fixtures.json(served).path("$id").asText()).endsWith("/crm-contact-update.schema.json");
     }
 
     @Test
@@ -274,7 +275,7 @@ class OpenApiIT {
             assertThat(all).as("x-splitguard-after of " + exchange.name()).containsKey(first);
             send(all.get(first), all, sent);
         }
-        Http http = clients.get(exchange.setup());
+        TestHttp http = clients.get(exchange.setup());
         assertThat(http)
                 .as("setup " + exchange.setup() + " of " + exchange.name())
                 .isNotNull();
@@ -299,12 +300,12 @@ class OpenApiIT {
                 .as(what)
                 .isPresent();
         if (exchange.mediaType().endsWith("json")) {
-            assertThat(violations(exchange, Http.json(response)))
+            assertThat(violations(exchange, Fixtures.json(response)))
                     .as("the answer satisfies the documented schema: " + what)
                     .isEmpty();
         }
         if (exchange.mediaType().equals("application/problem+json")) {
-            JsonNode problem = Http.json(response);
+            JsonNode problem = Fixtures.json(response);
             assertThat(problem.path("status").asInt()).as(what).isEqualTo(exchange.status());
             String documentedType = exchange.documentedType();
             if (documentedType != null) {

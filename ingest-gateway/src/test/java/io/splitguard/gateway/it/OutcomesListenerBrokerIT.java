@@ -10,6 +10,7 @@ import io.splitguard.schemas.model.IdempotencyKeys;
 import io.splitguard.schemas.model.IdempotencyOutcome;
 import io.splitguard.schemas.model.Verdict;
 import io.splitguard.schemas.topics.TopicCatalog;
+import io.splitguard.testsupport.TestHttp;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -42,16 +43,16 @@ class OutcomesListenerBrokerIT {
         String prefix = "late-broker-" + UUID.randomUUID().toString().substring(0, 8) + ".";
         TopicCatalog catalog = Fixtures.catalog(prefix);
         Path dataDir = Files.createTempDirectory("splitguard-late-broker-");
-        Http http;
+        TestHttp http;
         EmbeddedKafka kafka = null;
         try (GatewayServer gateway = Fixtures.start(Fixtures.properties(bootstrap, prefix))) {
-            http = new Http(gateway.url());
+            http = new TestHttp(gateway.url());
 
             // no broker: not ready, and the listener reports that it cannot read
             await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
                 HttpResponse<String> r = http.get("/health/ready");
                 assertThat(r.statusCode()).isEqualTo(503);
-                JsonNode checks = Http.json(r).path("checks");
+                JsonNode checks = Fixtures.json(r).path("checks");
                 assertThat(checks.path("outcomes_listening").asBoolean(true)).isFalse();
                 assertThat(checks.path("outcomes_caught_up").asBoolean(true)).isFalse();
             });
@@ -64,7 +65,7 @@ class OutcomesListenerBrokerIT {
             await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
                 HttpResponse<String> r = http.get("/health/ready");
                 assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-                JsonNode checks = Http.json(r).path("checks");
+                JsonNode checks = Fixtures.json(r).path("checks");
                 assertThat(checks.path("outcomes_listening").asBoolean()).isTrue();
                 assertThat(checks.path("outcomes_caught_up").asBoolean()).isTrue();
             });
@@ -72,7 +73,7 @@ class OutcomesListenerBrokerIT {
             HttpResponse<String> found =
                     http.get("/api/v2/idempotency/" + key, "Authorization", Fixtures.token("acme", "session:read"));
             assertThat(found.statusCode()).as(found.body()).isEqualTo(200);
-            assertThat(Http.json(found).path("status").asText()).isEqualTo("applied");
+            assertThat(Fixtures.json(found).path("status").asText()).isEqualTo("applied");
         } finally {
             if (kafka != null) {
                 kafka.stop();

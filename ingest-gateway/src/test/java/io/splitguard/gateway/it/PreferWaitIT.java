@@ -9,6 +9,7 @@ import io.splitguard.gateway.idempotency.IdempotencyCache;
 import io.splitguard.gateway.kafka.OutcomesListener;
 import io.splitguard.schemas.topics.TopicCatalog;
 import io.splitguard.testsupport.SharedInfra;
+import io.splitguard.testsupport.TestHttp;
 import io.splitguard.topology.app.DedupStreams;
 import io.splitguard.topology.config.DedupConfig;
 import java.net.http.HttpResponse;
@@ -36,9 +37,9 @@ class PreferWaitIT {
     private static GatewayServer gatewayA;
     private static GatewayServer gatewayB;
     private static GatewayServer forgetful;
-    private static Http httpForgetful;
-    private static Http httpA;
-    private static Http httpB;
+    private static TestHttp httpForgetful;
+    private static TestHttp httpA;
+    private static TestHttp httpB;
     private static String token;
 
     @BeforeAll
@@ -61,13 +62,13 @@ class PreferWaitIT {
         topology = DedupStreams.start(config, catalog);
         gatewayA = Fixtures.start(Fixtures.properties(bootstrap, prefix));
         gatewayB = Fixtures.start(Fixtures.properties(bootstrap, prefix));
-        httpA = new Http(gatewayA.url());
-        httpB = new Http(gatewayB.url());
+        httpA = new TestHttp(gatewayA.url());
+        httpB = new TestHttp(gatewayB.url());
         // an instance whose answer cache holds nothing: every answer must come from the filter + verdict path
         Map<String, Object> noCache = Fixtures.properties(bootstrap, prefix);
         noCache.put("splitguard.gateway.cache-max-entries", 0);
         forgetful = Fixtures.start(noCache);
-        httpForgetful = new Http(forgetful.url());
+        httpForgetful = new TestHttp(forgetful.url());
         token = Fixtures.token("acme", "session:write");
         await().atMost(Duration.ofSeconds(60)).until(topology::isRunning);
         await().atMost(Duration.ofSeconds(30))
@@ -89,9 +90,9 @@ class PreferWaitIT {
         }
     }
 
-    private static CompletableFuture<HttpResponse<String>> post(Http http, byte[] body, String key, String prefer) {
+    private static CompletableFuture<HttpResponse<String>> post(TestHttp http, byte[] body, String key, String prefer) {
         return http.postAsync(
-                Http.UPDATE,
+                Fixtures.UPDATE,
                 body,
                 "Authorization",
                 token,
@@ -115,7 +116,7 @@ class PreferWaitIT {
             HttpResponse<String> applied = post(httpA, body1, key1, "wait=5").join();
             assertThat(applied.statusCode()).as(applied.body()).isEqualTo(200);
             assertThat(applied.headers().firstValue("Preference-Applied")).contains("wait=5");
-            JsonNode first = Http.json(applied);
+            JsonNode first = Fixtures.json(applied);
             assertThat(first.path("status").asText()).isEqualTo("applied");
             assertThat(first.path("idempotency_key").asText()).isEqualTo(key1);
             long sequence = first.path("sequence").asLong();
@@ -125,8 +126,8 @@ class PreferWaitIT {
             HttpResponse<String> next = post(
                             httpA, Fixtures.update(session, "second", null), "wait-" + UUID.randomUUID(), "wait=5")
                     .join();
-            assertThat(Http.json(next).path("status").asText()).isEqualTo("applied");
-            assertThat(Http.json(next).path("sequence").asLong()).isGreaterThan(sequence);
+            assertThat(Fixtures.json(next).path("status").asText()).isEqualTo("applied");
+            assertThat(Fixtures.json(next).path("sequence").asLong()).isGreaterThan(sequence);
 
             // the same delivery through instance B: produced again, and the topology calls it a duplicate
             CompletableFuture<HttpResponse<String>> duplicate = post(httpB, body1, key1, "wait=5");
@@ -138,8 +139,8 @@ class PreferWaitIT {
             assertThat(dup.statusCode()).as(dup.body()).isEqualTo(200);
             assertThat(dup.headers().firstValue("Idempotent-Replayed")).isEmpty();
             assertThat(dup.headers().firstValue("Preference-Applied")).contains("wait=5");
-            assertThat(Http.json(dup).path("status").asText()).isEqualTo("duplicate");
-            assertThat(Http.json(dup).path("sequence").asLong()).isEqualTo(sequence);
+            assertThat(Fixtures.json(dup).path("status").asText()).isEqualTo("duplicate");
+            assertThat(Fixtures.json(dup).path("sequence").asLong()).isEqualTo(sequence);
         } finally {
             listenerB.resume();
         }
@@ -162,7 +163,7 @@ class PreferWaitIT {
         try {
             HttpResponse<String> applied = post(httpA, Fixtures.update(session, "original", null), key, "wait=5")
                     .join();
-            assertThat(Http.json(applied).path("status").asText()).isEqualTo("applied");
+            assertThat(Fixtures.json(applied).path("status").asText()).isEqualTo("applied");
 
             CompletableFuture<HttpResponse<String>> conflicting =
                     post(httpB, Fixtures.update(session, "changed", null), key, "wait=5");
@@ -190,16 +191,23 @@ class PreferWaitIT {
             HttpResponse<String> r = post(httpA, Fixtures.update(Fixtures.newSession(), "late", null), key, "wait=1")
                     .join();
             assertThat(r.statusCode()).isEqualTo(200);
-            assertThat(Http.json(r).path("status").asText()).isEqualTo("accepted");
+            assertThat(Fixtures.json(r).path("status").asText()).isEqualTo("accepted");
             assertThat(r.headers().firstValue("Preference-Applied")).isEmpty();
         } finally {
             listenerA.resume();
         }
     }
 
-    private static HttpResponse<String> postPlain(Http http, byte[] body, String key) {
+    private static HttpResponse<String> postPlain(TestHttp http, byte[] body, String key) {
         return http.post(
-                Http.UPDATE, body, "Authorization", token, "Content-Type", "application/json", "Idempotency-Key", key);
+                Fixtures.UPDATE,
+                body,
+                "Authorization",
+                token,
+                "Content-Type",
+                "application/json",
+                "Idempotency-Key",
+                key);
     }
 
     @Test
@@ -217,15 +225,15 @@ class PreferWaitIT {
         HttpResponse<String> replay = postPlain(httpForgetful, body, key);
         assertThat(replay.statusCode()).as(replay.body()).isEqualTo(200);
         assertThat(replay.headers().firstValue("Idempotent-Replayed")).contains("true");
-        assertThat(Http.json(replay).path("received_at").asText())
-                .isEqualTo(Http.json(first).path("received_at").asText());
-        assertThat(Http.json(replay).path("payload_hash").asText())
-                .isEqualTo(Http.json(first).path("payload_hash").asText());
+        assertThat(Fixtures.json(replay).path("received_at").asText())
+                .isEqualTo(Fixtures.json(first).path("received_at").asText());
+        assertThat(Fixtures.json(replay).path("payload_hash").asText())
+                .isEqualTo(Fixtures.json(first).path("payload_hash").asText());
 
         // and another payload under the key is refused
         HttpResponse<String> other = postPlain(httpForgetful, Fixtures.update(session, "changed", null), key);
         assertThat(other.statusCode()).as(other.body()).isEqualTo(422);
-        assertThat(Http.json(other).path("type").asText()).contains("idempotency-key-reused");
+        assertThat(Fixtures.json(other).path("type").asText()).contains("idempotency-key-reused");
 
         // a key never seen is answered at once, with no verdict wait needed
         HttpResponse<String> fresh = postPlain(httpForgetful, body, "fresh-" + UUID.randomUUID());
