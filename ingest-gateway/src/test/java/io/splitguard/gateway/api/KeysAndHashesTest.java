@@ -19,7 +19,7 @@ class KeysAndHashesTest {
     }
 
     @Test
-    void derivedKeyIgnoresSubSecondPartsAndDependsOnSessionAndOperation() throws IOException {
+    void shouldIgnoreSubSecondPartsAndDependOnSessionAndOperationWhenDerivingAKey() throws IOException {
         CrmContactUpdate a = CrmContactUpdate.from(
                 parse(
                         "{\"session_id\":\"s1\",\"contact_id\":\"c\",\"operation\":\"UPDATE\",\"payload\":{\"timestamp\":\"2025-05-15T10:00:01.123Z\"}}"));
@@ -39,14 +39,14 @@ class KeysAndHashesTest {
     }
 
     @Test
-    void missingTimestampCannotDeriveAKey() throws IOException {
+    void shouldNotDeriveAKeyWhenTheTimestampIsMissing() throws IOException {
         CrmContactUpdate u = CrmContactUpdate.from(
                 parse("{\"session_id\":\"s1\",\"contact_id\":\"c\",\"operation\":\"UPDATE\",\"payload\":{}}"));
         assertThat(u.timestampToSecond()).isEmpty();
     }
 
     @Test
-    void scopedKeysSeparateTenantsRoutesAndSessionsUnambiguously() {
+    void shouldSeparateTenantsRoutesAndSessionsUnambiguouslyWhenScopingKeys() {
         String base = IdempotencyKeys.scoped("t", "crm.contact.update", "s", "k");
         assertThat(IdempotencyKeys.scoped("t2", "crm.contact.update", "s", "k")).isNotEqualTo(base);
         assertThat(IdempotencyKeys.scoped("t", "other.route", "s", "k")).isNotEqualTo(base);
@@ -57,7 +57,7 @@ class KeysAndHashesTest {
     }
 
     @Test
-    void payloadHashIsStableAcrossKeyOrderAndWhitespace() throws IOException {
+    void shouldKeepThePayloadHashStableWhenKeyOrderOrWhitespaceChange() throws IOException {
         String one = PayloadHash.of(parse("{\"a\":1,\"b\":{\"x\":[1,2],\"y\":\"z\"}}"));
         String two = PayloadHash.of(parse("{ \"b\" : { \"y\":\"z\", \"x\":[1, 2] },\n \"a\":1 }"));
         assertThat(one).isEqualTo(two).startsWith("sha256:");

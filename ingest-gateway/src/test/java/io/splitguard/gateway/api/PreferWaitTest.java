@@ -12,7 +12,7 @@ class PreferWaitTest {
     private static final Duration MAX = Duration.ofSeconds(30);
 
     @Test
-    void readsWaitAmongOtherPreferences() {
+    void shouldReadWaitWhenItIsAmongOtherPreferences() {
         assertThat(PreferWait.parse(List.of("wait=5"), MAX)).contains(Duration.ofSeconds(5));
         assertThat(PreferWait.parse(List.of("respond-async, wait=7"), MAX)).contains(Duration.ofSeconds(7));
         assertThat(PreferWait.parse(List.of("handling=lenient", "WAIT = 3"), MAX))
@@ -21,12 +21,12 @@ class PreferWaitTest {
     }
 
     @Test
-    void capsAtTheConfiguredMaximum() {
+    void shouldCapTheWaitAtTheConfiguredMaximum() {
         assertThat(PreferWait.parse(List.of("wait=3600"), MAX)).contains(MAX);
     }
 
     @Test
-    void ignoresAbsentZeroAndMalformedValues() {
+    void shouldIgnoreTheWaitWhenItIsAbsentZeroOrMalformed() {
         assertThat(PreferWait.parse(List.of(), MAX)).isEmpty();
         assertThat(PreferWait.parse(List.of("wait=0"), MAX)).isEmpty();
         assertThat(PreferWait.parse(List.of("wait=soon"), MAX)).isEmpty();

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 class ProblemTest {
 
     @Test
-    void rendersTheStandardMembersAndExtensions() throws IOException {
+    void shouldRenderTheStandardMembersAndExtensions() throws IOException {
         Problem problem = Problem.of("schema-violation", HttpStatus.UNPROCESSABLE_ENTITY, "Invalid", "bad body")
                 .withInstance("/api/x")
                 .with("errors", List.of("a", "b"));
@@ -28,7 +28,7 @@ class ProblemTest {
     }
 
     @Test
-    void extensionsNeverOverrideStandardMembers() throws IOException {
+    void shouldNeverLetExtensionsOverrideStandardMembers() throws IOException {
         Problem problem =
                 Problem.ofStatus(404, "Not Found", null).with("status", 200).with("title", "ok");
         JsonNode json = Json.mapper().readTree(problem.toBytes());
@@ -39,7 +39,7 @@ class ProblemTest {
     }
 
     @Test
-    void responseCarriesStatusAndProblemMediaType() {
+    void shouldCarryTheStatusAndTheProblemMediaTypeInTheResponse() {
         MutableHttpResponse<byte[]> response =
                 Problem.of("x", HttpStatus.CONFLICT, "In flight", null).toResponse();
         assertThat(response.code()).isEqualTo(409);

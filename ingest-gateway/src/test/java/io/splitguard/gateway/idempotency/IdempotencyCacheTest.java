@@ -70,7 +70,7 @@ class IdempotencyCacheTest {
     }
 
     @Test
-    void firstClaimIsAcquiredAndSecondSeesInFlight() {
+    void shouldAcquireTheFirstClaimAndAnswerInFlightToTheSecond() {
         CachedEntry.Delivery first = delivery("t", "s1", "k1", "sha256:a", "r1");
         assertThat(cache.claim(first)).isInstanceOf(Claim.Acquired.class);
         assertThat(cache.claim(delivery("t", "s1", "k1", "sha256:a", "r2"))).isInstanceOf(Claim.InFlight.class);
@@ -79,7 +79,7 @@ class IdempotencyCacheTest {
     }
 
     @Test
-    void completedKeyReplaysSamePayloadAndRefusesAnother() {
+    void shouldReplayTheSamePayloadAndRefuseAnotherWhenTheKeyIsCompleted() {
         CachedEntry.Delivery first = delivery("t", "s1", "k1", "sha256:a", "r1");
         cache.claim(first);
         cache.complete(first.scopedKey(), "r1", 200, body("{\"status\":\"accepted\"}"));
@@ -96,7 +96,7 @@ class IdempotencyCacheTest {
     }
 
     @Test
-    void releaseForgetsTheKeySoARetryCanSucceed() {
+    void shouldForgetTheKeyWhenReleasedSoARetryCanSucceed() {
         CachedEntry.Delivery first = delivery("t", "s1", "k1", "sha256:a", "r1");
         cache.claim(first);
         cache.release(first.scopedKey(), "r1");
@@ -105,7 +105,7 @@ class IdempotencyCacheTest {
     }
 
     @Test
-    void onlyTheOwningDeliveryCompletesOrReleases() {
+    void shouldCompleteOrReleaseOnlyWhenAskedByTheOwningDelivery() {
         CachedEntry.Delivery first = delivery("t", "s1", "k1", "sha256:a", "r1");
         cache.claim(first);
         cache.release(first.scopedKey(), "someone-else");
@@ -124,14 +124,14 @@ class IdempotencyCacheTest {
     }
 
     @Test
-    void keysAreScopedByTenantAndSession() {
+    void shouldScopeKeysByTenantAndSession() {
         cache.claim(delivery("t1", "s1", "k1", "sha256:a", "r1"));
         assertThat(cache.claim(delivery("t2", "s1", "k1", "sha256:a", "r2"))).isInstanceOf(Claim.Acquired.class);
         assertThat(cache.claim(delivery("t1", "s2", "k1", "sha256:a", "r3"))).isInstanceOf(Claim.Acquired.class);
     }
 
     @Test
-    void entriesExpireWhenTheWindowEnds() {
+    void shouldExpireEntriesWhenTheWindowEnds() {
         CachedEntry.Delivery first = delivery("t", "s1", "k1", "sha256:a", "r1");
         cache.claim(first);
         cache.complete(first.scopedKey(), "r1", 200, body("{}"));
@@ -145,7 +145,7 @@ class IdempotencyCacheTest {
     }
 
     @Test
-    void outcomeFromAnotherInstanceIsReplayedHere() {
+    void shouldReplayHereWhenTheOutcomeComesFromAnotherInstance() {
         String scoped = IdempotencyKeys.scoped("t", "crm.contact.update", "s1", "k1");
         cache.record(outcome(scoped, "sha256:a", "other-request", Verdict.APPLIED, time.instant()));
 
@@ -166,7 +166,7 @@ class IdempotencyCacheTest {
     }
 
     @Test
-    void outcomeOlderThanTheWindowIsIgnored() {
+    void shouldIgnoreAnOutcomeWhenItIsOlderThanTheWindow() {
         String scoped = IdempotencyKeys.scoped("t", "crm.contact.update", "s1", "k1");
         cache.record(outcome(
                 scoped,
@@ -178,7 +178,7 @@ class IdempotencyCacheTest {
     }
 
     @Test
-    void topologyRecordedHashWinsOverTheLocalOne() {
+    void shouldLetTheTopologyRecordedHashWinOverTheLocalOne() {
         CachedEntry.Delivery mine = delivery("t", "s1", "k1", "sha256:mine", "r1");
         cache.claim(mine);
         cache.complete(mine.scopedKey(), "r1", 200, body("{}"));
@@ -190,7 +190,7 @@ class IdempotencyCacheTest {
     }
 
     @Test
-    void conflictingOutcomeArrivingBeforeTheAckIsNotLost() {
+    void shouldKeepAConflictingOutcomeWhenItArrivesBeforeTheAck() {
         CachedEntry.Delivery mine = delivery("t", "s1", "k1", "sha256:mine", "r1");
         cache.claim(mine);
         cache.record(outcome(mine.scopedKey(), "sha256:theirs", "r1", Verdict.CONFLICT, time.instant()));
@@ -211,7 +211,7 @@ class IdempotencyCacheTest {
     }
 
     @Test
-    void answersAreBoundedButInFlightEntriesAreNeverEvicted() {
+    void shouldBoundAnswersButNeverEvictInFlightEntries() {
         IdempotencyCache small = new IdempotencyCache(WINDOW, 10, time, time);
         for (int i = 0; i < 100; i++) {
             CachedEntry.Delivery d = delivery("t", "s", "k" + i, "sha256:a", "r" + i);
@@ -226,7 +226,7 @@ class IdempotencyCacheTest {
     }
 
     @Test
-    void anEvictedAnswerIsStillKnownToMaybeHaveBeenSeen() {
+    void shouldStillKnowAKeyMayHaveBeenSeenWhenItsAnswerWasEvicted() {
         IdempotencyCache none = new IdempotencyCache(WINDOW, 0, time, time);
         CachedEntry.Delivery first = delivery("t", "s1", "k1", "sha256:a", "r1");
         assertThat(none.claim(first)).isEqualTo(new Claim.Acquired(false));
@@ -238,7 +238,7 @@ class IdempotencyCacheTest {
     }
 
     @Test
-    void outcomesOfOtherInstancesFeedTheFilterToo() {
+    void shouldFeedTheFilterWhenOutcomesComeFromOtherInstances() {
         IdempotencyCache none = new IdempotencyCache(WINDOW, 0, time, time);
         String scoped = IdempotencyKeys.scoped("t", "crm.contact.update", "s1", "k1");
         none.record(outcome(scoped, "sha256:a", "elsewhere", Verdict.APPLIED, time.instant()));
@@ -247,7 +247,7 @@ class IdempotencyCacheTest {
     }
 
     @Test
-    void anIndeterminateKeyLetsOnlyTheSamePayloadRetry() {
+    void shouldLetOnlyTheSamePayloadRetryWhenTheKeyIsIndeterminate() {
         CachedEntry.Delivery first = delivery("t", "s1", "k1", "sha256:a", "r1");
         cache.claim(first);
         cache.indeterminate(first.scopedKey(), "r1");
@@ -264,7 +264,7 @@ class IdempotencyCacheTest {
     }
 
     @Test
-    void anIndeterminateKeyIsDecidedByItsOutcome() {
+    void shouldDecideAnIndeterminateKeyByItsOutcome() {
         CachedEntry.Delivery first = delivery("t", "s1", "k1", "sha256:a", "r1");
         cache.claim(first);
         cache.indeterminate(first.scopedKey(), "r1");
@@ -274,7 +274,7 @@ class IdempotencyCacheTest {
     }
 
     @Test
-    void onlyCompletedOutcomesAreIndexedForLookups() {
+    void shouldIndexOnlyCompletedOutcomesForLookups() {
         CachedEntry.Delivery first = delivery("t", "s1", "k1", "sha256:a", "r1");
         cache.claim(first);
         cache.complete(first.scopedKey(), "r1", 200, body("{}"));
@@ -288,7 +288,7 @@ class IdempotencyCacheTest {
     }
 
     @Test
-    void mismatchedReleasedAndIndeterminateClaimsDoNotOverwriteTheLookupIndex() {
+    void shouldNotOverwriteTheLookupIndexWhenClaimsAreMismatchedReleasedOrIndeterminate() {
         CachedEntry.Delivery first = delivery("t", "s1", "k1", "sha256:a", "r1");
         cache.claim(first);
         cache.complete(first.scopedKey(), "r1", 200, body("{}"));

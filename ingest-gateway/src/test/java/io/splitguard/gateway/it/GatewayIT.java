@@ -76,7 +76,7 @@ class GatewayIT {
     }
 
     @Test
-    void firstDeliveryIsAcceptedAndAReplayAnswersTheSameWithoutANewRecord() {
+    void shouldAcceptTheFirstDeliveryAndAnswerAReplayTheSameWithoutANewRecord() {
         String session = Fixtures.newSession();
         String key = "key-" + UUID.randomUUID();
         byte[] body = Fixtures.update(session, "first", "2025-05-15T10:00:00Z");
@@ -110,7 +110,7 @@ class GatewayIT {
     }
 
     @Test
-    void sameKeyWithAnotherPayloadIs422AndNothingIsWritten() {
+    void shouldAnswer422AndWriteNothingWhenTheSameKeyComesWithAnotherPayload() {
         String session = Fixtures.newSession();
         String key = "key-" + UUID.randomUUID();
         assertThat(post(Fixtures.update(session, "one", null), "Idempotency-Key", key)
@@ -123,7 +123,7 @@ class GatewayIT {
     }
 
     @Test
-    void concurrentDeliveriesOfOneKeyGiveOneFreshAnswerAndOtherwiseReplaysOrConflicts() {
+    void shouldGiveOneFreshAnswerAndOtherwiseReplaysOrConflictsWhenOneKeyIsDeliveredConcurrently() {
         String session = Fixtures.newSession();
         String key = "key-" + UUID.randomUUID();
         byte[] body = Fixtures.update(session, "race", null);
@@ -150,7 +150,7 @@ class GatewayIT {
     }
 
     @Test
-    void missingHeaderDerivesTheKeyFromSessionOperationAndTimestamp() {
+    void shouldDeriveTheKeyFromSessionOperationAndTimestampWhenTheHeaderIsMissing() {
         String session = Fixtures.newSession();
         HttpResponse<String> first = post(Fixtures.update(session, "derived", "2025-05-15T10:00:00.250Z"));
         assertThat(first.statusCode()).as(first.body()).isEqualTo(200);
@@ -176,7 +176,7 @@ class GatewayIT {
     }
 
     @Test
-    void bodiesTheDatabaseCannotStoreAre422AndNothingIsWritten() {
+    void shouldAnswer422AndWriteNothingWhenTheDatabaseCannotStoreTheBody() {
         String session = Fixtures.newSession();
         String[] hostile = {
             "{\"session_id\":\"" + session + "\",\"contact_id\":\"c\",\"operation\":\"UPDATE_NOTES\","
@@ -199,18 +199,18 @@ class GatewayIT {
     }
 
     @Test
-    void missingHeaderAndMissingTimestampIs400() {
+    void shouldAnswer400WhenTheHeaderAndTheTimestampAreMissing() {
         assertProblem(post(Fixtures.update(Fixtures.newSession(), "no-ts", null)), 400);
     }
 
     @Test
-    void overlongOrEmptyKeyIs400() {
+    void shouldAnswer400WhenTheKeyIsOverlongOrEmpty() {
         byte[] body = Fixtures.update(Fixtures.newSession(), "x", null);
         assertProblem(post(body, "Idempotency-Key", "k".repeat(256)), 400);
     }
 
     @Test
-    void getReturnsTheRecordedOutcomeOr404() {
+    void shouldReturnTheRecordedOutcomeOr404WhenAKeyIsLookedUp() {
         String session = Fixtures.newSession();
         String key = "lookup-" + UUID.randomUUID();
         HttpResponse<String> first = post(Fixtures.update(session, "lookup", null), "Idempotency-Key", key);
@@ -239,12 +239,12 @@ class GatewayIT {
     }
 
     @Test
-    void malformedJsonIs400() {
+    void shouldAnswer400WhenTheJsonIsMalformed() {
         assertProblem(post("{\"session_id\": ".getBytes(StandardCharsets.UTF_8), "Idempotency-Key", "m1"), 400);
     }
 
     @Test
-    void wrongMediaTypeIs415() {
+    void shouldAnswer415WhenTheMediaTypeIsWrong() {
         HttpResponse<String> r = http.post(
                 Fixtures.UPDATE,
                 Fixtures.update(Fixtures.newSession(), "x", null),
@@ -258,14 +258,14 @@ class GatewayIT {
     }
 
     @Test
-    void oversizedBodyIs413BeforeAnyParsing() {
+    void shouldAnswer413BeforeAnyParsingWhenTheBodyIsOversized() {
         byte[] big = new byte[70 * 1024];
         Arrays.fill(big, (byte) '{'); // not JSON at all: a 400 would mean it was parsed
         assertProblem(post(big, "Idempotency-Key", "m3"), 413);
     }
 
     @Test
-    void schemaInvalidBodyIs422WithTheViolations() {
+    void shouldAnswer422WithTheViolationsWhenTheBodyIsSchemaInvalid() {
         byte[] body = "{\"session_id\":\"bad session!\",\"operation\":\"lower\",\"payload\":{},\"extra\":1}"
                 .getBytes(StandardCharsets.UTF_8);
         HttpResponse<String> r = post(body, "Idempotency-Key", "m4");
@@ -274,7 +274,7 @@ class GatewayIT {
     }
 
     @Test
-    void withoutTokenIs401AndWithAReadOnlyTokenIs403() {
+    void shouldAnswer401WithoutATokenAnd403WithAReadOnlyToken() {
         byte[] body = Fixtures.update(Fixtures.newSession(), "x", null);
         assertProblem(http.post(Fixtures.UPDATE, body, "Content-Type", JSON, "Idempotency-Key", "a1"), 401);
         assertProblem(
@@ -302,13 +302,13 @@ class GatewayIT {
     }
 
     @Test
-    void frameworkErrorsAreProblemsToo() {
+    void shouldAnswerFrameworkErrorsAsProblemsToo() {
         assertProblem(http.get("/no/such/route", "Authorization", writer), 404);
         assertProblem(http.get(Fixtures.UPDATE, "Authorization", writer), 405);
     }
 
     @Test
-    void healthAndMetricsAreOpen() {
+    void shouldServeHealthAndMetricsWithoutAToken() {
         assertThat(http.get("/health/live").statusCode()).isEqualTo(200);
         HttpResponse<String> ready = http.get("/health/ready");
         assertThat(ready.statusCode()).isEqualTo(200);

@@ -152,7 +152,7 @@ class IdempotencyLookupIT {
     }
 
     @Test
-    void aKeyThisInstanceNeverHeldIsAnsweredFromTheStore() throws SQLException {
+    void shouldAnswerFromTheStoreWhenThisInstanceNeverHeldTheKey() throws SQLException {
         String key = "stored-" + UUID.randomUUID();
         String session = Fixtures.newSession();
         // received two days ago: past the 24 h window of any gateway's memory, within the store's 7 days
@@ -182,7 +182,7 @@ class IdempotencyLookupIT {
     }
 
     @Test
-    void aKeyNoStoreKeepsIs404SayingTheStoreWasAsked() {
+    void shouldAnswer404SayingTheStoreWasAskedWhenNoStoreKeepsTheKey() {
         HttpResponse<String> r =
                 http.get(path("never-" + UUID.randomUUID()), "Authorization", Fixtures.token("acme", "session:read"));
         assertProblem(r, 404, "idempotency-key-unknown");
@@ -190,7 +190,7 @@ class IdempotencyLookupIT {
     }
 
     @Test
-    void anUnreadableStoreIs503UnknownNever404() {
+    void shouldAnswer503UnknownAndNever404WhenTheStoreIsUnreadable() {
         String token = Fixtures.token("acme", "session:read");
         for (int i = 0; i < 8; i++) {
             // the first ones hit the timeout, later ones the open circuit breaker: all 503
@@ -202,7 +202,7 @@ class IdempotencyLookupIT {
     }
 
     @Test
-    void aKeyInThisInstancesMemoryIsAnsweredWithoutTheStore() {
+    void shouldAnswerWithoutTheStoreWhenTheKeyIsInThisInstancesMemory() {
         String key = "cached-" + UUID.randomUUID();
         String session = Fixtures.newSession();
         HttpResponse<String> first = hungDbHttp.post(

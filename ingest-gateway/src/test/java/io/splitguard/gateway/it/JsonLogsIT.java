@@ -97,7 +97,7 @@ class JsonLogsIT {
     }
 
     @Test
-    void linesAreJsonWithRequestFieldsAndNothingSecret() {
+    void shouldWriteJsonLinesWithRequestFieldsAndNothingSecret() {
         String token = Fixtures.token("acme", "session:write", "session:read");
         String session = "sess-log-" + UNIQUE;
         String key = "key-log-" + UNIQUE;

@@ -40,7 +40,7 @@ class KafkaUnavailableIT {
     }
 
     @Test
-    void produceFailureIs503AndTheKeyIsForgotten() {
+    void shouldAnswer503AndForgetTheKeyWhenTheProduceFails() {
         String key = "down-" + UUID.randomUUID();
         byte[] body = Fixtures.update(Fixtures.newSession(), "nowhere", null);
         String token = Fixtures.token("acme", "session:write", "session:read");

@@ -156,7 +156,7 @@ class OpenApiIT {
     }
 
     @Test
-    void theRequestBodySchemaIsTheSchemasModulesContract() {
+    void shouldUseTheSchemasModulesContractAsTheRequestBodySchema() {
         io.swagger.v3.oas.models.media.Schema<?> body = api.getPaths()
                 .get("/api/v2/integrations/crm/contact/update")
                 .getPost()
@@ -173,7 +173,7 @@ class OpenApiIT {
     }
 
     @Test
-    void everyRouteOfTheGatewayIsDocumentedAndEveryDocumentedOperationIsARoute() {
+    void shouldDocumentEveryRouteOfTheGatewayAndServeEveryDocumentedOperationAsARoute() {
         Set<String> routes = new TreeSet<>();
         gateway.context()
                 .getBean(Router.class)
@@ -189,7 +189,7 @@ class OpenApiIT {
     }
 
     @Test
-    void everyExampleIsAnsweredWithItsDocumentedStatus() {
+    void shouldAnswerEveryExampleWithItsDocumentedStatus() {
         Map<String, Exchange> exchanges = exchanges();
         assertThat(exchanges).isNotEmpty();
         Set<String> sent = new TreeSet<>();
@@ -221,7 +221,7 @@ class OpenApiIT {
     }
 
     @Test
-    void everyResponseExampleSatisfiesItsSchema() {
+    void shouldMakeEveryResponseExampleSatisfyItsSchema() {
         Map<String, Exchange> exchanges = exchanges();
         for (Exchange e : exchanges.values()) {
             if (e.mediaType().endsWith("json")) {

@@ -34,7 +34,7 @@ import org.junit.jupiter.api.Test;
 class OutcomesListenerBrokerIT {
 
     @Test
-    void aGatewayStartedBeforeItsBrokerCatchesUpOnceTheBrokerIsThere() throws Exception {
+    void shouldCatchUpOnceTheBrokerIsThereWhenTheGatewayStartedBeforeIt() throws Exception {
         int port;
         try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             port = socket.getLocalPort();

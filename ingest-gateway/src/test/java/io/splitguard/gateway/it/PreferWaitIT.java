@@ -105,7 +105,7 @@ class PreferWaitIT {
     }
 
     @Test
-    void verdictsOfTheTopologyReachTheWaitingClient() {
+    void shouldDeliverTheVerdictsOfTheTopologyToTheWaitingClient() {
         String session = Fixtures.newSession();
         String key1 = "wait-" + UUID.randomUUID();
         byte[] body1 = Fixtures.update(session, "applied once", null);
@@ -155,7 +155,7 @@ class PreferWaitIT {
     }
 
     @Test
-    void anotherPayloadDeliveredThroughAnotherInstanceIsAConflict() {
+    void shouldAnswerAConflictWhenAnotherPayloadIsDeliveredThroughAnotherInstance() {
         String session = Fixtures.newSession();
         String key = "conflict-" + UUID.randomUUID();
         OutcomesListener listenerB = gatewayB.context().getBean(OutcomesListener.class);
@@ -183,7 +183,7 @@ class PreferWaitIT {
     }
 
     @Test
-    void withoutAVerdictInTimeTheAnswerIsThePlainAcceptance() {
+    void shouldAnswerThePlainAcceptanceWhenNoVerdictArrivesInTime() {
         String key = "late-" + UUID.randomUUID();
         OutcomesListener listenerA = gatewayA.context().getBean(OutcomesListener.class);
         listenerA.pause();
@@ -211,7 +211,7 @@ class PreferWaitIT {
     }
 
     @Test
-    void answersDoNotDependOnTheCacheSize() {
+    void shouldAnswerIndependentlyOfTheCacheSize() {
         String session = Fixtures.newSession();
         String key = "evicted-" + UUID.randomUUID();
         byte[] body = Fixtures.update(session, "remember me", null);

@@ -85,7 +85,7 @@ class OutcomesListenerRetryTest {
     }
 
     @Test
-    void endOffsetAndPositionTimeoutsAreRetriedUntilTheListenerCatchesUp() {
+    void shouldRetryEndOffsetAndPositionTimeoutsUntilTheListenerCatchesUp() {
         FlakyConsumer consumer = new FlakyConsumer(1, 2);
         consumer.updatePartitions(TOPIC, List.of(new PartitionInfo(TOPIC, 0, Node.noNode(), null, null)));
         consumer.updateBeginningOffsets(Map.of(TP, 0L));

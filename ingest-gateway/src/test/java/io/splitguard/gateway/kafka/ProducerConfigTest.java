@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 class ProducerConfigTest {
 
     @Test
-    void durableAndBoundedAndConsistent() {
+    void shouldConfigureAProducerThatIsDurableBoundedAndConsistent() {
         GatewaySettings gateway = new GatewaySettings();
         gateway.setDeliveryTimeout(Duration.ofSeconds(2));
         gateway.setLingerMs(5);
@@ -32,7 +32,7 @@ class ProducerConfigTest {
     }
 
     @Test
-    void passThroughPropertiesCannotWeakenTheDurableAck() {
+    void shouldRefusePassThroughPropertiesWhenTheyWouldWeakenTheDurableAck() {
         for (String key : new String[] {"acks", "enable.idempotence", "max.block.ms", "delivery.timeout.ms"}) {
             assertThatThrownBy(() -> MutationProducer.producerConfig(
                             new KafkaSettings(), new GatewaySettings(), Map.of(key, "1")))
@@ -44,7 +44,7 @@ class ProducerConfigTest {
     }
 
     @Test
-    void otherPassThroughPropertiesApply() {
+    void shouldApplyOtherPassThroughProperties() {
         Map<String, Object> config = MutationProducer.producerConfig(
                 new KafkaSettings(), new GatewaySettings(), Map.of("compression.type", "lz4", "linger.ms", "20"));
         assertThat(config).containsEntry("compression.type", "lz4").containsEntry("linger.ms", "20");

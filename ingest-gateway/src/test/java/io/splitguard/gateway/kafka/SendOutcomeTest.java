@@ -49,7 +49,7 @@ class SendOutcomeTest {
     }
 
     @Test
-    void aFailureAfterTheHandOffIsIndeterminate() {
+    void shouldBeIndeterminateWhenTheSendFailsAfterTheHandOff() {
         MockProducer<String, MutationRequest> mock =
                 new MockProducer<>(false, null, new StringSerializer(), (topic, value) -> new byte[0]);
         try (MutationProducer producer = new MutationProducer(catalog, new GatewaySettings(), mock)) {
@@ -63,7 +63,7 @@ class SendOutcomeTest {
     }
 
     @Test
-    void aSendThatCannotBeHandedOffInTimeIsNotSentAndNeverStartedLater() throws Exception {
+    void shouldBeNotSentAndNeverStartLaterWhenTheSendCannotBeHandedOffInTime() throws Exception {
         MockProducer<String, MutationRequest> mock =
                 new MockProducer<>(true, null, new StringSerializer(), (topic, value) -> new byte[0]);
         GatewaySettings settings = new GatewaySettings();
@@ -90,7 +90,7 @@ class SendOutcomeTest {
     }
 
     @Test
-    void aSendDuringShutdownIsNotSentRatherThanAnError() throws Exception {
+    void shouldBeNotSentRatherThanAnErrorWhenSendingDuringShutdown() throws Exception {
         MockProducer<String, MutationRequest> mock =
                 new MockProducer<>(true, null, new StringSerializer(), (topic, value) -> new byte[0]);
         MutationProducer producer = new MutationProducer(catalog, new GatewaySettings(), mock);

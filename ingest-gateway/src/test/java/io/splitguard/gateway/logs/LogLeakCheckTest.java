@@ -11,14 +11,14 @@ class LogLeakCheckTest {
     private static final String TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJzY29wZSI6InNlc3Npb246d3JpdGUifQ.c2lnbmF0dXJl";
 
     @Test
-    void cleanJsonLinesPass() {
+    void shouldPassWhenTheLinesAreCleanJson() {
         String output = "{\"level\":\"INFO\",\"formattedMessage\":\"started\"}\n{\"level\":\"DEBUG\",\"mdc\":{}}\n";
         assertThat(LogLeakCheck.problems(output, List.of(TOKEN))).isEmpty();
         assertThat(LogLeakCheck.lines(output)).hasSize(2);
     }
 
     @Test
-    void aPlantedTokenIsCaught() {
+    void shouldCatchATokenWhenItIsPlanted() {
         String output = "{\"level\":\"INFO\",\"formattedMessage\":\"started\"}\n"
                 + "{\"level\":\"DEBUG\",\"formattedMessage\":\"Authorization: Bearer " + TOKEN + "\"}\n";
         assertThat(LogLeakCheck.problems(output, List.of(TOKEN)))
@@ -28,7 +28,7 @@ class LogLeakCheckTest {
     }
 
     @Test
-    void aPlainTextLineIsCaught() {
+    void shouldCatchALineWhenItIsPlainText() {
         String output = "{\"level\":\"INFO\"}\n12:00:00.000 INFO  [main] x - plain text\n";
         assertThat(LogLeakCheck.problems(output, List.of(TOKEN)))
                 .singleElement()
@@ -37,7 +37,7 @@ class LogLeakCheckTest {
     }
 
     @Test
-    void anEmptySecretIsRefused() {
+    void shouldRefuseAnEmptySecret() {
         assertThatThrownBy(() -> LogLeakCheck.problems("{}", List.of(""))).isInstanceOf(IllegalArgumentException.class);
     }
 }

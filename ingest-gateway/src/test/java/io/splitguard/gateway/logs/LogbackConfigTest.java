@@ -33,7 +33,7 @@ class LogbackConfigTest {
     }
 
     @Test
-    void jsonByDefaultWithMdcAndException() {
+    void shouldWriteJsonWithMdcAndExceptionByDefault() {
         LoggerContext context = freshContext();
         try {
             CapturedLogs logs = CapturedLogs.install(context, config());
@@ -68,7 +68,7 @@ class LogbackConfigTest {
     }
 
     @Test
-    void textWhenAskedFor() {
+    void shouldWriteTextWhenAskedFor() {
         LoggerContext context = freshContext();
         try {
             CapturedLogs logs = CapturedLogs.install(context, config(), Map.of("SPLITGUARD_LOG_FORMAT", "text"));
@@ -81,7 +81,7 @@ class LogbackConfigTest {
     }
 
     @Test
-    void everyServiceUsesThisConfiguration() throws IOException {
+    void shouldBeTheConfigurationEveryServiceUses() throws IOException {
         String gateway = Files.readString(Path.of("src/main/resources/logback.xml"));
         for (String module : List.of("launcher", "dedup-topology", "postgres-sink")) {
             Path other = Path.of("..", module, "src/main/resources/logback.xml");

@@ -17,7 +17,7 @@ class DevTokensTest {
     private static final String SECRET = "0123456789abcdef0123456789abcdef-test";
 
     @Test
-    void mintsAnHs256TokenWithTenantAndScopes() throws Exception {
+    void shouldMintAnHs256TokenWithTenantAndScopes() throws Exception {
         String token = DevTokens.mint(SECRET, "acme", List.of("session:write", "session:read"), Duration.ofMinutes(5));
         SignedJWT jwt = SignedJWT.parse(token);
 
@@ -30,7 +30,7 @@ class DevTokensTest {
     }
 
     @Test
-    void refusesShortSecrets() {
+    void shouldRefuseToMintWhenTheSecretIsShort() {
         assertThatThrownBy(() -> DevTokens.mint("short", "t", List.of(), Duration.ofMinutes(1)))
                 .isInstanceOf(IllegalArgumentException.class);
     }

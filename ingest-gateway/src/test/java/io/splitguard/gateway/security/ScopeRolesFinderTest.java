@@ -11,13 +11,13 @@ class ScopeRolesFinderTest {
     private final ScopeRolesFinder finder = new ScopeRolesFinder();
 
     @Test
-    void splitsTheSpaceSeparatedScopeClaim() {
+    void shouldSplitTheScopeClaimWhenItIsSpaceSeparated() {
         assertThat(finder.resolveRoles(Map.of("scope", "session:read  session:write")))
                 .containsExactly("session:read", "session:write");
     }
 
     @Test
-    void acceptsAnArrayAndIgnoresMissingClaims() {
+    void shouldAcceptAnArrayAndIgnoreMissingClaims() {
         assertThat(finder.resolveRoles(Map.of("scope", List.of("admin", "session:read"))))
                 .containsExactly("admin", "session:read");
         assertThat(finder.resolveRoles(Map.of("sub", "x"))).isEmpty();
