@@ -3,6 +3,7 @@ package io.splitguard.topology;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.tuple;
 
+import io.splitguard.schemas.config.CommonSettings;
 import io.splitguard.schemas.model.AuditRecord;
 import io.splitguard.schemas.model.IdempotencyOutcome;
 import io.splitguard.schemas.model.MutationRequest;
@@ -54,16 +55,19 @@ class DedupTopologyTest {
 
     @BeforeEach
     void startDriver() {
-        DedupConfig config = new DedupConfig(
-                "dedup-test",
-                "unused:9092",
-                WINDOW,
-                stateDir,
-                1,
-                0,
-                Duration.ofMillis(100),
-                topics.deadLetters.name(),
-                Map.of());
+        DedupConfig config = DedupConfig.fromEnv(
+                Map.of(
+                        DedupConfig.APPLICATION_ID,
+                        "dedup-test",
+                        CommonSettings.BOOTSTRAP_SERVERS,
+                        "unused:9092",
+                        CommonSettings.DEDUP_WINDOW,
+                        WINDOW.toString(),
+                        DedupConfig.STATE_DIR,
+                        stateDir.toString(),
+                        DedupConfig.COMMIT_INTERVAL_MS,
+                        "100"),
+                topics.deadLetters.name());
         driver = new TopologyTestDriver(DedupTopology.build(config, topics), config.streamsProperties(), T0);
         wallClock = T0;
         in = driver.createInputTopic(

@@ -75,57 +75,6 @@ public record DedupConfig(
 
     public static final Duration DEFAULT_SESSION_PURGE_INTERVAL = Duration.ofMinutes(1);
 
-    /** With the default idle horizon and purge interval. */
-    public DedupConfig(
-            String applicationId,
-            String bootstrapServers,
-            Duration dedupWindow,
-            Path stateDir,
-            int streamThreads,
-            int standbyReplicas,
-            Duration commitInterval,
-            String deadLetterTopic,
-            Map<String, String> extra,
-            Duration instanceClockSkew) {
-        this(
-                applicationId,
-                bootstrapServers,
-                dedupWindow,
-                stateDir,
-                streamThreads,
-                standbyReplicas,
-                commitInterval,
-                deadLetterTopic,
-                extra,
-                instanceClockSkew,
-                DEFAULT_SESSION_IDLE_HORIZON,
-                DEFAULT_SESSION_PURGE_INTERVAL);
-    }
-
-    /** With the default instance clock skew bound. */
-    public DedupConfig(
-            String applicationId,
-            String bootstrapServers,
-            Duration dedupWindow,
-            Path stateDir,
-            int streamThreads,
-            int standbyReplicas,
-            Duration commitInterval,
-            String deadLetterTopic,
-            Map<String, String> extra) {
-        this(
-                applicationId,
-                bootstrapServers,
-                dedupWindow,
-                stateDir,
-                streamThreads,
-                standbyReplicas,
-                commitInterval,
-                deadLetterTopic,
-                extra,
-                DEFAULT_INSTANCE_CLOCK_SKEW);
-    }
-
     public DedupConfig {
         Objects.requireNonNull(applicationId, "applicationId");
         Objects.requireNonNull(bootstrapServers, "bootstrapServers");

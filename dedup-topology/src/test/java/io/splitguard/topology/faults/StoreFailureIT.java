@@ -3,6 +3,7 @@ package io.splitguard.topology.faults;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.splitguard.schemas.config.CommonSettings;
 import io.splitguard.schemas.model.MutationRequest;
 import io.splitguard.schemas.model.SequencedMutation;
 import io.splitguard.schemas.topics.TopicBootstrap;
@@ -56,16 +57,19 @@ class StoreFailureIT {
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
             TopicBootstrap.ensure(admin, topics, 60_000);
         }
-        DedupConfig config = new DedupConfig(
-                name,
-                bootstrap,
-                Duration.ofHours(24),
-                stateDir,
-                1,
-                0,
-                Duration.ofMillis(100),
-                topics.deadLetters.name(),
-                Map.of());
+        DedupConfig config = DedupConfig.fromEnv(
+                Map.of(
+                        DedupConfig.APPLICATION_ID,
+                        name,
+                        CommonSettings.BOOTSTRAP_SERVERS,
+                        bootstrap,
+                        CommonSettings.DEDUP_WINDOW,
+                        Duration.ofHours(24).toString(),
+                        DedupConfig.STATE_DIR,
+                        stateDir.toString(),
+                        DedupConfig.COMMIT_INTERVAL_MS,
+                        "100"),
+                topics.deadLetters.name());
         FailingStoreSupplier store =
                 new FailingStoreSupplier(Stores.persistentKeyValueStore(DedupNodes.SEQUENCE_STORE));
         store.failPut(25);

@@ -3,6 +3,7 @@ package io.splitguard.topology.faults;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.splitguard.schemas.config.CommonSettings;
 import io.splitguard.schemas.model.MutationRequest;
 import io.splitguard.schemas.model.SequencedMutation;
 import io.splitguard.schemas.topics.TopicCatalog;
@@ -36,16 +37,19 @@ class StoreFailureTest {
     void shouldFailTheTaskInsteadOfDeadLetteringWhenTheStoreCannotWrite() {
         TopicCatalog topics =
                 TopicCatalog.builder().prefix("fail.").sessionPartitions(2).build();
-        DedupConfig config = new DedupConfig(
-                "dedup-fail-test",
-                "unused:9092",
-                Duration.ofHours(24),
-                stateDir,
-                1,
-                0,
-                Duration.ofMillis(100),
-                topics.deadLetters.name(),
-                Map.of());
+        DedupConfig config = DedupConfig.fromEnv(
+                Map.of(
+                        DedupConfig.APPLICATION_ID,
+                        "dedup-fail-test",
+                        CommonSettings.BOOTSTRAP_SERVERS,
+                        "unused:9092",
+                        CommonSettings.DEDUP_WINDOW,
+                        Duration.ofHours(24).toString(),
+                        DedupConfig.STATE_DIR,
+                        stateDir.toString(),
+                        DedupConfig.COMMIT_INTERVAL_MS,
+                        "100"),
+                topics.deadLetters.name());
         FailingStoreSupplier store =
                 new FailingStoreSupplier(Stores.persistentKeyValueStore(DedupNodes.SEQUENCE_STORE));
         try (TopologyTestDriver driver =

@@ -12,6 +12,7 @@ import com.networknt.schema.ValidationMessage;
 import io.micronaut.web.router.Router;
 import io.splitguard.gateway.api.RequestLogging;
 import io.splitguard.gateway.app.GatewayServer;
+import io.splitguard.schemas.config.CommonSettings;
 import io.splitguard.schemas.topics.TopicCatalog;
 import io.splitguard.testsupport.SharedInfra;
 import io.splitguard.testsupport.TestHttp;
@@ -78,16 +79,19 @@ class OpenApiIT {
         Fixtures.bootstrap(bootstrap, catalog);
         Path state = Files.createTempDirectory("openapi-dedup-state");
         topology = DedupStreams.start(
-                new DedupConfig(
-                        prefix + "dedup",
-                        bootstrap,
-                        Duration.ofHours(24),
-                        state,
-                        1,
-                        0,
-                        Duration.ofMillis(100),
-                        catalog.deadLetters.name(),
-                        Map.of()),
+                DedupConfig.fromEnv(
+                        Map.of(
+                                DedupConfig.APPLICATION_ID,
+                                prefix + "dedup",
+                                CommonSettings.BOOTSTRAP_SERVERS,
+                                bootstrap,
+                                CommonSettings.DEDUP_WINDOW,
+                                Duration.ofHours(24).toString(),
+                                DedupConfig.STATE_DIR,
+                                state.toString(),
+                                DedupConfig.COMMIT_INTERVAL_MS,
+                                "100"),
+                        catalog.deadLetters.name()),
                 catalog);
         gateway = Fixtures.start(Fixtures.properties(bootstrap, prefix));
 

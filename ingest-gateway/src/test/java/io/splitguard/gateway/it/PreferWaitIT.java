@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.splitguard.gateway.app.GatewayServer;
 import io.splitguard.gateway.idempotency.IdempotencyCache;
 import io.splitguard.gateway.kafka.OutcomesListener;
+import io.splitguard.schemas.config.CommonSettings;
 import io.splitguard.schemas.topics.TopicCatalog;
 import io.splitguard.testsupport.SharedInfra;
 import io.splitguard.testsupport.TestHttp;
@@ -49,16 +50,19 @@ class PreferWaitIT {
         catalog = Fixtures.catalog(prefix);
         Fixtures.bootstrap(bootstrap, catalog);
         Path state = Files.createTempDirectory("gw-dedup-state");
-        DedupConfig config = new DedupConfig(
-                prefix + "dedup",
-                bootstrap,
-                Duration.ofHours(24),
-                state,
-                1,
-                0,
-                Duration.ofMillis(100),
-                catalog.deadLetters.name(),
-                Map.of());
+        DedupConfig config = DedupConfig.fromEnv(
+                Map.of(
+                        DedupConfig.APPLICATION_ID,
+                        prefix + "dedup",
+                        CommonSettings.BOOTSTRAP_SERVERS,
+                        bootstrap,
+                        CommonSettings.DEDUP_WINDOW,
+                        Duration.ofHours(24).toString(),
+                        DedupConfig.STATE_DIR,
+                        state.toString(),
+                        DedupConfig.COMMIT_INTERVAL_MS,
+                        "100"),
+                catalog.deadLetters.name());
         topology = DedupStreams.start(config, catalog);
         gatewayA = Fixtures.start(Fixtures.properties(bootstrap, prefix));
         gatewayB = Fixtures.start(Fixtures.properties(bootstrap, prefix));
