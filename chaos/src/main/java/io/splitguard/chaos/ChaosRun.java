@@ -228,11 +228,17 @@ public final class ChaosRun {
         List<Observed.Row> rows = new ArrayList<>();
         try (Connection c = DriverManager.getConnection(jdbcUrl, "postgres", "");
                 Statement s = c.createStatement();
-                ResultSet rs = s.executeQuery("select idempotency_key, session_id, sequence, payload_hash,"
-                        + " (extract(epoch from written_at) * 1000)::bigint from crm_contact_updates")) {
+                ResultSet rs =
+                        s.executeQuery("select idempotency_key, session_id, session_epoch, sequence, payload_hash,"
+                                + " (extract(epoch from written_at) * 1000)::bigint from crm_contact_updates")) {
             while (rs.next()) {
                 rows.add(new Observed.Row(
-                        rs.getString(1), rs.getString(2), rs.getLong(3), rs.getString(4), rs.getLong(5)));
+                        rs.getString(1),
+                        rs.getString(2),
+                        rs.getLong(3),
+                        rs.getLong(4),
+                        rs.getString(5),
+                        rs.getLong(6)));
             }
         } catch (SQLException e) {
             LOG.warn("cannot read rows yet: {}", e.getMessage());
@@ -253,8 +259,8 @@ public final class ChaosRun {
             while (partitions.stream().anyMatch(tp -> consumer.position(tp, Duration.ofSeconds(30)) < end.get(tp))) {
                 for (ConsumerRecord<String, SequencedMutation> r : consumer.poll(Duration.ofMillis(500))) {
                     SequencedMutation m = r.value();
-                    committed.add(
-                            new Observed.Applied(m.idempotencyKey(), m.sessionId(), m.sequence(), m.payloadHash()));
+                    committed.add(new Observed.Applied(
+                            m.idempotencyKey(), m.sessionId(), m.sessionEpoch(), m.sequence(), m.payloadHash()));
                 }
             }
         }

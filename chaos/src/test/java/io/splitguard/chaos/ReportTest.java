@@ -36,8 +36,8 @@ class ReportTest {
         ChaosRun.Result result = result(
                 List.of(ok("k1")),
                 new Observed(
-                        List.of(new Observed.Row("k1", "s1", 1, "h-k1", 0)),
-                        List.of(new Observed.Applied("k1", "s1", 1, "h-k1"))));
+                        List.of(new Observed.Row("k1", "s1", 0, 1, "h-k1", 0)),
+                        List.of(new Observed.Applied("k1", "s1", 0, 1, "h-k1"))));
 
         JsonNode json = Report.json(result);
         String md = Report.markdown(result);
@@ -87,8 +87,8 @@ class ReportTest {
 
     private static Observed observedK1() {
         return new Observed(
-                List.of(new Observed.Row("k1", "s1", 1, "h-k1", 0)),
-                List.of(new Observed.Applied("k1", "s1", 1, "h-k1")));
+                List.of(new Observed.Row("k1", "s1", 0, 1, "h-k1", 0)),
+                List.of(new Observed.Applied("k1", "s1", 0, 1, "h-k1")));
     }
 
     @Test

@@ -27,7 +27,8 @@ import java.util.stream.Collectors;
  *       one nobody sent ({@code *_with_unsent_body});
  *   <li>a row equals its committed mutation (session, sequence, body); the database holds exactly what
  *       committed transactions wrote (no aborted record reached it, the sink missed nothing);
- *   <li>each session's sequences are 1..n without gaps or repeats, on the topic and in the database;
+ *   <li>each session's sequences are 1..n without gaps or repeats within each of its epochs, on the
+ *       topic and in the database;
  *   <li>a 2xx answer names the body that was sent ({@code acknowledged_other_body}); hostile bodies are
  *       never acknowledged and never stored.
  * </ul>
@@ -157,6 +158,7 @@ public final class Checker {
                 for (Observed.Row row : rows) {
                     boolean matches = applied.stream()
                             .anyMatch(a -> a.session().equals(row.session())
+                                    && a.epoch() == row.epoch()
                                     && a.sequence() == row.sequence()
                                     && a.payloadHash().equals(row.payloadHash()));
                     if (!matches) {
@@ -164,8 +166,9 @@ public final class Checker {
                         add(
                                 violations,
                                 "row_differs_from_topic",
-                                key + " row " + row.session() + "#" + row.sequence() + " " + row.payloadHash()
-                                        + " topic " + a.session() + "#" + a.sequence() + " " + a.payloadHash());
+                                key + " row " + row.session() + "#" + row.epoch() + "/" + row.sequence() + " "
+                                        + row.payloadHash() + " topic " + a.session() + "#" + a.epoch() + "/"
+                                        + a.sequence() + " " + a.payloadHash());
                     }
                 }
             }
@@ -185,14 +188,14 @@ public final class Checker {
                 "database",
                 observed.rows().stream()
                         .collect(Collectors.groupingBy(
-                                Observed.Row::session,
+                                r -> r.session() + " epoch " + r.epoch(),
                                 Collectors.mapping(Observed.Row::sequence, Collectors.toList()))),
                 violations);
         checkSequences(
                 "topic",
                 observed.committed().stream()
                         .collect(Collectors.groupingBy(
-                                Observed.Applied::session,
+                                a -> a.session() + " epoch " + a.epoch(),
                                 Collectors.mapping(Observed.Applied::sequence, Collectors.toList()))),
                 violations);
 

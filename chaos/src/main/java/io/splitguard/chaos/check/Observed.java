@@ -16,9 +16,12 @@ public record Observed(List<Row> rows, List<Applied> committed, List<String> inc
         this(rows, committed, List.of());
     }
 
-    /** One row written by the sink. */
-    public record Row(String key, String session, long sequence, String payloadHash, long writtenAtMs) {}
+    /**
+     * One row written by the sink. A session's sequences run 1..n within each {@code epoch}; a session
+     * purged after its idle horizon and written again starts a new epoch at 1.
+     */
+    public record Row(String key, String session, long epoch, long sequence, String payloadHash, long writtenAtMs) {}
 
     /** One sequenced mutation on the mutations topic. */
-    public record Applied(String key, String session, long sequence, String payloadHash) {}
+    public record Applied(String key, String session, long epoch, long sequence, String payloadHash) {}
 }

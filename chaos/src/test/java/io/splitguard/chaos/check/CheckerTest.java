@@ -50,18 +50,18 @@ class CheckerTest {
         }
 
         void stored(String key, String session, long sequence, String hash) {
-            rows.add(new Observed.Row(key, session, sequence, hash, 0));
-            committed.add(new Observed.Applied(key, session, sequence, hash));
+            rows.add(new Observed.Row(key, session, 0, sequence, hash, 0));
+            committed.add(new Observed.Applied(key, session, 0, sequence, hash));
         }
 
         void replaceRow(String key, String session, long sequence, String hash) {
             rows.removeIf(r -> r.key().equals(key));
-            rows.add(new Observed.Row(key, session, sequence, hash, 0));
+            rows.add(new Observed.Row(key, session, 0, sequence, hash, 0));
         }
 
         void replaceCommitted(String key, String session, long sequence, String hash) {
             committed.removeIf(a -> a.key().equals(key));
-            committed.add(new Observed.Applied(key, session, sequence, hash));
+            committed.add(new Observed.Applied(key, session, 0, sequence, hash));
         }
 
         CheckResult check() {
@@ -78,9 +78,9 @@ class CheckerTest {
         });
         // the unique constraint is on the scoped key (tenant, route, session, key): the same key in
         // another session is a second row the database accepts
-        v.put("key_in_several_rows", c -> c.rows.add(new Observed.Row("k1", "s2", 3, "h1", 0)));
-        v.put("phantom_rows", c -> c.rows.add(new Observed.Row("never-sent", "s3", 1, "hz", 0)));
-        v.put("phantom_on_topic", c -> c.committed.add(new Observed.Applied("never-sent", "s3", 1, "hz")));
+        v.put("key_in_several_rows", c -> c.rows.add(new Observed.Row("k1", "s2", 0, 3, "h1", 0)));
+        v.put("phantom_rows", c -> c.rows.add(new Observed.Row("never-sent", "s3", 0, 1, "hz", 0)));
+        v.put("phantom_on_topic", c -> c.committed.add(new Observed.Applied("never-sent", "s3", 0, 1, "hz")));
         v.put("row_in_wrong_session", c -> c.replaceRow("k2", "s2", 3, "h2"));
         v.put("topic_in_wrong_session", c -> c.replaceCommitted("k2", "s2", 3, "h2"));
         v.put("row_with_unsent_body", c -> c.replaceRow("k2", "s1", 2, "never-sent-body"));
@@ -92,7 +92,7 @@ class CheckerTest {
             c.replaceRow("k1", "s1", 2, "h1");
             c.replaceRow("k2", "s1", 1, "h2");
         });
-        v.put("applied_twice_on_topic", c -> c.committed.add(new Observed.Applied("k1", "s1", 3, "h1")));
+        v.put("applied_twice_on_topic", c -> c.committed.add(new Observed.Applied("k1", "s1", 0, 3, "h1")));
         v.put("committed_but_not_in_database", c -> c.rows.removeIf(r -> r.key().equals("k3")));
         v.put(
                 "in_database_but_not_committed",
@@ -158,6 +158,36 @@ class CheckerTest {
         CheckResult result = c.check();
 
         assertThat(result.counts()).containsEntry("sequence_gap_database", 1L).containsEntry("sequence_gap_topic", 1L);
+        assertThat(result.valid()).isFalse();
+    }
+
+    @Test
+    void shouldAcceptASessionThatRestartsAtOneInALaterEpoch() {
+        // s2 was purged after its idle horizon; written again it starts over at 1 in a new epoch
+        Case c = new Case();
+        c.rows.removeIf(r -> r.key().equals("k5"));
+        c.committed.removeIf(a -> a.key().equals("k5"));
+        c.rows.add(new Observed.Row("k5", "s2", 7, 1, "h5", 0));
+        c.committed.add(new Observed.Applied("k5", "s2", 7, 1, "h5"));
+
+        CheckResult result = c.check();
+
+        Checker.RULES.forEach(rule -> assertThat(result.counts()).containsEntry(rule, 0L));
+        assertThat(result.examples()).isEmpty();
+        assertThat(result.valid()).isTrue();
+    }
+
+    @Test
+    void shouldReportARowWhoseEpochDiffersFromTheTopic() {
+        Case c = new Case();
+        c.rows.removeIf(r -> r.key().equals("k5"));
+        c.committed.removeIf(a -> a.key().equals("k5"));
+        c.rows.add(new Observed.Row("k5", "s2", 7, 1, "h5", 0));
+        c.committed.add(new Observed.Applied("k5", "s2", 0, 2, "h5"));
+
+        CheckResult result = c.check();
+
+        assertThat(result.counts()).containsEntry("row_differs_from_topic", 1L);
         assertThat(result.valid()).isFalse();
     }
 
