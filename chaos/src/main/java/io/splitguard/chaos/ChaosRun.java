@@ -7,6 +7,7 @@ import io.splitguard.chaos.check.Recovery;
 import io.splitguard.chaos.cluster.BrokerCluster;
 import io.splitguard.chaos.cluster.Faketime;
 import io.splitguard.chaos.cluster.Netns;
+import io.splitguard.chaos.cluster.NodeProcess;
 import io.splitguard.chaos.cluster.PostgresNode;
 import io.splitguard.chaos.cluster.ServiceProcess;
 import io.splitguard.chaos.cluster.SmallRocksDbFootprint;
@@ -286,6 +287,18 @@ public final class ChaosRun {
         return true;
     }
 
+    /**
+     * Every process of {@code processes} that has exited, with its exit code and log tail: after the
+     * faults were healed (each fault restarts what it stopped) such a run proves nothing.
+     */
+    static List<String> notRunning(List<? extends NodeProcess> processes) {
+        List<String> found = new ArrayList<>();
+        processes.forEach(p -> p.exitValue()
+                .ifPresent(code -> found.add(p.name() + " is not running (exit " + code + ") after the faults"
+                        + " were healed; its log ends:\n" + tail(p.log(), 15))));
+        return found;
+    }
+
     /** Two instances of every pipeline service, each its own process. */
     final class Services implements AutoCloseable {
         final List<ServiceProcess> gateways = new ArrayList<>();
@@ -297,11 +310,8 @@ public final class ChaosRun {
          * it stopped), with its exit code and log tail: such a run proves nothing and is a harness error.
          */
         List<String> exited() {
-            List<String> found = new ArrayList<>();
-            Stream.of(gateways, topologies, sinks).flatMap(List::stream).forEach(p -> p.exitValue()
-                    .ifPresent(code -> found.add(p.name() + " is not running (exit " + code + ") after the faults"
-                            + " were healed; its log ends:\n" + tail(p.log(), 15))));
-            return found;
+            return notRunning(
+                    Stream.of(gateways, topologies, sinks).flatMap(List::stream).toList());
         }
         /** Each topology instance's state filesystem, in runs that fill it; empty otherwise. */
         final List<StateFs> stateFs = new ArrayList<>();
