@@ -90,7 +90,7 @@ class InspectAndTopicsIT {
             AdminTestKit.Run otherPrefix = kit.run("topics", "validate", "--topic-prefix", kit.name + "-none.");
 
             assertThat(valid.exitCode()).as(valid.out()).isZero();
-            assertThat(valid.out()).contains("all 5 topics match");
+            assertThat(valid.out()).contains("all " + kit.catalog.all().size() + " topics match");
             assertThat(otherHorizon.exitCode()).isEqualTo(1);
             assertThat(otherHorizon.out())
                     .contains(kit.catalog.mutations.name() + ": retention.ms is -1, the catalog says 2592000000");

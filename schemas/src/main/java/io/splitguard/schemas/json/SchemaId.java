@@ -6,7 +6,9 @@ public enum SchemaId {
     MUTATION_REQUEST("mutation-request"),
     SEQUENCED_MUTATION("sequenced-mutation"),
     IDEMPOTENCY_OUTCOME("idempotency-outcome"),
-    AUDIT_RECORD("audit-record");
+    AUDIT_RECORD("audit-record"),
+    CHECKPOINT_REQUEST("checkpoint-request"),
+    STORED_CHECKPOINT("stored-checkpoint");
 
     private final String fileStem;
 

@@ -44,7 +44,16 @@ public record AuditRecord(
          * {@code sink_refusals} ({@code duplicate_key}, {@code sequence_not_greater},
          * {@code stale_fencing_token}), then a colon.
          */
-        REFUSED;
+        REFUSED,
+        /** The checkpoint topology stored a checkpoint as the session's latest ({@code sequence} is its sequence). */
+        CHECKPOINT_ACCEPTED,
+        /**
+         * The checkpoint topology refused a checkpoint whose sequence is not greater than the stored
+         * one's (a lagging region, a retry); {@code sequence} is the refused one, {@code detail} names the stored one.
+         */
+        CHECKPOINT_REJECTED_STALE,
+        /** A session's latest checkpoint reached its expiry and was deleted (or replaced as absent). */
+        CHECKPOINT_EXPIRED;
 
         @JsonValue
         public String wireName() {

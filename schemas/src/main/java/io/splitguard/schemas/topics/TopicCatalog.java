@@ -5,9 +5,11 @@ import io.splitguard.schemas.config.Settings;
 import io.splitguard.schemas.json.JsonSerde;
 import io.splitguard.schemas.json.SchemaId;
 import io.splitguard.schemas.model.AuditRecord;
+import io.splitguard.schemas.model.CheckpointRequest;
 import io.splitguard.schemas.model.IdempotencyOutcome;
 import io.splitguard.schemas.model.MutationRequest;
 import io.splitguard.schemas.model.SequencedMutation;
+import io.splitguard.schemas.model.StoredCheckpoint;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -50,6 +52,8 @@ public final class TopicCatalog {
     public final Topic<String, SequencedMutation> mutations;
     public final Topic<String, IdempotencyOutcome> idempotencyOutcomes;
     public final Topic<String, AuditRecord> audit;
+    public final Topic<String, CheckpointRequest> checkpointsIn;
+    public final Topic<String, StoredCheckpoint> checkpoints;
     public final Topic<byte[], byte[]> deadLetters;
 
     private TopicCatalog(Builder b) {
@@ -85,6 +89,22 @@ public final class TopicCatalog {
                 "audit",
                 retention(Duration.ofDays(90).toMillis()),
                 JsonSerde.of(AuditRecord.class, SchemaId.AUDIT_RECORD));
+        // Checkpoints the gateway accepted; broker-stamped like mutations-in, so no gateway clock matters.
+        Map<String, String> checkpointsInConfigs = new HashMap<>(retention(week));
+        checkpointsInConfigs.put(TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG, "LogAppendTime");
+        this.checkpointsIn = session(
+                "checkpoints-in",
+                checkpointsInConfigs,
+                JsonSerde.of(CheckpointRequest.class, SchemaId.CHECKPOINT_REQUEST));
+        // The latest checkpoint per session; expiry writes a tombstone, which compaction removes after a day.
+        this.checkpoints = session(
+                "checkpoints",
+                Map.of(
+                        TopicConfig.CLEANUP_POLICY_CONFIG,
+                        TopicConfig.CLEANUP_POLICY_COMPACT,
+                        TopicConfig.DELETE_RETENTION_MS_CONFIG,
+                        Long.toString(Duration.ofDays(1).toMillis())),
+                JsonSerde.of(StoredCheckpoint.class, SchemaId.STORED_CHECKPOINT));
         this.deadLetters = new Topic<>(
                 prefix + "dead-letters",
                 sessionPartitions,
@@ -171,7 +191,7 @@ public final class TopicCatalog {
 
     /** Every topic, in creation order. */
     public List<Topic<?, ?>> all() {
-        return List.of(mutationsIn, mutations, idempotencyOutcomes, audit, deadLetters);
+        return List.of(mutationsIn, mutations, idempotencyOutcomes, audit, checkpointsIn, checkpoints, deadLetters);
     }
 
     private <V> Topic<String, V> session(String name, Map<String, String> configs, JsonSerde<V> valueSerde) {
