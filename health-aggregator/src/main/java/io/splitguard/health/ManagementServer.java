@@ -21,10 +21,12 @@ import org.slf4j.LoggerFactory;
  * The management port every SplitGuard service without an HTTP API of its own serves (the dedup
  * topology, the Postgres sink), with the same paths as the gateway:
  * <ul>
+ *   <li>{@code GET /health}: the composite health document ({@link CompositeHealth}), 200 when
+ *       healthy, 503 otherwise; it serves the last evaluation and calls no dependency;
  *   <li>{@code GET /health/live}: 200 while the process can still make progress (an orchestrator
  *       restarts it on 503), with the liveness checks;
  *   <li>{@code GET /health/ready}: 200 while it is doing its job (a load balancer or a rollout waits
- *       on 503), with the readiness checks;
+ *       on 503), with the readiness checks; not ready while the composite health is unhealthy;
  *   <li>{@code GET /metrics}: Prometheus text exposition of the service's meters.
  * </ul>
  * Runs on one daemon thread of its own, never on a processing thread.
@@ -54,10 +56,32 @@ public final class ManagementServer implements AutoCloseable {
             Map<String, HealthCheck> liveness,
             Map<String, HealthCheck> readiness)
             throws IOException {
+        return start(port, registry, liveness, readiness, null);
+    }
+
+    /**
+     * Starts serving on {@code port} (0: any free port) of every interface, with {@code GET /health}
+     * serving {@code composite}'s last evaluation; readiness also requires it to be healthy.
+     *
+     * @param composite the composite health (null: no {@code /health}, readiness from its checks only)
+     */
+    public static ManagementServer start(
+            int port,
+            PrometheusMeterRegistry registry,
+            Map<String, HealthCheck> liveness,
+            Map<String, HealthCheck> readiness,
+            CompositeHealth composite)
+            throws IOException {
         Objects.requireNonNull(registry, "registry");
         Map<String, HealthCheck> live = new LinkedHashMap<>(liveness);
         Map<String, HealthCheck> ready = new LinkedHashMap<>(liveness);
         ready.putAll(readiness);
+        if (composite != null) {
+            ready.put("composite", () -> {
+                HealthReport report = composite.report();
+                return new Health(report.healthy(), Map.of("status", report.status()));
+            });
+        }
         HttpServer server = HttpServer.create(new InetSocketAddress(port), 16);
         ExecutorService executor = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "splitguard-management");
@@ -67,6 +91,20 @@ public final class ManagementServer implements AutoCloseable {
         server.setExecutor(executor);
         server.createContext("/health/live", exchange -> health(exchange, live));
         server.createContext("/health/ready", exchange -> health(exchange, ready));
+        if (composite != null) {
+            server.createContext("/health", exchange -> {
+                if (!"/health".equals(exchange.getRequestURI().getPath())) {
+                    notFound(exchange);
+                    return;
+                }
+                if (!get(exchange)) {
+                    return;
+                }
+                HealthReport report = composite.report();
+                exchange.getResponseHeaders().set("Cache-Control", "no-store");
+                respond(exchange, report.httpStatus(), "application/json", report.json());
+            });
+        }
         server.createContext("/metrics", exchange -> {
             if (!get(exchange)) {
                 return;
@@ -74,18 +112,12 @@ public final class ManagementServer implements AutoCloseable {
             byte[] body = registry.scrape().getBytes(StandardCharsets.UTF_8);
             respond(exchange, 200, "text/plain; version=0.0.4; charset=utf-8", body);
         });
-        server.createContext(
-                "/",
-                exchange -> respond(
-                        exchange,
-                        404,
-                        "application/problem+json",
-                        "{\"type\":\"about:blank\",\"title\":\"Not Found\",\"status\":404}"
-                                .getBytes(StandardCharsets.UTF_8)));
+        server.createContext("/", ManagementServer::notFound);
         server.start();
         LOG.info(
-                "management endpoints on port {}: /health/live, /health/ready, /metrics",
-                server.getAddress().getPort());
+                "management endpoints on port {}: {}/health/live, /health/ready, /metrics",
+                server.getAddress().getPort(),
+                composite == null ? "" : "/health, ");
         return new ManagementServer(server, executor);
     }
 
@@ -122,6 +154,14 @@ public final class ManagementServer implements AutoCloseable {
         body.put("status", up ? "UP" : "DOWN");
         body.set("checks", results);
         respond(exchange, up ? 200 : 503, "application/json", JSON.writeValueAsBytes(body));
+    }
+
+    private static void notFound(HttpExchange exchange) throws IOException {
+        respond(
+                exchange,
+                404,
+                "application/problem+json",
+                "{\"type\":\"about:blank\",\"title\":\"Not Found\",\"status\":404}".getBytes(StandardCharsets.UTF_8));
     }
 
     private static boolean get(HttpExchange exchange) throws IOException {

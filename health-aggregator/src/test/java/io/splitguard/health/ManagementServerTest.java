@@ -61,4 +61,41 @@ class ManagementServerTest {
             assertThat(live.body()).contains("store closed");
         }
     }
+
+    @Test
+    void shouldServeTheCompositeHealthAndKeepReadinessInAgreementWithIt() throws Exception {
+        java.util.concurrent.atomic.AtomicReference<ComponentHealth> db =
+                new java.util.concurrent.atomic.AtomicReference<>(
+                        ComponentHealth.unhealthy("database does not answer"));
+        try (CompositeHealth composite = CompositeHealth.builder()
+                        .reentryChecks(1)
+                        .component(CompositeHealth.DATABASE_REPLICATION, db::get)
+                        .build();
+                ManagementServer server = ManagementServer.start(
+                        0,
+                        new PrometheusMeterRegistry(PrometheusConfig.DEFAULT),
+                        Map.of("process", () -> Health.up(Map.of())),
+                        Map.of(),
+                        composite)) {
+            composite.checkNow();
+            HttpResponse<String> sick = get(server, "/health");
+            assertThat(sick.statusCode()).isEqualTo(503);
+            assertThat(sick.body())
+                    .startsWith("{\"status\":\"unhealthy\"")
+                    .contains(
+                            "\"database_replication\":{\"status\":\"unhealthy\",\"error\":\"database does not answer\"");
+            assertThat(get(server, "/health/ready").statusCode()).isEqualTo(503);
+            assertThat(get(server, "/health/live").statusCode())
+                    .as("a dependency down is no reason to restart")
+                    .isEqualTo(200);
+
+            db.set(ComponentHealth.healthy(Map.of("mode", "standalone")));
+            composite.checkNow();
+            HttpResponse<String> well = get(server, "/health");
+            assertThat(well.statusCode()).isEqualTo(200);
+            assertThat(well.body()).contains("\"mode\":\"standalone\"");
+            assertThat(get(server, "/health/ready").statusCode()).isEqualTo(200);
+            assertThat(get(server, "/health/other").statusCode()).isEqualTo(404);
+        }
+    }
 }

@@ -1,0 +1,192 @@
+package io.splitguard.health;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.admin.DescribeClusterOptions;
+import org.apache.kafka.clients.admin.DescribeConfigsOptions;
+import org.apache.kafka.clients.admin.DescribeMetadataQuorumOptions;
+import org.apache.kafka.clients.admin.DescribeTopicsOptions;
+import org.apache.kafka.clients.admin.QuorumInfo;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.Node;
+import org.apache.kafka.common.TopicPartitionInfo;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.config.TopicConfig;
+
+/**
+ * {@code kafka_quorum}: whether the Kafka cluster can take our writes, as a Kafka admin sees it.
+ *
+ * <ul>
+ *   <li>brokers reachable ({@code describeCluster}): none → unhealthy;
+ *   <li>the KRaft metadata quorum ({@code describeMetadataQuorum}): its leader, voters and the largest
+ *       voter lag behind the leader's log end; no leader → unhealthy;
+ *   <li>our topics ({@code describeTopics} and each topic's {@code min.insync.replicas}): a partition
+ *       with no leader is offline, one whose in-sync replicas are fewer than the topic's
+ *       {@code min.insync.replicas} refuses {@code acks=all} writes; either → unhealthy, with the
+ *       partitions named. A topic that does not exist is unhealthy too.
+ * </ul>
+ * Each admin call is bounded by the check timeout. Works on a single combined-mode broker as well.
+ */
+public final class KafkaQuorumCheck implements ComponentCheck, AutoCloseable {
+
+    private static final int LISTED = 10;
+
+    private final Admin admin;
+    private final boolean ownsAdmin;
+    private final Supplier<? extends Collection<String>> topics;
+    private final int callTimeoutMs;
+
+    /**
+     * @param admin the admin client to ask (not closed by {@link #close()})
+     * @param topics the topics this service reads or writes
+     * @param callTimeout bound of each admin call
+     */
+    public KafkaQuorumCheck(Admin admin, Supplier<? extends Collection<String>> topics, Duration callTimeout) {
+        this(admin, false, topics, callTimeout);
+    }
+
+    private KafkaQuorumCheck(
+            Admin admin, boolean ownsAdmin, Supplier<? extends Collection<String>> topics, Duration callTimeout) {
+        this.admin = Objects.requireNonNull(admin, "admin");
+        this.ownsAdmin = ownsAdmin;
+        this.topics = Objects.requireNonNull(topics, "topics");
+        this.callTimeoutMs = (int) Math.max(1, callTimeout.toMillis());
+    }
+
+    /**
+     * A check with an admin client of its own on {@code bootstrapServers} (plus {@code clientProperties},
+     * e.g. security settings), closed by {@link #close()}.
+     */
+    public static KafkaQuorumCheck create(
+            String bootstrapServers, Map<String, ?> clientProperties, Collection<String> topics, Duration callTimeout) {
+        Map<String, Object> props = new LinkedHashMap<>(clientProperties);
+        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        props.putIfAbsent(AdminClientConfig.CLIENT_ID_CONFIG, "splitguard-health");
+        int ms = (int) Math.max(1, callTimeout.toMillis());
+        props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, ms);
+        props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, ms);
+        List<String> names = List.copyOf(topics);
+        return new KafkaQuorumCheck(Admin.create(props), true, () -> names, callTimeout);
+    }
+
+    @Override
+    public ComponentHealth check() throws Exception {
+        Map<String, Object> details = new LinkedHashMap<>();
+        List<String> problems = new ArrayList<>();
+
+        Collection<Node> nodes = admin.describeCluster(new DescribeClusterOptions().timeoutMs(callTimeoutMs))
+                .nodes()
+                .get(callTimeoutMs, TimeUnit.MILLISECONDS);
+        details.put("brokers", nodes.size());
+        if (nodes.isEmpty()) {
+            problems.add("no broker reachable");
+        }
+
+        QuorumInfo quorum = admin.describeMetadataQuorum(new DescribeMetadataQuorumOptions().timeoutMs(callTimeoutMs))
+                .quorumInfo()
+                .get(callTimeoutMs, TimeUnit.MILLISECONDS);
+        details.put("quorum_leader", quorum.leaderId());
+        details.put("quorum_epoch", quorum.leaderEpoch());
+        details.put("quorum_voters", quorum.voters().size());
+        long leaderEnd = quorum.voters().stream()
+                .filter(v -> v.replicaId() == quorum.leaderId())
+                .mapToLong(QuorumInfo.ReplicaState::logEndOffset)
+                .findFirst()
+                .orElse(quorum.highWatermark());
+        long maxLag = quorum.voters().stream()
+                .mapToLong(v -> Math.max(0, leaderEnd - v.logEndOffset()))
+                .max()
+                .orElse(0);
+        details.put("quorum_max_voter_lag", maxLag);
+        if (quorum.leaderId() < 0) {
+            problems.add("metadata quorum has no leader");
+        }
+
+        List<String> names = List.copyOf(new TreeSet<>(topics.get()));
+        int partitions = 0;
+        List<String> underMinIsr = new ArrayList<>();
+        List<String> offline = new ArrayList<>();
+        int smallestMinIsr = Integer.MAX_VALUE;
+        if (!names.isEmpty()) {
+            Map<String, TopicDescription> described = new LinkedHashMap<>();
+            for (String name : names) {
+                try {
+                    described.put(
+                            name,
+                            admin.describeTopics(List.of(name), new DescribeTopicsOptions().timeoutMs(callTimeoutMs))
+                                    .allTopicNames()
+                                    .get(callTimeoutMs, TimeUnit.MILLISECONDS)
+                                    .get(name));
+                } catch (java.util.concurrent.ExecutionException e) {
+                    if (e.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException) {
+                        problems.add("topic missing: " + name);
+                    } else {
+                        throw e;
+                    }
+                }
+            }
+            List<ConfigResource> resources = described.keySet().stream()
+                    .map(n -> new ConfigResource(ConfigResource.Type.TOPIC, n))
+                    .toList();
+            Map<ConfigResource, Config> configs = resources.isEmpty()
+                    ? Map.of()
+                    : admin.describeConfigs(resources, new DescribeConfigsOptions().timeoutMs(callTimeoutMs))
+                            .all()
+                            .get(callTimeoutMs, TimeUnit.MILLISECONDS);
+            for (TopicDescription topic : described.values()) {
+                Config config = configs.get(new ConfigResource(ConfigResource.Type.TOPIC, topic.name()));
+                ConfigEntry entry = config == null ? null : config.get(TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG);
+                int minIsr = entry == null || entry.value() == null ? 1 : Integer.parseInt(entry.value());
+                smallestMinIsr = Math.min(smallestMinIsr, minIsr);
+                for (TopicPartitionInfo p : topic.partitions()) {
+                    partitions++;
+                    String id = topic.name() + "-" + p.partition();
+                    if (p.leader() == null || p.leader().isEmpty()) {
+                        offline.add(id);
+                    } else if (p.isr().size() < minIsr) {
+                        underMinIsr.add(id);
+                    }
+                }
+            }
+        }
+        details.put("topics", names.size());
+        details.put("partitions", partitions);
+        if (smallestMinIsr != Integer.MAX_VALUE) {
+            details.put("min_insync_replicas", smallestMinIsr);
+        }
+        details.put("under_min_isr_partitions", underMinIsr.size());
+        details.put("offline_partitions", offline.size());
+        if (!underMinIsr.isEmpty()) {
+            details.put("under_min_isr", underMinIsr.subList(0, Math.min(LISTED, underMinIsr.size())));
+            problems.add(underMinIsr.size() + " partition(s) under min.insync.replicas");
+        }
+        if (!offline.isEmpty()) {
+            details.put("offline", offline.subList(0, Math.min(LISTED, offline.size())));
+            problems.add(offline.size() + " partition(s) offline");
+        }
+        if (problems.isEmpty()) {
+            return ComponentHealth.healthy(details);
+        }
+        details.put("error", String.join("; ", problems));
+        return ComponentHealth.unhealthy(details);
+    }
+
+    @Override
+    public void close() {
+        if (ownsAdmin) {
+            admin.close(Duration.ofSeconds(5));
+        }
+    }
+}
