@@ -60,6 +60,7 @@ public final class CompositeHealth implements AutoCloseable {
     private final ScheduledExecutorService scheduler;
     private final ExecutorService workers;
     private final MeterRegistry registry;
+    private final List<AutoCloseable> resources;
     private volatile HealthReport report;
     private volatile boolean closed;
 
@@ -68,6 +69,7 @@ public final class CompositeHealth implements AutoCloseable {
         this.timeout = builder.timeout;
         this.reentryChecks = builder.reentryChecks;
         this.registry = builder.registry;
+        this.resources = List.copyOf(builder.resources);
         this.components = new ArrayList<>();
         builder.components.forEach((name, spec) -> components.add(new Component(name, spec.check, spec.interval)));
         String prefix = "splitguard-health-" + INSTANCES.incrementAndGet();
@@ -279,11 +281,22 @@ public final class CompositeHealth implements AutoCloseable {
         }
     }
 
+    /** Stops the schedules and closes the resources handed to {@link Builder#closing(AutoCloseable)}. */
     @Override
     public void close() {
+        if (closed) {
+            return;
+        }
         closed = true;
         scheduler.shutdownNow();
         workers.shutdownNow();
+        for (AutoCloseable resource : resources) {
+            try {
+                resource.close();
+            } catch (Exception e) {
+                LOG.warn("cannot close health resource {}", resource, e);
+            }
+        }
     }
 
     private static ThreadFactory daemon(String name) {
@@ -323,8 +336,15 @@ public final class CompositeHealth implements AutoCloseable {
         private int reentryChecks = HealthSettings.DEFAULT_REENTRY_CHECKS;
         private MeterRegistry registry;
         private final Map<String, Spec> components = new LinkedHashMap<>();
+        private final List<AutoCloseable> resources = new ArrayList<>();
 
         private Builder() {}
+
+        /** Closes {@code resource} (a check's own client) when the composite health closes. */
+        public Builder closing(AutoCloseable resource) {
+            resources.add(Objects.requireNonNull(resource, "resource"));
+            return this;
+        }
 
         /** Interval, timeout and re-entry checks from {@code settings}. */
         public Builder settings(HealthSettings settings) {

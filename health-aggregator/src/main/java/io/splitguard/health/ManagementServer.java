@@ -38,10 +38,12 @@ public final class ManagementServer implements AutoCloseable {
 
     private final HttpServer server;
     private final ExecutorService executor;
+    private final CompositeHealth composite;
 
-    private ManagementServer(HttpServer server, ExecutorService executor) {
+    private ManagementServer(HttpServer server, ExecutorService executor, CompositeHealth composite) {
         this.server = server;
         this.executor = executor;
+        this.composite = composite;
     }
 
     /**
@@ -63,7 +65,8 @@ public final class ManagementServer implements AutoCloseable {
      * Starts serving on {@code port} (0: any free port) of every interface, with {@code GET /health}
      * serving {@code composite}'s last evaluation; readiness also requires it to be healthy.
      *
-     * @param composite the composite health (null: no {@code /health}, readiness from its checks only)
+     * @param composite the composite health (null: no {@code /health}, readiness from its checks only);
+     *     closed with the server
      */
     public static ManagementServer start(
             int port,
@@ -118,7 +121,7 @@ public final class ManagementServer implements AutoCloseable {
                 "management endpoints on port {}: {}/health/live, /health/ready, /metrics",
                 server.getAddress().getPort(),
                 composite == null ? "" : "/health, ");
-        return new ManagementServer(server, executor);
+        return new ManagementServer(server, executor, composite);
     }
 
     /** The port actually bound. */
@@ -126,10 +129,14 @@ public final class ManagementServer implements AutoCloseable {
         return server.getAddress().getPort();
     }
 
+    /** Stops serving, and closes the composite health handed in. */
     @Override
     public void close() {
         server.stop(0);
         executor.shutdownNow();
+        if (composite != null) {
+            composite.close();
+        }
     }
 
     private static void health(HttpExchange exchange, Map<String, HealthCheck> checks) throws IOException {

@@ -2,13 +2,20 @@ package io.splitguard.topology.app;
 
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.splitguard.health.ApplicationCheck;
+import io.splitguard.health.CompositeHealth;
+import io.splitguard.health.HealthSettings;
+import io.splitguard.health.KafkaQuorumCheck;
 import io.splitguard.health.ManagementServer;
+import io.splitguard.health.PlatformConnectivityCheck;
+import io.splitguard.health.StreamsCheck;
 import io.splitguard.schemas.config.Settings;
 import io.splitguard.schemas.topics.TopicBootstrap;
 import io.splitguard.schemas.topics.TopicCatalog;
 import io.splitguard.topology.config.DedupConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.time.Clock;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import org.apache.kafka.clients.admin.Admin;
@@ -16,7 +23,8 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 
 /**
  * Runs the dedup topology as its own process, configured by environment variables, until SIGTERM;
- * serves {@code /health/live}, {@code /health/ready} and {@code /metrics} on the management port.
+ * serves {@code /health}, {@code /health/live}, {@code /health/ready} and {@code /metrics} on the
+ * management port.
  */
 public final class DedupMain {
 
@@ -32,8 +40,9 @@ public final class DedupMain {
         }
         CountDownLatch stopped = new CountDownLatch(1);
         DedupStreams streams = DedupStreams.start(config, topics);
-        int port = (Integer) Settings.parse(DedupConfig.DEFINITION, env).get(DedupConfig.MANAGEMENT_PORT);
-        ManagementServer management = serve(streams, port);
+        Map<String, Object> settings = Settings.parse(DedupConfig.DEFINITION, env);
+        int port = (Integer) settings.get(DedupConfig.MANAGEMENT_PORT);
+        ManagementServer management = serve(streams, port, HealthSettings.fromParsed(settings), Clock.systemUTC());
         Runtime.getRuntime()
                 .addShutdownHook(new Thread(
                         () -> {
@@ -45,17 +54,42 @@ public final class DedupMain {
         stopped.await();
     }
 
-    /** Serves the health and metrics of {@code streams} on {@code port} (0: any free port). */
+    /** Serves the health and metrics of {@code streams} on {@code port} (0: any free port), health at its defaults. */
     public static ManagementServer serve(DedupStreams streams, int port) {
+        return serve(streams, port, HealthSettings.defaults(), Clock.systemUTC());
+    }
+
+    /**
+     * Serves the health and metrics of {@code streams} on {@code port} (0: any free port): the
+     * composite {@code /health} with {@code application}, {@code kafka_quorum}, {@code streams} and,
+     * when probes are configured, {@code platform_connectivity}, checked as {@code health} says, with
+     * timestamps from {@code clock}.
+     */
+    public static ManagementServer serve(DedupStreams streams, int port, HealthSettings health, Clock clock) {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         streams.bindMetrics(registry);
+        KafkaQuorumCheck quorum = KafkaQuorumCheck.create(
+                streams.bootstrapServers(), streams.adminProperties(), streams.topics(), health.timeout());
+        CompositeHealth.Builder composite = CompositeHealth.builder()
+                .settings(health)
+                .clock(clock)
+                .meterRegistry(registry)
+                .component(CompositeHealth.APPLICATION, new ApplicationCheck(clock, streams::liveness))
+                .component(CompositeHealth.KAFKA_QUORUM, quorum)
+                .closing(quorum)
+                .component(CompositeHealth.STREAMS, new StreamsCheck(streams::status));
+        PlatformConnectivityCheck.create(health, registry)
+                .ifPresent(platforms -> composite.component(CompositeHealth.PLATFORM_CONNECTIVITY, platforms));
+        CompositeHealth started = composite.start();
         try {
             return ManagementServer.start(
                     port,
                     registry,
                     Map.of("streams", streams::liveness),
-                    Map.of("streams_running", streams::readiness));
+                    Map.of("streams_running", streams::readiness),
+                    started);
         } catch (IOException e) {
+            started.close();
             throw new UncheckedIOException("cannot serve the management port " + port, e);
         }
     }

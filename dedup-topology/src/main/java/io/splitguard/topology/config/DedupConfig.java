@@ -1,5 +1,6 @@
 package io.splitguard.topology.config;
 
+import io.splitguard.health.HealthSettings;
 import io.splitguard.schemas.config.CommonSettings;
 import io.splitguard.schemas.config.Settings;
 import java.nio.file.Path;
@@ -153,8 +154,11 @@ public record DedupConfig(
     /** {@code SPLITGUARD_STREAMS_NUM_STANDBY_REPLICAS=1} sets the Streams setting {@code num.standby.replicas}. */
     public static final String STREAMS_PREFIX = "SPLITGUARD_STREAMS_";
 
-    /** The topology's settings (with the common ones), each with its type, default, validator and doc. */
-    public static final ConfigDef DEFINITION = new ConfigDef(CommonSettings.DEFINITION)
+    /**
+     * The topology's settings (with the common ones and the health ones, {@link HealthSettings}), each
+     * with its type, default, validator and doc.
+     */
+    public static final ConfigDef DEFINITION = HealthSettings.addTo(new ConfigDef(CommonSettings.DEFINITION)
             .define(
                     APPLICATION_ID,
                     Type.STRING,
@@ -220,7 +224,8 @@ public record DedupConfig(
                     8081,
                     ConfigDef.Range.between(0, 65535),
                     Importance.MEDIUM,
-                    "Port of /health/live, /health/ready and /metrics (Prometheus) of the topology process.");
+                    "Port of /health, /health/live, /health/ready and /metrics (Prometheus) of the topology"
+                            + " process."));
 
     private static Path stateDir(String configured) {
         return configured.isBlank()
