@@ -370,6 +370,11 @@ public final class PostgresSink implements AutoCloseable {
         return dataSource;
     }
 
+    /** The topics the sink reads (mutations) and writes (audit), which its health watches. */
+    public List<String> topics() {
+        return List.of(topic.name(), auditTopic.name());
+    }
+
     public MeterRegistry meterRegistry() {
         return registry;
     }

@@ -1,5 +1,6 @@
 package io.splitguard.sink.config;
 
+import io.splitguard.health.HealthSettings;
 import io.splitguard.schemas.config.CommonSettings;
 import io.splitguard.schemas.config.Settings;
 import java.net.URI;
@@ -65,8 +66,11 @@ public record SinkConfig(
     /** {@code SPLITGUARD_SINK_PRODUCER_SECURITY_PROTOCOL=SSL} sets the audit producer's {@code security.protocol}. */
     public static final String ENV_PRODUCER_PREFIX = "SPLITGUARD_SINK_PRODUCER_";
 
-    /** The sink's settings (with the common ones), each with its type, default, validator and doc. */
-    public static final ConfigDef DEFINITION = new ConfigDef(CommonSettings.DEFINITION)
+    /**
+     * The sink's settings (with the common ones and the health ones, {@link HealthSettings}), each with
+     * its type, default, validator and doc.
+     */
+    public static final ConfigDef DEFINITION = HealthSettings.addTo(new ConfigDef(CommonSettings.DEFINITION)
             .define(
                     ENV_DATABASE_URL,
                     Type.STRING,
@@ -163,7 +167,7 @@ public record SinkConfig(
                     8082,
                     Range.between(0, 65535),
                     Importance.MEDIUM,
-                    "Port of /health/live, /health/ready and /metrics (Prometheus) of the sink process.");
+                    "Port of /health, /health/live, /health/ready and /metrics (Prometheus) of the sink process."));
 
     public SinkConfig {
         Objects.requireNonNull(bootstrapServers, "bootstrapServers");
