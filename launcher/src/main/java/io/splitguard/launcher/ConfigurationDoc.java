@@ -1,6 +1,7 @@
 package io.splitguard.launcher;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.splitguard.checkpoint.config.CheckpointConfig;
 import io.splitguard.schemas.config.CommonSettings;
 import io.splitguard.schemas.config.Settings;
 import io.splitguard.schemas.json.Json;
@@ -53,7 +54,8 @@ public final class ConfigurationDoc {
                 .append("**Must agree** across every instance of every service of one deployment:"
                         + " `SPLITGUARD_TOPIC_PREFIX`, `SPLITGUARD_SESSION_PARTITIONS` (never change it on a running"
                         + " deployment), `SPLITGUARD_DEDUP_WINDOW`; across the topology's instances"
-                        + " `SPLITGUARD_DEDUP_APPLICATION_ID`, across the sink's `SPLITGUARD_SINK_GROUP_ID`.\n\n")
+                        + " `SPLITGUARD_DEDUP_APPLICATION_ID`, across the checkpoint topology's"
+                        + " `SPLITGUARD_CHECKPOINT_APPLICATION_ID`, across the sink's `SPLITGUARD_SINK_GROUP_ID`.\n\n")
                 .append("Settings the guarantees depend on cannot be overridden through the pass-through prefixes"
                         + " (`SPLITGUARD_STREAMS_*`, `SPLITGUARD_SINK_CONSUMER_*`, `SPLITGUARD_SINK_PRODUCER_*`,"
                         + " `splitguard.kafka.producer.*`): `acks`, `enable.idempotence`, `isolation.level`,"
@@ -64,6 +66,12 @@ public final class ConfigurationDoc {
                 .append("Any Kafka Streams setting passes through as `SPLITGUARD_STREAMS_<NAME>`"
                         + " (`SPLITGUARD_STREAMS_NUM_STANDBY_REPLICAS=1` is `num.standby.replicas`).\n\n")
                 .append(Settings.markdownTable(without(DedupConfig.DEFINITION, common)));
+        out.append("\n## Checkpoint topology\n\n")
+                .append("A process of its own (`CheckpointMain`). The process-level names (`SPLITGUARD_STATE_DIR`,"
+                        + " `SPLITGUARD_STREAM_THREADS`, `SPLITGUARD_STANDBY_REPLICAS`, `SPLITGUARD_COMMIT_INTERVAL_MS`,"
+                        + " `SPLITGUARD_MANAGEMENT_PORT`, `SPLITGUARD_STREAMS_*`) mean what they mean for the dedup"
+                        + " topology.\n\n")
+                .append(Settings.markdownTable(without(CheckpointConfig.DEFINITION, common)));
         out.append("\n## Postgres sink\n\n")
                 .append("Kafka consumer settings pass through as `SPLITGUARD_SINK_CONSUMER_<NAME>`, the audit"
                         + " producer's as `SPLITGUARD_SINK_PRODUCER_<NAME>`.\n\n")
