@@ -156,14 +156,15 @@ public final class CompositeHealth implements AutoCloseable {
                     }
                     if (settled.compareAndSet(false, true)) {
                         record(c, result, startedAt, startNanos);
-                        recorded.countDown();
                     }
                 } finally {
                     synchronized (run) {
                         run.thread = null;
                         Thread.interrupted();
                     }
+                    // free before telling a waiter, so that the next checkNow() runs the check again
                     c.inFlight.set(false);
+                    recorded.countDown();
                 }
             });
             scheduler.schedule(
