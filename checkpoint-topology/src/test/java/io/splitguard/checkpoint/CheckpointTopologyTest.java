@@ -144,6 +144,8 @@ class CheckpointTopologyTest {
         send(Fixtures.checkpoint("s1", 200, "newest", 3600), T0);
         checkpoints.readValuesToList();
         audit.readValuesToList();
+        StoredCheckpoint before = store().get("s1");
+        changelog.readKeyValuesToList();
 
         CheckpointRequest lagging = Fixtures.checkpoint("s1", 150, "lagging-region", 3600);
         CheckpointRequest retry = Fixtures.checkpoint("s1", 200, "same-sequence", 3600);
@@ -161,6 +163,12 @@ class CheckpointTopologyTest {
                         org.assertj.core.groups.Tuple.tuple(
                                 AuditRecord.Decision.CHECKPOINT_REJECTED_STALE, 200L, retry.requestId()));
         assertThat(audited.get(0).detail()).contains("chk_200");
+        assertThat(store().get("s1")).isEqualTo(before);
+        assertThat(changelog.readValuesToList())
+                .as("the unchanged value is written back, so the store's position covers the rejected records")
+                .hasSize(2)
+                .allSatisfy(v ->
+                        assertThat(CheckpointTopology.storeSerde().fromBytes(v)).isEqualTo(before));
         assertThat(deadLetters.isEmpty()).isTrue();
     }
 
