@@ -1,6 +1,5 @@
 package io.splitguard.health;
 
-import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -15,8 +14,9 @@ import javax.sql.DataSource;
 /**
  * {@code database_replication}: whether the PostgreSQL database a service writes to is replicated as
  * required, from {@code pg_stat_replication} on the primary (state, sync_state and replay lag of each
- * standby). Every query goes through a circuit breaker: a database that does not answer three times
- * in a row is not called again until the breaker's wait is over.
+ * standby). Connections come through a circuit breaker ({@link GuardedDataSource}): a database that
+ * cannot be connected to three times in a row is not called again until the breaker's wait is over.
+ * Hand in the service's guarded pool to share its breaker; a plain one gets a breaker of its own.
  *
  * <ul>
  *   <li>replication required: healthy only with at least one {@code streaming} standby whose
@@ -55,19 +55,28 @@ public final class DatabaseReplicationCheck implements ComponentCheck {
             boolean required,
             long maxAllowedLagMs,
             Duration queryTimeout) {
-        this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
+        Objects.requireNonNull(dataSource, "dataSource");
         this.breaker = Objects.requireNonNull(breaker, "breaker");
+        this.dataSource = dataSource instanceof GuardedDataSource guarded && guarded.breaker() == breaker
+                ? guarded
+                : new GuardedDataSource(dataSource, breaker);
         this.required = required;
         this.maxAllowedLagMs = maxAllowedLagMs;
         this.queryTimeoutSeconds = (int) Math.max(1, (queryTimeout.toMillis() + 999) / 1000);
     }
 
-    /** The check with {@code settings}' replication policy and a breaker of its own named {@code database}. */
+    /**
+     * The check with {@code settings}' replication policy, on {@code dataSource}'s breaker when it is a
+     * {@link GuardedDataSource} (shared with the service's own use of the pool), else on a breaker of its
+     * own named {@code database}.
+     */
     public static DatabaseReplicationCheck create(
             DataSource dataSource, HealthSettings settings, io.micrometer.core.instrument.MeterRegistry registry) {
         return new DatabaseReplicationCheck(
                 dataSource,
-                Breakers.create("database", settings.breakerOpenWait(), registry),
+                dataSource instanceof GuardedDataSource guarded
+                        ? guarded.breaker()
+                        : Breakers.create("database", settings.breakerOpenWait(), registry),
                 settings.dbReplicationRequired(),
                 settings.dbMaxLagMs(),
                 settings.timeout());
@@ -86,8 +95,8 @@ public final class DatabaseReplicationCheck implements ComponentCheck {
         details.put("max_allowed_lag_ms", maxAllowedLagMs);
         Replication r;
         try {
-            r = breaker.executeCallable(this::query);
-        } catch (CallNotPermittedException e) {
+            r = query();
+        } catch (GuardedDataSource.BreakerOpen e) {
             details.put("error", "circuit breaker open: the database is not called until the wait is over");
             details.put("circuit_breaker", Breakers.describe(breaker));
             return ComponentHealth.unhealthy(details);

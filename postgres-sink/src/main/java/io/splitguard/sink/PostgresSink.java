@@ -5,7 +5,10 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.splitguard.health.Breakers;
+import io.splitguard.health.GuardedDataSource;
 import io.splitguard.health.Health;
+import io.splitguard.health.HealthSettings;
 import io.splitguard.schemas.model.AuditRecord;
 import io.splitguard.schemas.model.SequencedMutation;
 import io.splitguard.schemas.topics.Topic;
@@ -41,7 +44,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import javax.sql.DataSource;
 import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -95,7 +97,10 @@ public final class PostgresSink implements AutoCloseable {
     private final Topic<String, SequencedMutation> topic;
     private final MeterRegistry registry;
     private final SinkMetrics metrics;
-    private final HikariDataSource dataSource;
+    private final HikariDataSource pool;
+    /** The pool behind the database's circuit breaker: everything the sink does with the database goes through it. */
+    private final GuardedDataSource dataSource;
+
     private final BatchWriter writer;
     private final OffsetStore offsetStore;
     private final Pruner pruner;
@@ -134,12 +139,21 @@ public final class PostgresSink implements AutoCloseable {
     }
 
     public PostgresSink(SinkConfig config, TopicCatalog catalog, MeterRegistry registry) {
+        this(config, catalog, registry, HealthSettings.DEFAULT_BREAKER_OPEN_WAIT);
+    }
+
+    /**
+     * @param breakerOpenWait how long the database breaker (around the pool, opened by 3 consecutive
+     *     failures to get a connection) stays open before one trial connection
+     */
+    public PostgresSink(SinkConfig config, TopicCatalog catalog, MeterRegistry registry, Duration breakerOpenWait) {
         this.config = Objects.requireNonNull(config, "config");
         this.topic = Objects.requireNonNull(catalog, "catalog").mutations;
         this.auditTopic = catalog.audit;
         this.registry = Objects.requireNonNull(registry, "registry");
         this.metrics = new SinkMetrics(registry);
-        this.dataSource = SinkDataSources.create(config);
+        this.pool = SinkDataSources.create(config);
+        this.dataSource = new GuardedDataSource(pool, Breakers.create("database", breakerOpenWait, registry));
         this.writer = new BatchWriter(dataSource, config.groupId(), config.idempotencyRetention());
         this.offsetStore = new OffsetStore(dataSource, config.groupId());
         this.pruner = new Pruner(dataSource, config.pruneBatchSize());
@@ -242,7 +256,7 @@ public final class PostgresSink implements AutoCloseable {
             scheduler.shutdownNow();
         }
         stopAuditor(crash);
-        dataSource.close();
+        pool.close();
         LOG.info("{} {}", name, crash ? "halted without cleanup" : "closed");
     }
 
@@ -366,7 +380,8 @@ public final class PostgresSink implements AutoCloseable {
         return assignment;
     }
 
-    public DataSource dataSource() {
+    /** The sink's pool, behind the database's circuit breaker ({@link GuardedDataSource#breaker()}). */
+    public GuardedDataSource dataSource() {
         return dataSource;
     }
 

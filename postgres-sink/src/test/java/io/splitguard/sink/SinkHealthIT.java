@@ -57,12 +57,15 @@ class SinkHealthIT {
                 env.put(SinkConfig.ENV_DATABASE_USER, postgres.user());
                 env.put(SinkConfig.ENV_DATABASE_PASSWORD, postgres.password());
             })) {
-                PostgresSink sink = kit.startSink(registry);
+                // the database breaker sits on the sink's pool: its writes and its health share it
+                PostgresSink sink = new PostgresSink(kit.config, kit.catalog, registry, Duration.ofSeconds(1));
+                sink.start();
                 HealthSettings settings = HealthSettings.fromEnv(Map.of(
                         HealthSettings.INTERVAL, "PT0.3S",
                         HealthSettings.TIMEOUT, "PT3S",
                         HealthSettings.BREAKER_OPEN_WAIT, "PT1S"));
-                try (ManagementServer server = SinkMain.serve(sink, registry, 0, settings, Clock.systemUTC())) {
+                try (sink;
+                        ManagementServer server = SinkMain.serve(sink, registry, 0, settings, Clock.systemUTC())) {
                     await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
                         HttpResponse<String> ok = get(server, "/health");
                         assertThat(ok.statusCode()).as(ok.body()).isEqualTo(200);
@@ -130,6 +133,7 @@ class SinkHealthIT {
                         await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(
                                         get(server, "/health").statusCode())
                                 .isEqualTo(200));
+                        await().atMost(Duration.ofSeconds(30)).until(() -> seen.contains("healthy - 200"));
                     } finally {
                         watcher.shutdownNow();
                         watcher.awaitTermination(10, TimeUnit.SECONDS);
@@ -147,6 +151,13 @@ class SinkHealthIT {
                                     .at("/components/database_replication/circuit_breaker/state")
                                     .asText())
                             .isEqualTo("closed");
+                    assertThat(sink.dataSource().breaker().getState())
+                            .as("the pool's breaker is the one health reports")
+                            .isEqualTo(io.github.resilience4j.circuitbreaker.CircuitBreaker.State.CLOSED);
+                    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(
+                                    get(server, "/health/ready").statusCode())
+                            .as("the sink writes again through the closed breaker")
+                            .isEqualTo(200));
                 }
             }
         }

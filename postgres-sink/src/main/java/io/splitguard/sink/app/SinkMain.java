@@ -57,15 +57,15 @@ public final class SinkMain {
         Map<String, String> env = System.getenv();
         SinkConfig config = SinkConfig.fromMap(env);
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        PostgresSink sink = new PostgresSink(config, TopicCatalog.forService(env), registry);
         Map<String, Object> settings = Settings.parse(SinkConfig.DEFINITION, env);
+        HealthSettings health = HealthSettings.fromParsed(settings);
+        PostgresSink sink = new PostgresSink(config, TopicCatalog.forService(env), registry, health.breakerOpenWait());
         int port = (Integer) settings.get(SinkConfig.ENV_MANAGEMENT_PORT);
         String haltFile = env.get(ENV_FAULT_HALT_AFTER_COMMIT_FILE);
         if (haltFile != null && !haltFile.isBlank()) {
             sink.afterEachCommit(() -> haltIfArmed(Path.of(haltFile)));
         }
-        ManagementServer management =
-                serve(sink, registry, port, HealthSettings.fromParsed(settings), Clock.systemUTC());
+        ManagementServer management = serve(sink, registry, port, health, Clock.systemUTC());
         Thread hook = new Thread(
                 () -> {
                     sink.close();
@@ -92,7 +92,7 @@ public final class SinkMain {
     /**
      * Serves the sink's health and {@code registry} on {@code port} (0: any free port): the composite
      * {@code /health} with {@code application}, {@code kafka_quorum}, {@code database_replication}
-     * (through a circuit breaker, on the sink's pool) and, when probes are configured,
+     * (on the sink's pool, sharing its circuit breaker: {@code health}'s open wait does not change it) and, when probes are configured,
      * {@code platform_connectivity}, checked as {@code health} says, timestamps from {@code clock}.
      */
     public static ManagementServer serve(
