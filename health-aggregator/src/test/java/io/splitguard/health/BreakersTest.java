@@ -46,7 +46,7 @@ class BreakersTest {
     }
 
     @Test
-    void shouldOpenOnlyAfterThreeConsecutiveFailures() throws Exception {
+    void shouldOpenOnlyWhenThreeConsecutiveCallsFail() throws Exception {
         fail();
         fail();
         succeed();

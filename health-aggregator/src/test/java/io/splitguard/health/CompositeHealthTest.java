@@ -120,7 +120,7 @@ class CompositeHealthTest {
     }
 
     @Test
-    void shouldReportACheckThatThrowsAsUnhealthyWithTheReason() throws Exception {
+    void shouldReportUnhealthyWithTheReasonWhenACheckThrows() throws Exception {
         try (CompositeHealth health = CompositeHealth.builder()
                 .clock(clock)
                 .component(CompositeHealth.STREAMS, () -> {
@@ -138,7 +138,7 @@ class CompositeHealthTest {
     }
 
     @Test
-    void shouldReportACheckThatOutlivesItsTimeoutAsUnhealthyAndInterruptIt() throws Exception {
+    void shouldReportUnhealthyAndInterruptTheCheckWhenItOutlivesItsTimeout() throws Exception {
         CountDownLatch interrupted = new CountDownLatch(1);
         try (CompositeHealth health = CompositeHealth.builder()
                 .clock(clock)

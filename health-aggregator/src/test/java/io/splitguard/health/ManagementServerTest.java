@@ -63,7 +63,7 @@ class ManagementServerTest {
     }
 
     @Test
-    void shouldServeTheCompositeHealthAndKeepReadinessInAgreementWithIt() throws Exception {
+    void shouldServeTheCompositeHealthAndKeepReadinessInAgreementWhenItChanges() throws Exception {
         java.util.concurrent.atomic.AtomicReference<ComponentHealth> db =
                 new java.util.concurrent.atomic.AtomicReference<>(
                         ComponentHealth.unhealthy("database does not answer"));
