@@ -10,10 +10,12 @@ import io.micronaut.http.annotation.Get;
 import io.micronaut.security.annotation.Secured;
 import io.micronaut.security.rules.SecurityRule;
 import io.splitguard.gateway.idempotency.IdempotencyCache;
+import io.splitguard.gateway.kafka.GatewayHealth;
 import io.splitguard.gateway.kafka.Readiness;
+import io.splitguard.health.HealthReport;
 import io.splitguard.schemas.json.Json;
 
-/** Unauthenticated endpoints for orchestrators and scrapers: liveness, readiness, Prometheus metrics. */
+/** Unauthenticated endpoints for orchestrators and scrapers: composite health, liveness, readiness, Prometheus metrics. */
 @Controller
 @Secured(SecurityRule.IS_ANONYMOUS)
 public class OpsController {
@@ -22,10 +24,25 @@ public class OpsController {
 
     private final Readiness readiness;
     private final PrometheusMeterRegistry prometheus;
+    private final GatewayHealth health;
 
-    public OpsController(Readiness readiness, PrometheusMeterRegistry prometheus) {
+    public OpsController(Readiness readiness, PrometheusMeterRegistry prometheus, GatewayHealth health) {
         this.readiness = readiness;
         this.prometheus = prometheus;
+        this.health = health;
+    }
+
+    /**
+     * The composite health document (application, kafka_quorum, database_replication when the lookup has
+     * a database, platform_connectivity when probes are configured): the last scheduled evaluation,
+     * 200 when healthy, 503 otherwise; re-entry after 3 consecutive healthy checks.
+     */
+    @Get(uri = "/health", produces = MediaType.APPLICATION_JSON)
+    public HttpResponse<byte[]> health() {
+        HealthReport report = health.report();
+        return HttpResponse.<byte[]>status(HttpStatus.valueOf(report.httpStatus()))
+                .body(report.json())
+                .contentType(MediaType.APPLICATION_JSON_TYPE);
     }
 
     @Get(uri = "/health/live", produces = MediaType.APPLICATION_JSON)
@@ -39,11 +56,13 @@ public class OpsController {
         boolean metadata = readiness.kafkaMetadata();
         boolean caughtUp = readiness.outcomesCaughtUp();
         boolean listening = !readiness.outcomesFailing();
+        boolean healthy = health.writePathHealthy();
         ObjectNode checks = Json.mapper().createObjectNode();
         checks.put("kafka_metadata", metadata);
         checks.put("outcomes_caught_up", caughtUp);
         checks.put("outcomes_listening", listening);
-        if (metadata && caughtUp && listening) {
+        checks.put("health", healthy);
+        if (metadata && caughtUp && listening && healthy) {
             ObjectNode body = Json.mapper().createObjectNode().put("status", "UP");
             body.set("checks", checks);
             return HttpResponse.ok(IdempotencyCache.bytes(body)).contentType(MediaType.APPLICATION_JSON_TYPE);
@@ -52,7 +71,8 @@ public class OpsController {
                         "not-ready",
                         HttpStatus.SERVICE_UNAVAILABLE,
                         "Not ready",
-                        "Kafka is not reachable, or the idempotency outcomes are still loading or cannot be read.")
+                        "Kafka is not reachable, the idempotency outcomes are still loading or cannot be read, or"
+                                + " GET /health reports the application or the Kafka quorum unhealthy.")
                 .withInstance("/health/ready")
                 .with("checks", checks)
                 .toResponse();

@@ -5,7 +5,11 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.splitguard.gateway.config.LookupSettings;
+import io.splitguard.health.ComponentCheck;
+import io.splitguard.health.DatabaseReplicationCheck;
+import io.splitguard.health.HealthSettings;
 import io.splitguard.schemas.json.Json;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -197,6 +201,14 @@ public final class StoredOutcomes implements AutoCloseable {
             url = url.substring(0, query);
         }
         return url.replaceFirst("//[^/@]*@", "//");
+    }
+
+    /**
+     * The {@code database_replication} health component of the lookup's database, on a breaker of its
+     * own: the lookup's pool is read-only and has its own timeouts.
+     */
+    public ComponentCheck replicationCheck(HealthSettings settings, MeterRegistry registry) {
+        return DatabaseReplicationCheck.create(pool, settings, registry);
     }
 
     @Override

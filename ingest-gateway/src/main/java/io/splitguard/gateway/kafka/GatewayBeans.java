@@ -52,8 +52,16 @@ public class GatewayBeans {
      * property file may use that name too.
      */
     static Map<String, String> commonSettings(PropertyResolver properties) {
+        return settings(properties, CommonSettings.DEFINITION.names());
+    }
+
+    /**
+     * The settings {@code names} (environment names, e.g. {@code SPLITGUARD_HEALTH_CHECK_INTERVAL}) read
+     * through Micronaut under their property names ({@code splitguard.health.check.interval}).
+     */
+    static Map<String, String> settings(PropertyResolver properties, java.util.Collection<String> names) {
         Map<String, String> found = new HashMap<>();
-        for (String name : CommonSettings.DEFINITION.names()) {
+        for (String name : names) {
             properties
                     .getProperty(name.toLowerCase(Locale.ROOT).replace('_', '.'), String.class)
                     .ifPresent(value -> found.put(name, value));
