@@ -65,10 +65,11 @@ public final class ConfigurationDoc {
                         + " `enable.auto.commit`, `processing.guarantee` and the Streams exception handlers. The"
                         + " service refuses to start.\n\n");
         out.append("## Common (every service)\n\n").append(Settings.markdownTable(CommonSettings.DEFINITION));
-        out.append("\n## Health (dedup topology, Postgres sink)\n\n")
-                .append("The composite `GET /health` on the management port: how often each component is checked,"
-                        + " re-entry, circuit breakers, database replication policy, platform probes (see"
-                        + " \"Health\" in ARCHITECTURE.md).\n\n")
+        out.append("\n## Health (gateway, dedup topology, Postgres sink)\n\n")
+                .append(
+                        "The composite `GET /health` (gateway port, management ports): how often each component is checked,"
+                                + " re-entry, circuit breakers, database replication policy, platform probes (see"
+                                + " \"Health\" in ARCHITECTURE.md).\n\n")
                 .append(Settings.markdownTable(HealthSettings.DEFINITION));
         out.append("\n## Dedup topology\n\n")
                 .append("Any Kafka Streams setting passes through as `SPLITGUARD_STREAMS_<NAME>`"

@@ -156,7 +156,7 @@ class ComposeFileTest {
                         "gateway: SPLITGUARD_TOPICS_PREFIX is not a setting of ingest-gateway",
                         "gateway: SPLITGUARD_REPLICATION_FACTOR is null, the catalog requires 3",
                         "gateway: bootstrap server 'localhost:9092' is none of the brokers [kafka]",
-                        "gateway: health check path /health is not served by ingest-gateway",
+                        "gateway: health check on /health, not on readiness (/health/ready)",
                         "gateway: volume gateway-data is not declared under volumes",
                         "no service runs dedup-topology",
                         "no PostgreSQL primary with synchronous_standby_names");

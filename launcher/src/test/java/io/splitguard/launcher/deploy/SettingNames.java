@@ -126,10 +126,12 @@ final class SettingNames {
             sections.put(title, rows);
         }
         Set<String> common = section(sections, "Common");
+        // the health settings are read by every service that serves GET /health
+        Set<String> health = section(sections, "Health");
         Map<ServiceKind, Set<String>> names = new HashMap<>();
-        names.put(ServiceKind.TOPOLOGY, union(common, section(sections, "Dedup topology")));
-        names.put(ServiceKind.SINK, union(common, section(sections, "Postgres sink")));
-        names.put(ServiceKind.GATEWAY, union(common, section(sections, "Ingest gateway")));
+        names.put(ServiceKind.TOPOLOGY, union(union(common, health), section(sections, "Dedup topology")));
+        names.put(ServiceKind.SINK, union(union(common, health), section(sections, "Postgres sink")));
+        names.put(ServiceKind.GATEWAY, union(union(common, health), section(sections, "Ingest gateway")));
         // the CLI reads the catalog and, for the database commands, the sink's settings
         names.put(ServiceKind.ADMIN, union(common, section(sections, "Postgres sink")));
         return new SettingNames(names, micronautProperties());
