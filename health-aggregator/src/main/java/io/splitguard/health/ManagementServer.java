@@ -3,6 +3,7 @@ package io.splitguard.health;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
@@ -75,7 +76,36 @@ public final class ManagementServer implements AutoCloseable {
             Map<String, HealthCheck> readiness,
             CompositeHealth composite)
             throws IOException {
+        return start(port, registry, liveness, readiness, composite, Map.of());
+    }
+
+    /**
+     * As {@link #start(int, PrometheusMeterRegistry, Map, Map, CompositeHealth)}, with extra {@code GET}
+     * routes a service adds to its management port (e.g. the checkpoint topology's interactive queries).
+     * Each handler answers every path under its prefix (e.g. {@code /internal/checkpoints/}); other
+     * methods get 405 and a handler's unexpected exception a 500 problem. Handlers are called on the
+     * management thread: one that may wait must hand the exchange to an executor of its own and answer
+     * from there, so health and metrics stay served.
+     *
+     * @param routes by path prefix; the prefixes of the built-in paths are refused
+     */
+    public static ManagementServer start(
+            int port,
+            PrometheusMeterRegistry registry,
+            Map<String, HealthCheck> liveness,
+            Map<String, HealthCheck> readiness,
+            CompositeHealth composite,
+            Map<String, HttpHandler> routes)
+            throws IOException {
         Objects.requireNonNull(registry, "registry");
+        for (String prefix : routes.keySet()) {
+            if (!prefix.startsWith("/")
+                    || prefix.equals("/")
+                    || prefix.startsWith("/health")
+                    || prefix.startsWith("/metrics")) {
+                throw new IllegalArgumentException("cannot add a route under " + prefix);
+            }
+        }
         Map<String, HealthCheck> live = new LinkedHashMap<>(liveness);
         Map<String, HealthCheck> ready = new LinkedHashMap<>(liveness);
         ready.putAll(readiness);
@@ -115,6 +145,22 @@ public final class ManagementServer implements AutoCloseable {
             byte[] body = registry.scrape().getBytes(StandardCharsets.UTF_8);
             respond(exchange, 200, "text/plain; version=0.0.4; charset=utf-8", body);
         });
+        routes.forEach((prefix, handler) -> server.createContext(prefix, exchange -> {
+            if (!get(exchange)) {
+                return;
+            }
+            try {
+                handler.handle(exchange);
+            } catch (IOException | RuntimeException e) {
+                LOG.warn("route {} failed: {}", prefix, e.toString());
+                respond(
+                        exchange,
+                        500,
+                        "application/problem+json",
+                        "{\"type\":\"about:blank\",\"title\":\"Internal Server Error\",\"status\":500}"
+                                .getBytes(StandardCharsets.UTF_8));
+            }
+        }));
         server.createContext("/", ManagementServer::notFound);
         server.start();
         LOG.info(
