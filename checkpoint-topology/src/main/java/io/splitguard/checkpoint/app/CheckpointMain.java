@@ -9,6 +9,7 @@ import io.splitguard.schemas.topics.TopicBootstrap;
 import io.splitguard.schemas.topics.TopicCatalog;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.time.Clock;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import org.apache.kafka.clients.admin.Admin;
@@ -32,21 +33,45 @@ public final class CheckpointMain {
         }
         CountDownLatch stopped = new CountDownLatch(1);
         CheckpointStreams streams = CheckpointStreams.start(config, topics);
-        int port = (Integer) Settings.parse(CheckpointConfig.DEFINITION, env).get(CheckpointConfig.MANAGEMENT_PORT);
-        ManagementServer management = serve(streams, port);
+        Map<String, Object> settings = Settings.parse(CheckpointConfig.DEFINITION, env);
+        int port = (Integer) settings.get(CheckpointConfig.MANAGEMENT_PORT);
+        CheckpointQueries queries = queries(streams, config, topics, settings);
+        ManagementServer management = serve(streams, port, queries);
         Runtime.getRuntime()
                 .addShutdownHook(new Thread(
                         () -> {
                             streams.close();
                             management.close();
+                            queries.close();
                             stopped.countDown();
                         },
                         "checkpoint-shutdown"));
         stopped.await();
     }
 
+    /** The interactive queries of {@code streams}, with the query settings of {@code settings} (parsed env). */
+    public static CheckpointQueries queries(
+            CheckpointStreams streams, CheckpointConfig config, TopicCatalog topics, Map<String, Object> settings) {
+        return new CheckpointQueries(
+                streams.kafkaStreams(),
+                topics.checkpointsIn.name(),
+                config.applicationServer(),
+                Settings.duration(settings.get(CheckpointConfig.QUERY_MAX_WAIT)),
+                (Long) settings.get(CheckpointConfig.STANDBY_MAX_LAG),
+                Clock.systemUTC());
+    }
+
     /** Serves the health and metrics of {@code streams} on {@code port} (0: any free port). */
     public static ManagementServer serve(CheckpointStreams streams, int port) {
+        return serve(streams, port, null);
+    }
+
+    /**
+     * Serves the health and metrics of {@code streams} on {@code port} (0: any free port), and with
+     * {@code queries} (may be null) {@code GET /internal/checkpoints/{session_id}}; the port must then be
+     * the one {@code SPLITGUARD_CHECKPOINT_APPLICATION_SERVER} names.
+     */
+    public static ManagementServer serve(CheckpointStreams streams, int port, CheckpointQueries queries) {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         streams.bindMetrics(registry);
         try {
@@ -54,7 +79,9 @@ public final class CheckpointMain {
                     port,
                     registry,
                     Map.of("streams", streams::liveness),
-                    Map.of("streams_running", streams::readiness));
+                    Map.of("streams_running", streams::readiness),
+                    null,
+                    queries == null ? Map.of() : Map.of(CheckpointQueries.PREFIX, queries));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot serve the management port " + port, e);
         }

@@ -114,6 +114,9 @@ public record CheckpointConfig(
         if (!applicationServer.isBlank()) {
             p.put(StreamsConfig.APPLICATION_SERVER_CONFIG, applicationServer);
         }
+        // Changelog records carry the store's position (input offsets), so a restored or standby copy
+        // knows which checkpoints-in offsets it reflects: read-your-writes position bounds hold on any copy.
+        p.put(StreamsConfig.InternalConfig.IQ_CONSISTENCY_OFFSET_VECTOR_ENABLED, true);
         // The source reads raw bytes (String keys, byte[] values), which cannot fail to deserialize; the
         // processor decodes them and dead-letters what is proven poison itself, with the reason in headers.
         p.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, LogAndFailExceptionHandler.class);
@@ -146,6 +149,8 @@ public record CheckpointConfig(
     public static final String MAX_TTL = "SPLITGUARD_CHECKPOINT_MAX_TTL";
     public static final String EXCLUDED_VARIABLES = "SPLITGUARD_CHECKPOINT_EXCLUDED_VARIABLES";
     public static final String APPLICATION_SERVER = "SPLITGUARD_CHECKPOINT_APPLICATION_SERVER";
+    public static final String QUERY_MAX_WAIT = "SPLITGUARD_CHECKPOINT_QUERY_MAX_WAIT";
+    public static final String STANDBY_MAX_LAG = "SPLITGUARD_CHECKPOINT_STANDBY_MAX_LAG";
     /** {@code SPLITGUARD_STREAMS_NUM_STANDBY_REPLICAS=1} sets the Streams setting {@code num.standby.replicas}. */
     public static final String STREAMS_PREFIX = "SPLITGUARD_STREAMS_";
 
@@ -219,7 +224,25 @@ public record CheckpointConfig(
                     "",
                     Importance.MEDIUM,
                     "host:port where this instance answers interactive queries of the latest-checkpoints store"
-                            + " (Streams' application.server); empty: none.")
+                            + " (Streams' application.server): the management port, which serves GET"
+                            + " /internal/checkpoints/{session_id}; other instances forward reads of sessions this"
+                            + " instance owns to it. Empty: a single instance that never forwards.")
+            .define(
+                    QUERY_MAX_WAIT,
+                    Type.STRING,
+                    "PT2S",
+                    Settings.positiveDuration(),
+                    Importance.LOW,
+                    "How long a read with min_offset (read-your-writes) waits for the store to reach that"
+                            + " checkpoints-in offset before answering 503.")
+            .define(
+                    STANDBY_MAX_LAG,
+                    Type.LONG,
+                    1000L,
+                    ConfigDef.Range.atLeast(0),
+                    Importance.LOW,
+                    "Largest offset lag of a standby copy that may answer a read when the owner of the"
+                            + " session's partition cannot (during a rebalance or after it died).")
             .define(
                     MANAGEMENT_PORT,
                     Type.INT,
