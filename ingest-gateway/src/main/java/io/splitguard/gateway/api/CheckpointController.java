@@ -2,6 +2,7 @@ package io.splitguard.gateway.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.micronaut.core.annotation.Nullable;
 import io.micronaut.http.HttpHeaders;
 import io.micronaut.http.HttpRequest;
 import io.micronaut.http.HttpResponse;
@@ -10,14 +11,19 @@ import io.micronaut.http.MediaType;
 import io.micronaut.http.MutableHttpResponse;
 import io.micronaut.http.annotation.Body;
 import io.micronaut.http.annotation.Controller;
+import io.micronaut.http.annotation.Get;
 import io.micronaut.http.annotation.PathVariable;
 import io.micronaut.http.annotation.Post;
+import io.micronaut.http.annotation.QueryValue;
 import io.micronaut.security.annotation.Secured;
+import io.splitguard.gateway.checkpoint.CheckpointLookup;
+import io.splitguard.gateway.checkpoint.Restore;
 import io.splitguard.gateway.config.CheckpointSettings;
 import io.splitguard.gateway.config.GatewaySettings;
 import io.splitguard.gateway.kafka.CheckpointProducer;
 import io.splitguard.gateway.kafka.NotSentException;
 import io.splitguard.gateway.security.Scopes;
+import io.splitguard.schemas.checkpoint.Migrations;
 import io.splitguard.schemas.json.Json;
 import io.splitguard.schemas.json.JsonSchemas;
 import io.splitguard.schemas.json.SchemaId;
@@ -26,16 +32,18 @@ import io.splitguard.schemas.model.CheckpointRequest;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import org.apache.kafka.clients.producer.RecordMetadata;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * {@code POST /api/v2/sessions/{session_id}/state/checkpoint}: validate, drop the transient variables,
  * produce to checkpoints-in keyed by session id with a durable ack, answer from the producer callback.
+ * {@code GET /api/v2/sessions/{session_id}/state/latest}: ask the checkpoint topology (which serves its
+ * store through interactive queries) and answer {@code restore: true|false}; nothing is cached here.
  *
  * <p>No idempotency key: a checkpoint is idempotent by its sequence (the checkpoint topology keeps the
  * highest per session and rejects one that is not newer), so a retry after a 503 with an unknown outcome
@@ -45,17 +53,83 @@ import org.slf4j.LoggerFactory;
 public class CheckpointController {
 
     public static final String PATH = "/api/v2/sessions/{session_id}/state/checkpoint";
+    public static final String LATEST = "/api/v2/sessions/{session_id}/state/latest";
+
+    private static final java.util.regex.Pattern POSITION = java.util.regex.Pattern.compile("[0-9]{1,9}:[0-9]{1,18}");
 
     private static final Logger LOG = LoggerFactory.getLogger(CheckpointController.class);
 
     private final GatewaySettings settings;
     private final CheckpointSettings checkpoints;
     private final CheckpointProducer producer;
+    private final CheckpointLookup lookup;
 
-    public CheckpointController(GatewaySettings settings, CheckpointSettings checkpoints, CheckpointProducer producer) {
+    public CheckpointController(
+            GatewaySettings settings,
+            CheckpointSettings checkpoints,
+            CheckpointProducer producer,
+            CheckpointLookup lookup) {
         this.settings = settings;
         this.checkpoints = checkpoints;
         this.producer = producer;
+        this.lookup = lookup;
+    }
+
+    @Get(uri = LATEST, produces = MediaType.APPLICATION_JSON)
+    @Secured(Scopes.SESSION_READ)
+    public CompletableFuture<HttpResponse<?>> latest(
+            HttpRequest<?> request,
+            @PathVariable("session_id") String sessionId,
+            @Nullable @QueryValue("schema_version") String schemaVersion,
+            @Nullable @QueryValue("flow_version") String flowVersion,
+            @Nullable @QueryValue("position") String position) {
+        RequestLogging.describe(request, sessionId, null);
+        if (sessionId == null || sessionId.isBlank() || Storable.problemWith(sessionId) != null) {
+            return done(render(malformed("The session id in the path is empty or not storable."), request));
+        }
+        Optional<Integer> version = Optional.empty();
+        if (schemaVersion != null) {
+            try {
+                version = Optional.of(Integer.parseInt(schemaVersion));
+            } catch (NumberFormatException e) {
+                version = Optional.of(0);
+            }
+            if (version.get() < 1) {
+                return done(render(malformed("schema_version must be an integer >= 1."), request));
+            }
+        }
+        if (position != null && !POSITION.matcher(position).matches()) {
+            return done(render(
+                    malformed("position must be the opaque value a checkpoint write answered (partition:offset)."),
+                    request));
+        }
+        Optional<Integer> requested = version;
+        return lookup.latest(sessionId, Optional.ofNullable(position)).handle((found, error) -> {
+            if (error != null) {
+                Throwable cause =
+                        error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+                RequestLogging.withMdc(
+                        request, () -> LOG.warn("checkpoint read of {} failed: {}", sessionId, cause.getMessage()));
+                return render(
+                                Problem.of(
+                                        "checkpoint-store-unavailable",
+                                        HttpStatus.SERVICE_UNAVAILABLE,
+                                        "Checkpoint store unavailable",
+                                        "The checkpoint topology could not answer in time"
+                                                + (position == null ? "" : " (or has not yet reached the write)")
+                                                + "; whether a checkpoint exists is unknown. Ask again later."),
+                                request)
+                        .header(HttpHeaders.RETRY_AFTER, Integer.toString(settings.getRetryAfterSeconds()));
+            }
+            ObjectNode answer =
+                    Restore.answer(found, requested, checkpoints.getRetiredFlowVersions(), Migrations.DEFAULT);
+            try {
+                return HttpResponse.<byte[]>ok(Json.mapper().writeValueAsBytes(answer))
+                        .contentType(MediaType.APPLICATION_JSON_TYPE);
+            } catch (IOException e) {
+                throw new IllegalStateException("an answer is always serializable", e);
+            }
+        });
     }
 
     @Post(uri = PATH, consumes = MediaType.ALL, produces = MediaType.APPLICATION_JSON)
@@ -68,9 +142,9 @@ public class CheckpointController {
         } catch (ProblemException e) {
             return done(render(e.problem(), request));
         }
-        return producer.send(checkpoint).handle((metadata, error) -> {
+        return producer.send(checkpoint).handle((position, error) -> {
             if (error == null) {
-                return accepted(checkpoint, metadata);
+                return accepted(checkpoint, position);
             }
             Throwable cause =
                     error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
@@ -182,13 +256,13 @@ public class CheckpointController {
      * The answer after Kafka's acknowledgement. {@code position} ({@code partition:offset} of the record
      * on checkpoints-in) is opaque to the flow; passed to the read it makes the read wait for this write.
      */
-    private static HttpResponse<?> accepted(CheckpointRequest checkpoint, RecordMetadata metadata) {
+    private static HttpResponse<?> accepted(CheckpointRequest checkpoint, String position) {
         ObjectNode answer = Json.mapper().createObjectNode();
         answer.put("session_id", checkpoint.sessionId());
         answer.put("checkpoint_id", checkpoint.checkpointId());
         answer.put("sequence", checkpoint.sequence());
         answer.put("status", "accepted");
-        answer.put("position", metadata.partition() + ":" + metadata.offset());
+        answer.put("position", position);
         try {
             return HttpResponse.<byte[]>ok(Json.mapper().writeValueAsBytes(answer))
                     .contentType(MediaType.APPLICATION_JSON_TYPE);

@@ -2,17 +2,64 @@ package io.splitguard.gateway.config;
 
 import io.micronaut.context.annotation.ConfigurationProperties;
 import io.splitguard.schemas.checkpoint.TransientVariables;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * {@code splitguard.gateway.checkpoint.*}: flow checkpoints. Environment: {@code
- * SPLITGUARD_GATEWAY_CHECKPOINT_EXCLUDED_VARIABLES} (comma-separated).
+ * SPLITGUARD_GATEWAY_CHECKPOINT_EXCLUDED_VARIABLES}, {@code SPLITGUARD_GATEWAY_CHECKPOINT_QUERY_URL}, {@code
+ * SPLITGUARD_GATEWAY_CHECKPOINT_QUERY_TIMEOUT}, {@code SPLITGUARD_GATEWAY_CHECKPOINT_RETIRED_FLOW_VERSIONS}
+ * (lists comma-separated).
  */
 @ConfigurationProperties("splitguard.gateway.checkpoint")
 public class CheckpointSettings {
 
     private List<String> excludedVariables = new ArrayList<>(TransientVariables.DEFAULTS);
+    private String queryUrl = "";
+    private Duration queryTimeout = Duration.ofSeconds(3);
+    private List<String> retiredFlowVersions = new ArrayList<>();
+
+    /**
+     * Base URL of any checkpoint topology instance's management port (e.g. {@code http://checkpoint:8083});
+     * it forwards a read to the instance owning the session. Empty: reads answer 503.
+     */
+    public String getQueryUrl() {
+        return queryUrl;
+    }
+
+    public void setQueryUrl(String queryUrl) {
+        this.queryUrl = queryUrl == null ? "" : queryUrl.trim();
+    }
+
+    /**
+     * The longest a read may take (connect, the topology's wait for a write's position, the answer);
+     * past it the answer is 503.
+     */
+    public Duration getQueryTimeout() {
+        return queryTimeout;
+    }
+
+    public void setQueryTimeout(Duration queryTimeout) {
+        this.queryTimeout = queryTimeout;
+    }
+
+    /**
+     * Flow versions whose checkpoints are never restored: a read of one answers {@code restore: false},
+     * {@code flow_version_retired}, fallback {@code route_to_agent}. Exact names.
+     */
+    public List<String> getRetiredFlowVersions() {
+        return retiredFlowVersions;
+    }
+
+    public void setRetiredFlowVersions(List<String> retiredFlowVersions) {
+        this.retiredFlowVersions = retiredFlowVersions == null
+                ? new ArrayList<>()
+                : retiredFlowVersions.stream()
+                        .map(String::trim)
+                        .filter(s -> !s.isEmpty())
+                        .toList();
+    }
 
     /**
      * Top-level checkpoint variables dropped before a checkpoint is produced (transient IVR and UI

@@ -20,7 +20,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.clients.producer.RecordMetadata;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -85,12 +84,12 @@ public class CheckpointProducer implements AutoCloseable {
     }
 
     /**
-     * Sends {@code value} keyed by its session id; completes with the broker's acknowledgement (partition
-     * and offset), fails with {@link NotSentException} when nothing can have been appended and with the
+     * Sends {@code value} keyed by its session id; completes with the broker's acknowledgement, as the
+     * record's position {@code partition:offset} on checkpoints-in, fails with {@link NotSentException} when nothing can have been appended and with the
      * producer's error otherwise. A send abandoned at its hand-off deadline is never started later.
      */
-    public CompletableFuture<RecordMetadata> send(CheckpointRequest value) {
-        CompletableFuture<RecordMetadata> result = new CompletableFuture<>();
+    public CompletableFuture<String> send(CheckpointRequest value) {
+        CompletableFuture<String> result = new CompletableFuture<>();
         ProducerRecord<String, CheckpointRequest> record = new ProducerRecord<>(topic, value.sessionId(), value);
         AtomicInteger stage = new AtomicInteger(QUEUED);
         ScheduledFuture<?> deadline;
@@ -118,7 +117,7 @@ public class CheckpointProducer implements AutoCloseable {
             try {
                 producer.send(record, (metadata, error) -> {
                     if (error == null) {
-                        result.complete(metadata);
+                        result.complete(metadata.partition() + ":" + metadata.offset());
                     } else if (returned.get() == 0 && Thread.currentThread() == caller) {
                         result.completeExceptionally(new NotSentException("the producer refused the record", error));
                     } else {

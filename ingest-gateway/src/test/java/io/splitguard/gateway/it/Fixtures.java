@@ -77,6 +77,54 @@ final class Fixtures {
         return GatewayServer.start(properties);
     }
 
+    /** A running checkpoint topology instance serving its interactive queries on its management port. */
+    record CheckpointTopologyInstance(
+            io.splitguard.checkpoint.app.CheckpointStreams streams,
+            io.splitguard.checkpoint.app.CheckpointQueries queries,
+            io.splitguard.health.ManagementServer server,
+            String url)
+            implements AutoCloseable {
+        @Override
+        public void close() {
+            server.close();
+            queries.close();
+            streams.close();
+        }
+    }
+
+    /**
+     * Starts a checkpoint topology instance (application id {@code prefix + "checkpoint"}) whose
+     * management port, also its {@code application.server}, serves {@code /internal/checkpoints/}.
+     */
+    static CheckpointTopologyInstance startCheckpointTopology(
+            String bootstrapServers, String prefix, TopicCatalog catalog) throws IOException {
+        int port;
+        try (java.net.ServerSocket socket =
+                new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = socket.getLocalPort();
+        }
+        Map<String, String> env = new HashMap<>();
+        env.put(io.splitguard.schemas.config.CommonSettings.BOOTSTRAP_SERVERS, bootstrapServers);
+        env.put(io.splitguard.checkpoint.config.CheckpointConfig.APPLICATION_ID, prefix + "checkpoint");
+        env.put(
+                io.splitguard.checkpoint.config.CheckpointConfig.STATE_DIR,
+                java.nio.file.Files.createTempDirectory("gw-checkpoint-state").toString());
+        env.put(io.splitguard.checkpoint.config.CheckpointConfig.APPLICATION_SERVER, "localhost:" + port);
+        io.splitguard.checkpoint.config.CheckpointConfig config =
+                io.splitguard.checkpoint.config.CheckpointConfig.fromEnv(env, catalog.deadLetters.name());
+        io.splitguard.checkpoint.app.CheckpointStreams streams =
+                io.splitguard.checkpoint.app.CheckpointStreams.start(config, catalog);
+        io.splitguard.checkpoint.app.CheckpointQueries queries = io.splitguard.checkpoint.app.CheckpointMain.queries(
+                streams,
+                config,
+                catalog,
+                io.splitguard.schemas.config.Settings.parse(
+                        io.splitguard.checkpoint.config.CheckpointConfig.DEFINITION, env));
+        io.splitguard.health.ManagementServer server =
+                io.splitguard.checkpoint.app.CheckpointMain.serve(streams, port, queries);
+        return new CheckpointTopologyInstance(streams, queries, server, "http://localhost:" + port);
+    }
+
     static String token(String tenant, String... scopes) {
         return "Bearer " + DevTokens.mint(SECRET, tenant, List.of(scopes), Duration.ofMinutes(30));
     }

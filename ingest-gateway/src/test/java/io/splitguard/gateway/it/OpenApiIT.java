@@ -61,7 +61,10 @@ class OpenApiIT {
     private static final String SETUP_KAFKA_UNREACHABLE = "kafka-unreachable";
     private static final String SETUP_LOOKUP_UNRESPONSIVE = "lookup-store-unresponsive";
 
+    private static final String SETUP_CHECKPOINT_STORE_UNREACHABLE = "checkpoint-store-unreachable";
+
     private static DedupStreams topology;
+    private static Fixtures.CheckpointTopologyInstance checkpoints;
     private static GatewayServer gateway;
     private static GatewayServer unreachableKafka;
     private static GatewayServer unresponsiveLookup;
@@ -93,7 +96,12 @@ class OpenApiIT {
                                 "100"),
                         catalog.deadLetters.name()),
                 catalog);
-        gateway = Fixtures.start(Fixtures.properties(bootstrap, prefix));
+        checkpoints = Fixtures.startCheckpointTopology(bootstrap, prefix, catalog);
+        Map<String, Object> main = Fixtures.properties(bootstrap, prefix);
+        main.put("splitguard.gateway.checkpoint.query-url", checkpoints.url());
+        // the restore-flow-retired example's flow version
+        main.put("splitguard.gateway.checkpoint.retired-flow-versions", "billing-ivr-3");
+        gateway = Fixtures.start(main);
 
         int closedPort;
         try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
@@ -101,6 +109,8 @@ class OpenApiIT {
         }
         Map<String, Object> unreachable = Fixtures.properties("127.0.0.1:" + closedPort, prefix);
         unreachable.put("splitguard.gateway.delivery-timeout", "2s");
+        // nothing answers there either: setups kafka-unreachable and checkpoint-store-unreachable
+        unreachable.put("splitguard.gateway.checkpoint.query-url", "http://127.0.0.1:" + closedPort);
         unreachableKafka = Fixtures.start(unreachable);
 
         // accepts connections and never answers: every lookup runs into its timeout
@@ -119,8 +129,11 @@ class OpenApiIT {
                 SETUP_KAFKA_UNREACHABLE,
                 new TestHttp(unreachableKafka.url()),
                 SETUP_LOOKUP_UNRESPONSIVE,
-                new TestHttp(unresponsiveLookup.url()));
+                new TestHttp(unresponsiveLookup.url()),
+                SETUP_CHECKPOINT_STORE_UNREACHABLE,
+                new TestHttp(unreachableKafka.url()));
         await().atMost(Duration.ofSeconds(60)).until(topology::isRunning);
+        await().atMost(Duration.ofSeconds(60)).until(() -> checkpoints.streams().isRunning());
         await().atMost(Duration.ofSeconds(30))
                 .until(() -> clients.get("").get("/health/ready").statusCode() == 200
                         && clients.get(SETUP_LOOKUP_UNRESPONSIVE)
@@ -134,7 +147,8 @@ class OpenApiIT {
 
     @AfterAll
     static void stop() throws IOException {
-        for (AutoCloseable c : new AutoCloseable[] {gateway, unreachableKafka, unresponsiveLookup, topology}) {
+        for (AutoCloseable c :
+                new AutoCloseable[] {gateway, unreachableKafka, unresponsiveLookup, topology, checkpoints}) {
             if (c != null) {
                 try {
                     c.close();
@@ -297,6 +311,21 @@ class OpenApiIT {
         HttpResponse<String> response = exchange.method().equals("POST")
                 ? http.post(exchange.path(), exchange.body(), h)
                 : http.get(exchange.path(), h);
+        if (!exchange.eventually().isEmpty()) {
+            // the answer follows the pipeline's processing: ask again until it has caught up
+            long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+            while (!settled(exchange, response) && System.nanoTime() < deadline) {
+                java.util.concurrent.locks.LockSupport.parkNanos(
+                        Duration.ofMillis(100).toNanos());
+                response = http.get(exchange.path(), h);
+            }
+            HttpResponse<String> last = response;
+            assertThat(exchange.eventually())
+                    .as(exchange.name() + ": " + last.body())
+                    .allSatisfy((member, expected) -> assertThat(
+                                    canonical(Fixtures.json(last).path(member)))
+                            .isEqualTo(expected));
+        }
         String what = exchange.name() + " (" + exchange.operationKey() + "): " + response.body();
         assertThat(response.statusCode()).as(what).isEqualTo(exchange.status());
         String contentType = response.headers().firstValue("Content-Type").orElse("");
@@ -334,7 +363,8 @@ class OpenApiIT {
             String notSent,
             int status,
             String mediaType,
-            String documentedType) {}
+            String documentedType,
+            Map<String, JsonNode> eventually) {}
 
     private static Map<String, Exchange> exchanges() {
         Map<String, Exchange> found = new LinkedHashMap<>();
@@ -395,6 +425,7 @@ class OpenApiIT {
         Map<String, Object> x = response.getExtensions() == null ? Map.of() : response.getExtensions();
         String resolvedPath = path;
         Map<String, String> headers = new LinkedHashMap<>();
+        List<String> query = new ArrayList<>();
         for (Parameter p : parameters) {
             Example value = p.getExamples() == null ? null : p.getExamples().get(name);
             if (value == null) {
@@ -408,8 +439,13 @@ class OpenApiIT {
                 case "path" -> resolvedPath =
                         resolvedPath.replace("{" + p.getName() + "}", URLEncoder.encode(text, StandardCharsets.UTF_8));
                 case "header" -> headers.put(p.getName(), text);
+                case "query" -> query.add(URLEncoder.encode(p.getName(), StandardCharsets.UTF_8) + "="
+                        + URLEncoder.encode(text, StandardCharsets.UTF_8));
                 default -> throw new AssertionError("unexpected parameter location " + p.getIn());
             }
+        }
+        if (!query.isEmpty()) {
+            resolvedPath = resolvedPath + "?" + String.join("&", query);
         }
         byte[] body = null;
         if (operation.getRequestBody() != null) {
@@ -440,6 +476,11 @@ class OpenApiIT {
         if (x.get("x-splitguard-after") instanceof List<?> list) {
             list.forEach(v -> after.add(v.toString()));
         }
+        Map<String, JsonNode> eventually = new LinkedHashMap<>();
+        if (x.get("x-splitguard-eventually") instanceof List<?> members) {
+            JsonNode value = Json31.mapper().valueToTree(response.getValue());
+            members.forEach(m -> eventually.put(m.toString(), canonical(value.path(m.toString()))));
+        }
         String documentedType = null;
         if (response.getValue() instanceof Map<?, ?> map && map.get("type") != null) {
             documentedType = map.get("type").toString();
@@ -460,7 +501,28 @@ class OpenApiIT {
                 notSent == null ? null : notSent.toString(),
                 status,
                 mediaType,
-                mediaType.equals("application/problem+json") ? documentedType : null);
+                mediaType.equals("application/problem+json") ? documentedType : null,
+                eventually);
+    }
+
+    /** The node as the shared mapping reads it back (an int-sized long becomes an int, and so on). */
+    private static JsonNode canonical(JsonNode node) {
+        try {
+            return io.splitguard.schemas.json.Json.mapper()
+                    .readTree(io.splitguard.schemas.json.Json.mapper().writeValueAsBytes(node));
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** True when the answer's members named by the exchange equal the example's. */
+    private static boolean settled(Exchange exchange, HttpResponse<String> response) {
+        if (response.statusCode() != exchange.status()) {
+            return false;
+        }
+        JsonNode body = Fixtures.json(response);
+        return exchange.eventually().entrySet().stream()
+                .allMatch(e -> canonical(body.path(e.getKey())).equals(e.getValue()));
     }
 
     /** A token with the operation's scopes, none, or one with the scopes the example names. */
