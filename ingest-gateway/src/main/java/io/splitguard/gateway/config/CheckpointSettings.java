@@ -63,7 +63,7 @@ public class CheckpointSettings {
 
     /**
      * Top-level checkpoint variables dropped before a checkpoint is produced (transient IVR and UI
-     * state); exact names. Default: {@link TransientVariables#DEFAULTS}. An empty list keeps everything.
+     * state); exact names. Default: the transient fields of the schemas module (TransientVariables). An empty list keeps everything.
      */
     public List<String> getExcludedVariables() {
         return excludedVariables;
