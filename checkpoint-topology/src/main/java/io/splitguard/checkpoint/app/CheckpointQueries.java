@@ -155,6 +155,10 @@ public final class CheckpointQueries implements HttpHandler, AutoCloseable {
                     .withComponent(inputTopic, Integer.parseInt(m.group(1)), Long.parseLong(m.group(2)));
         }
         boolean forwarded = params.containsKey(FORWARDED);
+        if (self == null) {
+            // no application.server: Streams keeps no host metadata; one instance holds every partition
+            return local(sessionId, null, bound, true);
+        }
         KeyQueryMetadata metadata = streams.queryMetadataForKey(
                 CheckpointNodes.LATEST_STORE, sessionId, Serdes.String().serializer());
         if (metadata == null || metadata.equals(KeyQueryMetadata.NOT_AVAILABLE)) {
@@ -184,10 +188,11 @@ public final class CheckpointQueries implements HttpHandler, AutoCloseable {
         return unavailable("the owner of the session's partition cannot answer now");
     }
 
-    private Answer local(String sessionId, int partition, Position bound, boolean requireActive) {
+    /** Reads the local copy of {@code partition} (null: of every local partition, the one holding the key). */
+    private Answer local(String sessionId, Integer partition, Position bound, boolean requireActive) {
         StateQueryRequest<StoredCheckpoint> request = StateQueryRequest.inStore(CheckpointNodes.LATEST_STORE)
-                .withQuery(KeyQuery.<String, StoredCheckpoint>withKey(sessionId))
-                .withPartitions(Set.of(partition));
+                .withQuery(KeyQuery.<String, StoredCheckpoint>withKey(sessionId));
+        request = partition == null ? request.withAllPartitions() : request.withPartitions(Set.of(partition));
         if (bound != null) {
             // Kafka Streams ignores the position bound of a request that requires the active copy, so a
             // bounded read asks whichever local copy there is: the bound itself guarantees what it reads
@@ -200,7 +205,9 @@ public final class CheckpointQueries implements HttpHandler, AutoCloseable {
             QueryResult<StoredCheckpoint> result;
             try {
                 StateQueryResult<StoredCheckpoint> all = streams.query(request);
-                result = all.getPartitionResults().get(partition);
+                result = partition == null
+                        ? merged(all)
+                        : all.getPartitionResults().get(partition);
             } catch (RuntimeException e) {
                 return unavailable("the store cannot be queried: " + e.getMessage());
             }
@@ -218,6 +225,26 @@ public final class CheckpointQueries implements HttpHandler, AutoCloseable {
             }
             LockSupport.parkNanos(Duration.ofMillis(10).toNanos());
         }
+    }
+
+    /**
+     * The result over every local partition: a failure if any partition failed (a bounded read waits for
+     * the partition it is bounded on), else the value found (a key lives in one partition), else none.
+     */
+    private static QueryResult<StoredCheckpoint> merged(StateQueryResult<StoredCheckpoint> all) {
+        if (all.getPartitionResults().isEmpty()) {
+            return null;
+        }
+        StoredCheckpoint value = null;
+        for (QueryResult<StoredCheckpoint> r : all.getPartitionResults().values()) {
+            if (r.isFailure()) {
+                return r;
+            }
+            if (r.getResult() != null) {
+                value = r.getResult();
+            }
+        }
+        return QueryResult.forResult(value);
     }
 
     private Answer found(StoredCheckpoint checkpoint) {
