@@ -166,6 +166,7 @@ public final class LocalPipeline implements AutoCloseable {
         System.out.println(
                 "  database:  " + local.jdbcUrl() + " (user " + p.settings().dbUser() + ")");
         System.out.println("  kafka:     " + p.settings().bootstrapServers());
+        System.out.println("  checkpoints (topology queries): " + p.checkpointQueryUrl() + "/internal/checkpoints/");
         System.out.println("Press Ctrl-C to stop.");
         stopped.await();
     }

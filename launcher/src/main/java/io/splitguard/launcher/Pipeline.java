@@ -1,8 +1,14 @@
 package io.splitguard.launcher;
 
+import io.splitguard.checkpoint.app.CheckpointMain;
+import io.splitguard.checkpoint.app.CheckpointQueries;
+import io.splitguard.checkpoint.app.CheckpointStreams;
+import io.splitguard.checkpoint.config.CheckpointConfig;
 import io.splitguard.gateway.app.GatewayServer;
 import io.splitguard.gateway.security.DevTokens;
+import io.splitguard.health.ManagementServer;
 import io.splitguard.schemas.config.CommonSettings;
+import io.splitguard.schemas.config.Settings;
 import io.splitguard.sink.PostgresSink;
 import io.splitguard.sink.config.SinkConfig;
 import io.splitguard.topology.app.DedupStreams;
@@ -18,7 +24,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The pipeline's services in one JVM, against a Kafka cluster and a PostgreSQL that already run:
- * the Postgres sink, the dedup topology and the gateway. Started in data-flow order from the end
+ * the Postgres sink, the dedup topology, the checkpoint topology and the gateway. Started in data-flow order from the end
  * (sink first), stopped in reverse, so nothing produced is left without a reader.
  */
 public final class Pipeline implements AutoCloseable {
@@ -29,6 +35,8 @@ public final class Pipeline implements AutoCloseable {
     private final Deque<AutoCloseable> started = new ArrayDeque<>();
     private PostgresSink sink;
     private DedupStreams streams;
+    private CheckpointStreams checkpoints;
+    private String checkpointQueryUrl;
     private GatewayServer gateway;
 
     private Pipeline(PipelineSettings settings) {
@@ -40,6 +48,7 @@ public final class Pipeline implements AutoCloseable {
         try {
             pipeline.startSink();
             pipeline.startTopology();
+            pipeline.startCheckpointTopology();
             pipeline.startGateway();
             return pipeline;
         } catch (RuntimeException e) {
@@ -87,9 +96,59 @@ public final class Pipeline implements AutoCloseable {
         return DedupConfig.fromEnv(env, settings.topics().deadLetters.name());
     }
 
+    /**
+     * The checkpoint topology, one instance: its management port (any free one) serves the interactive
+     * queries the gateway's checkpoint reads ask. One instance owns every partition, so it has no
+     * {@code application.server} and never forwards.
+     */
+    private void startCheckpointTopology() {
+        Map<String, String> env = checkpointEnv(settings);
+        CheckpointConfig config =
+                CheckpointConfig.fromEnv(env, settings.topics().deadLetters.name());
+        checkpoints = CheckpointStreams.start(config, settings.topics());
+        started.push(checkpoints);
+        CheckpointQueries queries = CheckpointMain.queries(
+                checkpoints, config, settings.topics(), Settings.parse(CheckpointConfig.DEFINITION, env));
+        started.push(queries);
+        ManagementServer management = CheckpointMain.serve(checkpoints, 0, queries);
+        started.push(management);
+        checkpointQueryUrl = "http://127.0.0.1:" + management.port();
+    }
+
+    /** The checkpoint topology's settings: the launcher's environment with the addresses it decided. */
+    static Map<String, String> checkpointEnv(PipelineSettings settings) {
+        Map<String, String> env = new HashMap<>(settings.env());
+        env.put(CommonSettings.BOOTSTRAP_SERVERS, settings.bootstrapServers());
+        env.put(CheckpointConfig.STATE_DIR, settings.stateDir().toString());
+        env.put(CheckpointConfig.APPLICATION_SERVER, "");
+        if (settings.dedupApplicationId() != null) {
+            env.put(CheckpointConfig.APPLICATION_ID, settings.dedupApplicationId() + "-checkpoint");
+        }
+        if (settings.commitInterval() != null) {
+            env.put(
+                    CheckpointConfig.COMMIT_INTERVAL_MS,
+                    Long.toString(settings.commitInterval().toMillis()));
+        }
+        return env;
+    }
+
     private void startGateway() {
-        gateway = GatewayServer.start(gatewayProperties(settings));
+        Map<String, Object> props = gatewayProperties(settings);
+        props.put(CHECKPOINT_QUERY_URL, checkpointQueryUrl);
+        gateway = GatewayServer.start(props);
         started.push(gateway);
+    }
+
+    /** The gateway property naming the checkpoint topology's query URL ({@link #checkpointQueryUrl()}). */
+    public static final String CHECKPOINT_QUERY_URL = "splitguard.gateway.checkpoint.query-url";
+
+    /** Where the checkpoint topology answers interactive queries; further gateways need it for checkpoint reads. */
+    public String checkpointQueryUrl() {
+        return checkpointQueryUrl;
+    }
+
+    public boolean checkpointTopologyRunning() {
+        return checkpoints.isRunning();
     }
 
     /** The gateway's configuration for these settings; more instances may be started with it. */
