@@ -170,6 +170,73 @@ class CheckpointQueriesIT {
         }
     }
 
+    @Test
+    void shouldServeTheLatestAcknowledgedCheckpointFromTheOtherInstanceWhenTheOwnerStops() throws Exception {
+        String bootstrap = SharedInfra.kafka().bootstrapServers();
+        String name = SharedInfra.uniqueName("checkpoint-queries-failover");
+        TopicCatalog topics = TopicCatalog.builder()
+                .prefix(name + ".")
+                .sessionPartitions(PARTITIONS)
+                .build();
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+            TopicBootstrap.ensure(admin, topics, 60_000);
+        }
+        Instance a = Instance.start(bootstrap, name, topics, stateA, freePort(), 1);
+        boolean aStopped = false;
+        try (Instance b = Instance.start(bootstrap, name, topics, stateB, freePort(), 1)) {
+            await().atMost(Duration.ofSeconds(90))
+                    .until(() -> a.streams.isRunning()
+                            && b.streams.isRunning()
+                            && activeTasks(a.streams.kafkaStreams()) > 0
+                            && activeTasks(b.streams.kafkaStreams()) > 0);
+            List<String> ownedByA = new ArrayList<>();
+            Map<String, RecordMetadata> latest = new LinkedHashMap<>();
+            try (KafkaProducer<String, CheckpointRequest> producer = producer(bootstrap, topics)) {
+                for (int i = 0; i < 12; i++) {
+                    String session = "sess-" + UUID.randomUUID();
+                    send(producer, topics, Fixtures.checkpoint(session, 1, "old", 3600));
+                    latest.put(session, send(producer, topics, Fixtures.checkpoint(session, 2, "latest", 3600)));
+                }
+            }
+            for (Map.Entry<String, RecordMetadata> e : latest.entrySet()) {
+                KeyQueryMetadata owner = a.streams
+                        .kafkaStreams()
+                        .queryMetadataForKey(
+                                "latest-checkpoints",
+                                e.getKey(),
+                                Serdes.String().serializer());
+                if (owner.activeHost().port() == a.port) {
+                    ownedByA.add(e.getKey());
+                }
+                // acknowledged and applied before the owner stops
+                HttpResponse<String> r = TestHttp.localhost(b.port)
+                        .get(CheckpointQueries.PREFIX + e.getKey() + "?min_offset="
+                                + e.getValue().partition() + ":" + e.getValue().offset());
+                assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+            }
+            assertThat(ownedByA).isNotEmpty();
+
+            a.close();
+            aStopped = true;
+
+            TestHttp survivor = TestHttp.localhost(b.port);
+            for (String session : ownedByA) {
+                await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+                    HttpResponse<String> r = survivor.get(CheckpointQueries.PREFIX + session);
+                    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+                    JsonNode stored = Json.mapper().readTree(r.body());
+                    assertThat(stored.path("sequence").asLong()).isEqualTo(2);
+                    assertThat(stored.path("variables").path("routing_queue").asText())
+                            .isEqualTo("latest");
+                });
+            }
+        } finally {
+            if (!aStopped) {
+                a.close();
+            }
+        }
+    }
+
     private static int activeTasks(KafkaStreams streams) {
         return streams.metadataForLocalThreads().stream()
                 .mapToInt(t -> t.activeTasks().size())
@@ -204,7 +271,13 @@ class CheckpointQueriesIT {
             implements AutoCloseable {
 
         static Instance start(String bootstrap, String name, TopicCatalog topics, Path state, int port) {
+            return start(bootstrap, name, topics, state, port, 0);
+        }
+
+        static Instance start(
+                String bootstrap, String name, TopicCatalog topics, Path state, int port, int standbyReplicas) {
             Map<String, String> env = new HashMap<>();
+            env.put(CheckpointConfig.STANDBY_REPLICAS, Integer.toString(standbyReplicas));
             env.put("SPLITGUARD_KAFKA_BOOTSTRAP_SERVERS", bootstrap);
             env.put(CheckpointConfig.APPLICATION_ID, name);
             env.put(CheckpointConfig.STATE_DIR, state.toString());
