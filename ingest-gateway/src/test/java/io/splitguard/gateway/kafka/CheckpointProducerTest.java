@@ -1,0 +1,84 @@
+package io.splitguard.gateway.kafka;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import io.splitguard.gateway.config.GatewaySettings;
+import io.splitguard.schemas.model.CheckpointRequest;
+import io.splitguard.schemas.topics.TopicCatalog;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.clients.producer.MockProducer;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.errors.TimeoutException;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+
+/** The checkpoint producer: keyed by session id on checkpoints-in, the ack's position, not-sent vs unknown. */
+class CheckpointProducerTest {
+
+    private final TopicCatalog catalog =
+            TopicCatalog.builder().prefix("t.").sessionPartitions(3).build();
+
+    private static CheckpointRequest checkpoint() {
+        return new CheckpointRequest(
+                "sess-1",
+                "eu-west-1",
+                "chk_7",
+                JsonNodeFactory.instance.objectNode().put("queue", "billing"),
+                null,
+                null,
+                null,
+                null,
+                UUID.randomUUID().toString(),
+                Instant.now());
+    }
+
+    private static Throwable failure(CompletableFuture<String> f) {
+        await().atMost(Duration.ofSeconds(10)).until(f::isDone);
+        return f.handle((m, e) -> e).join();
+    }
+
+    @Test
+    void shouldCompleteWithThePartitionAndOffsetWhenTheBrokerAcknowledges() {
+        MockProducer<String, CheckpointRequest> mock =
+                new MockProducer<>(false, null, new StringSerializer(), (topic, value) -> new byte[0]);
+        try (CheckpointProducer producer = new CheckpointProducer(catalog, new GatewaySettings(), mock)) {
+            CompletableFuture<String> sent = producer.send(checkpoint());
+            await().atMost(Duration.ofSeconds(10)).until(() -> mock.history().size() == 1);
+
+            mock.completeNext();
+
+            assertThat(sent.join()).matches("[0-9]+:0");
+            assertThat(mock.history().get(0).topic()).isEqualTo(catalog.checkpointsIn.name());
+            assertThat(mock.history().get(0).key()).isEqualTo("sess-1");
+        }
+    }
+
+    @Test
+    void shouldBeIndeterminateWhenTheSendFailsAfterTheHandOff() {
+        MockProducer<String, CheckpointRequest> mock =
+                new MockProducer<>(false, null, new StringSerializer(), (topic, value) -> new byte[0]);
+        try (CheckpointProducer producer = new CheckpointProducer(catalog, new GatewaySettings(), mock)) {
+            CompletableFuture<String> sent = producer.send(checkpoint());
+            await().atMost(Duration.ofSeconds(10)).until(() -> mock.history().size() == 1);
+
+            mock.errorNext(new TimeoutException("expired in flight"));
+
+            assertThat(failure(sent)).isInstanceOf(TimeoutException.class).isNotInstanceOf(NotSentException.class);
+        }
+    }
+
+    @Test
+    void shouldBeNotSentWhenTheProducerRefusesTheRecordSynchronously() {
+        MockProducer<String, CheckpointRequest> mock =
+                new MockProducer<>(true, null, new StringSerializer(), (topic, value) -> new byte[0]);
+        mock.sendException = new KafkaException("no metadata within max.block.ms");
+        try (CheckpointProducer producer = new CheckpointProducer(catalog, new GatewaySettings(), mock)) {
+            assertThat(failure(producer.send(checkpoint()))).isInstanceOf(NotSentException.class);
+        }
+    }
+}
