@@ -12,6 +12,7 @@ import io.splitguard.schemas.model.AuditRecord;
 import io.splitguard.schemas.model.CheckpointRequest;
 import io.splitguard.schemas.model.StoredCheckpoint;
 import io.splitguard.schemas.topics.TopicCatalog;
+import io.splitguard.testsupport.FailingStoreSupplier;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Map;

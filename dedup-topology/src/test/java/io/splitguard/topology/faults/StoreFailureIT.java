@@ -8,6 +8,7 @@ import io.splitguard.schemas.model.MutationRequest;
 import io.splitguard.schemas.model.SequencedMutation;
 import io.splitguard.schemas.topics.TopicBootstrap;
 import io.splitguard.schemas.topics.TopicCatalog;
+import io.splitguard.testsupport.FailingStoreSupplier;
 import io.splitguard.testsupport.SharedInfra;
 import io.splitguard.topology.DedupTopology;
 import io.splitguard.topology.Fixtures;

@@ -7,6 +7,7 @@ import io.splitguard.schemas.config.CommonSettings;
 import io.splitguard.schemas.model.MutationRequest;
 import io.splitguard.schemas.model.SequencedMutation;
 import io.splitguard.schemas.topics.TopicCatalog;
+import io.splitguard.testsupport.FailingStoreSupplier;
 import io.splitguard.topology.DedupTopology;
 import io.splitguard.topology.Fixtures;
 import io.splitguard.topology.config.DedupConfig;

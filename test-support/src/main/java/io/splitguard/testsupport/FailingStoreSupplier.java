@@ -1,4 +1,4 @@
-package io.splitguard.checkpoint.faults;
+package io.splitguard.testsupport;
 
 import java.util.List;
 import java.util.Map;
