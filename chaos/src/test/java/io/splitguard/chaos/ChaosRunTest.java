@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
@@ -35,11 +36,11 @@ class ChaosRunTest {
         }
     }
 
-    /** A child that runs until it is stopped. */
+    /** A child that runs until it is killed: it waits on a latch nothing ever opens. */
     public static final class RunsOn {
         public static void main(String[] args) throws InterruptedException {
             System.out.println("running");
-            Thread.sleep(Long.MAX_VALUE);
+            new CountDownLatch(1).await();
         }
     }
 
