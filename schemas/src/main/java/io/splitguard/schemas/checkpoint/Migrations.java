@@ -94,6 +94,75 @@ public final class Migrations {
         return true;
     }
 
+    /**
+     * Why {@link #migrate} gives nothing for these arguments: the first step or operation that stands in
+     * the way. Empty exactly when {@code migrate} succeeds. Meant for operators' tools, which must say
+     * which variable of which stored checkpoint blocks a release; the read path only needs {@code
+     * migrate}.
+     */
+    public Optional<Failure> explain(JsonNode variables, int from, int to) {
+        Objects.requireNonNull(variables, "variables");
+        if (from < 1 || to < from) {
+            return Optional.of(new Failure(from, null, null, "migrations only go forward from version 1"));
+        }
+        if (!variables.isObject()) {
+            return Optional.of(new Failure(from, null, null, "the variables are not a JSON object"));
+        }
+        ObjectNode current = ((ObjectNode) variables).deepCopy();
+        for (int version = from; version < to; version++) {
+            Step step = steps.get(version);
+            if (step == null) {
+                return Optional.of(
+                        new Failure(version, null, null, "no migration step " + version + "→" + (version + 1)));
+            }
+            for (Step.Operation operation : step.operations) {
+                String reason = operation.apply(current);
+                if (reason != null) {
+                    return Optional.of(new Failure(version, operation.kind(), operation.variable(), reason));
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * The operations a checkpoint goes through from {@code from} to {@code to}, step by step, in order,
+     * e.g. {@code "1→2 rename crm_id to crm_record_id"}; empty when there is no path (see {@link
+     * #hasPath}), an empty list when the versions are equal.
+     */
+    public Optional<List<String>> describe(int from, int to) {
+        if (!hasPath(from, to)) {
+            return Optional.empty();
+        }
+        List<String> lines = new ArrayList<>();
+        for (int version = from; version < to; version++) {
+            for (Step.Operation operation : steps.get(version).operations) {
+                lines.add(version + "→" + (version + 1) + " " + operation.description());
+            }
+        }
+        return Optional.of(List.copyOf(lines));
+    }
+
+    /**
+     * What stopped a migration.
+     *
+     * @param step the version whose step failed or is missing (the step {@code step → step + 1})
+     * @param operation the operation that could not apply ({@code rename}, {@code to_number}, ...); null
+     *     when the step is missing or the request itself is impossible
+     * @param variable the variable that operation was about; null as for {@code operation}
+     * @param reason a sentence for an operator
+     */
+    public record Failure(int step, String operation, String variable, String reason) {
+        public Failure {
+            Objects.requireNonNull(reason, "reason");
+        }
+
+        /** True when the table lacks a step (every checkpoint fails alike), not when one checkpoint does not fit. */
+        public boolean missingStep() {
+            return operation == null;
+        }
+    }
+
     /** Builds a table; each version has at most one step. */
     public static final class Builder {
         private final Map<Integer, Step> steps = new TreeMap<>();
@@ -121,9 +190,16 @@ public final class Migrations {
 
     /** The operations of one step, applied in the order they were added. */
     public static final class Step {
-        private interface Operation {
-            /** False when it cannot apply; the migration then fails as a whole. */
-            boolean apply(ObjectNode variables);
+        /** One operation on the variables; a null reason means it applied. */
+        private record Operation(String kind, String variable, String description, Change change) {
+            /** Null when it applied, else why not; the migration then fails as a whole. */
+            String apply(ObjectNode variables) {
+                return change.apply(variables);
+            }
+        }
+
+        private interface Change {
+            String apply(ObjectNode variables);
         }
 
         private final List<Operation> operations = new ArrayList<>();
@@ -132,82 +208,82 @@ public final class Migrations {
 
         /** Moves {@code from} to {@code to}; fails when both exist. Absent {@code from}: nothing to do. */
         public Step rename(String from, String to) {
-            operations.add(v -> {
+            operations.add(new Operation("rename", from, "rename " + from + " to " + to, v -> {
                 if (!v.has(from)) {
-                    return true;
+                    return null;
                 }
                 if (v.has(to)) {
-                    return false;
+                    return "cannot rename " + from + " to " + to + ": both are present";
                 }
                 v.set(to, v.remove(from));
-                return true;
-            });
+                return null;
+            }));
             return this;
         }
 
         public Step drop(String name) {
-            operations.add(v -> {
+            operations.add(new Operation("drop", name, "drop " + name, v -> {
                 v.remove(name);
-                return true;
-            });
+                return null;
+            }));
             return this;
         }
 
         /** Sets {@code name} to {@code value} when it is absent or null. */
         public Step defaultValue(String name, JsonNode value) {
             Objects.requireNonNull(value, "value");
-            operations.add(v -> {
+            operations.add(new Operation("default", name, "default " + name + " to " + value, v -> {
                 JsonNode present = v.get(name);
                 if (present == null || present.isNull()) {
                     v.set(name, value.deepCopy());
                 }
-                return true;
-            });
+                return null;
+            }));
             return this;
         }
 
         /** A text holding an exact decimal number becomes that number; a number stays; anything else fails. */
         public Step toNumber(String name) {
-            operations.add(v -> {
+            operations.add(new Operation("to_number", name, "change " + name + " to a number", v -> {
                 JsonNode present = v.get(name);
                 if (present == null || present.isNull() || present.isNumber()) {
-                    return true;
+                    return null;
                 }
                 if (!present.isTextual()) {
-                    return false;
+                    return name + " is " + kindOf(present) + ", not a number or a text holding one";
                 }
                 try {
                     BigDecimal number = new BigDecimal(present.textValue().trim());
                     if ((long) number.precision() - number.scale() > Storable.MAX_INTEGER_DIGITS
                             || number.scale() > Storable.MAX_FRACTION_DIGITS) {
-                        return false; // beyond what jsonb can hold
+                        return name + " holds a number beyond what jsonb can hold";
                     }
                     v.set(name, numberNode(number));
-                    return true;
+                    return null;
                 } catch (NumberFormatException | ArithmeticException e) {
-                    return false;
+                    return name + " is a text that is not a number";
                 }
-            });
+            }));
             return this;
         }
 
         /** A number or boolean becomes its text; a text stays; an object or array fails. */
         public Step toText(String name) {
-            operations.add(v -> {
+            operations.add(new Operation("to_text", name, "change " + name + " to a text", v -> {
                 JsonNode present = v.get(name);
                 if (present == null || present.isNull() || present.isTextual()) {
-                    return true;
+                    return null;
                 }
                 if (present.isNumber()) {
                     v.put(name, present.decimalValue().toPlainString());
-                    return true;
+                    return null;
                 }
                 if (present.isBoolean()) {
                     v.put(name, present.asText());
-                    return true;
+                    return null;
                 }
-                return false;
-            });
+                return name + " is " + kindOf(present) + ", which has no text form";
+            }));
             return this;
         }
 
@@ -226,9 +302,20 @@ public final class Migrations {
             return JsonNodeFactory.instance.numberNode(integer);
         }
 
+        /** "an object", "an array", ... for a reason. */
+        private static String kindOf(JsonNode node) {
+            return switch (node.getNodeType()) {
+                case OBJECT -> "an object";
+                case ARRAY -> "an array";
+                case BOOLEAN -> "a boolean";
+                case BINARY -> "binary";
+                default -> "a " + node.getNodeType().name().toLowerCase(java.util.Locale.ROOT);
+            };
+        }
+
         boolean apply(ObjectNode variables) {
             for (Operation operation : operations) {
-                if (!operation.apply(variables)) {
+                if (operation.apply(variables) != null) {
                     return false;
                 }
             }

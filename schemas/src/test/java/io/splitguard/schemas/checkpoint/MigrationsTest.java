@@ -85,4 +85,51 @@ class MigrationsTest {
         assertThat(migrated.variables())
                 .isEqualTo(parse("{\"crm_record_id\":\"cust_1\",\"retry_count\":0,\"auth_status\":\"unverified\"}"));
     }
+
+    @Test
+    void shouldNameTheStepOperationAndVariableWhenExplainingAFailedMigration() throws Exception {
+        Migrations.Failure text =
+                table.explain(parse("{\"retry_count\":\"abc\"}"), 1, 3).orElseThrow();
+        Migrations.Failure rename = table.explain(parse("{\"queue\":\"a\",\"routing_queue\":\"b\"}"), 1, 2)
+                .orElseThrow();
+        Migrations.Failure object =
+                table.explain(parse("{\"crm_record_id\":{\"id\":1}}"), 2, 3).orElseThrow();
+
+        assertThat(text.step()).isEqualTo(2);
+        assertThat(text.operation()).isEqualTo("to_number");
+        assertThat(text.variable()).isEqualTo("retry_count");
+        assertThat(text.reason()).contains("retry_count").contains("not a number");
+        assertThat(text.missingStep()).isFalse();
+        assertThat(rename.operation()).isEqualTo("rename");
+        assertThat(rename.variable()).isEqualTo("queue");
+        assertThat(object.operation()).isEqualTo("to_text");
+        assertThat(object.reason()).contains("an object");
+    }
+
+    @Test
+    void shouldExplainAMissingStepAndNothingWhenTheMigrationSucceeds() throws Exception {
+        JsonNode fine = parse("{\"queue\":\"billing\",\"retry_count\":\"2\"}");
+
+        Migrations.Failure missing = table.explain(fine, 1, 4).orElseThrow();
+
+        assertThat(missing.missingStep()).isTrue();
+        assertThat(missing.step()).isEqualTo(3);
+        assertThat(missing.reason()).isEqualTo("no migration step 3→4");
+        assertThat(table.explain(fine, 1, 3)).isEmpty();
+        assertThat(table.migrate(fine, 1, 3)).isPresent();
+        assertThat(table.explain(fine, 3, 2).orElseThrow().missingStep()).isTrue();
+    }
+
+    @Test
+    void shouldListEveryOperationOnThePathWhenDescribingAPath() {
+        assertThat(table.describe(1, 3).orElseThrow())
+                .containsExactly(
+                        "1→2 rename queue to routing_queue",
+                        "1→2 drop scratch",
+                        "1→2 default auth_status to \"unverified\"",
+                        "2→3 change retry_count to a number",
+                        "2→3 change crm_record_id to a text");
+        assertThat(table.describe(2, 2).orElseThrow()).isEmpty();
+        assertThat(table.describe(1, 4)).isEmpty();
+    }
 }
