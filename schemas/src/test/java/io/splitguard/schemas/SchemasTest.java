@@ -139,7 +139,8 @@ class SchemasTest {
                 "SPLITGUARD_MIN_INSYNC_REPLICAS",
                 "2"));
 
-        assertThat(catalog.all()).extracting(Topic::partitions).containsOnly(7);
+        assertThat(catalog.sessionTopics()).extracting(Topic::partitions).containsOnly(7);
+        assertThat(catalog.all()).containsAll(catalog.sessionTopics());
         assertThat(catalog.all())
                 .extracting(Topic::name)
                 .allMatch(n -> n.startsWith("x."))

@@ -8,7 +8,9 @@ public enum SchemaId {
     IDEMPOTENCY_OUTCOME("idempotency-outcome"),
     AUDIT_RECORD("audit-record"),
     CHECKPOINT_REQUEST("checkpoint-request"),
-    STORED_CHECKPOINT("stored-checkpoint");
+    STORED_CHECKPOINT("stored-checkpoint"),
+    REGION_VOTE("region-vote"),
+    FAILOVER_DECISION("failover-decision");
 
     private final String fileStem;
 

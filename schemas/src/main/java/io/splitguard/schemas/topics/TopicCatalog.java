@@ -6,8 +6,10 @@ import io.splitguard.schemas.json.JsonSerde;
 import io.splitguard.schemas.json.SchemaId;
 import io.splitguard.schemas.model.AuditRecord;
 import io.splitguard.schemas.model.CheckpointRequest;
+import io.splitguard.schemas.model.FailoverDecision;
 import io.splitguard.schemas.model.IdempotencyOutcome;
 import io.splitguard.schemas.model.MutationRequest;
+import io.splitguard.schemas.model.RegionVote;
 import io.splitguard.schemas.model.SequencedMutation;
 import io.splitguard.schemas.model.StoredCheckpoint;
 import java.time.Duration;
@@ -25,6 +27,9 @@ import org.apache.kafka.common.serialization.Serdes;
  *
  * <p>The partition count must never change on a running deployment: it would move sessions between
  * partitions and break both ordering and the dedup store's locality.
+ *
+ * <p>The two region topics ({@link #regionHealth}, {@link #failoverDecisions}) are not session-keyed:
+ * they have one partition each, so one task sees every region's vote in order and decides alone.
  */
 public final class TopicCatalog {
 
@@ -55,6 +60,24 @@ public final class TopicCatalog {
     public final Topic<String, CheckpointRequest> checkpointsIn;
     public final Topic<String, StoredCheckpoint> checkpoints;
     public final Topic<byte[], byte[]> deadLetters;
+
+    /**
+     * Each region's latest health vote, key = region id. Compacted: a reader that starts late finds
+     * every region's last vote and nothing older. The broker stamps the records
+     * ({@code LogAppendTime}), so a vote's age comes from the cluster's clock and the reader's, never
+     * from a voter's.
+     */
+    public final Topic<String, RegionVote> regionHealth;
+
+    /**
+     * The quorum topology's failover decisions, all under key {@value FailoverDecision#KEY}.
+     * Compacted, so the current primary and its epoch are never deleted however long no failover
+     * happens (a delete policy would eventually lose the latest decision and with it the epoch a new
+     * reader must continue from); {@code min.compaction.lag.ms} of 7 days keeps every decision of the
+     * last week readable as history, for audits and the chaos checkers (epochs strictly increasing,
+     * one primary per epoch). The topic is tiny: one record per failover.
+     */
+    public final Topic<String, FailoverDecision> failoverDecisions;
 
     private TopicCatalog(Builder b) {
         this.prefix = b.prefix;
@@ -112,6 +135,22 @@ public final class TopicCatalog {
                 withIsr(retention(Duration.ofDays(30).toMillis())),
                 Serdes.ByteArray(),
                 Serdes.ByteArray());
+
+        Map<String, String> regionHealthConfigs = new HashMap<>(Map.of(
+                TopicConfig.CLEANUP_POLICY_CONFIG,
+                TopicConfig.CLEANUP_POLICY_COMPACT,
+                TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG,
+                "LogAppendTime"));
+        this.regionHealth =
+                region("region-health", regionHealthConfigs, JsonSerde.of(RegionVote.class, SchemaId.REGION_VOTE));
+        this.failoverDecisions = region(
+                "failover-decisions",
+                Map.of(
+                        TopicConfig.CLEANUP_POLICY_CONFIG,
+                        TopicConfig.CLEANUP_POLICY_COMPACT,
+                        TopicConfig.MIN_COMPACTION_LAG_MS_CONFIG,
+                        Long.toString(week)),
+                JsonSerde.of(FailoverDecision.class, SchemaId.FAILOVER_DECISION));
     }
 
     public static Builder builder() {
@@ -191,12 +230,31 @@ public final class TopicCatalog {
 
     /** Every topic, in creation order. */
     public List<Topic<?, ?>> all() {
+        return List.of(
+                mutationsIn,
+                mutations,
+                idempotencyOutcomes,
+                audit,
+                checkpointsIn,
+                checkpoints,
+                deadLetters,
+                regionHealth,
+                failoverDecisions);
+    }
+
+    /** The session-keyed topics, which all have {@link #sessionPartitions()} partitions. */
+    public List<Topic<?, ?>> sessionTopics() {
         return List.of(mutationsIn, mutations, idempotencyOutcomes, audit, checkpointsIn, checkpoints, deadLetters);
     }
 
     private <V> Topic<String, V> session(String name, Map<String, String> configs, JsonSerde<V> valueSerde) {
         return new Topic<>(
                 prefix + name, sessionPartitions, replicationFactor, withIsr(configs), Serdes.String(), valueSerde);
+    }
+
+    /** A region-level topic: one partition, keyed by region (or a constant), same replication. */
+    private <V> Topic<String, V> region(String name, Map<String, String> configs, JsonSerde<V> valueSerde) {
+        return new Topic<>(prefix + name, 1, replicationFactor, withIsr(configs), Serdes.String(), valueSerde);
     }
 
     private Map<String, String> withIsr(Map<String, String> configs) {
