@@ -1,5 +1,6 @@
 package io.splitguard.admin;
 
+import io.splitguard.schemas.checkpoint.Migrations;
 import io.splitguard.schemas.config.CommonSettings;
 import io.splitguard.sink.config.SinkConfig;
 import java.io.PrintWriter;
@@ -24,13 +25,14 @@ import picocli.CommandLine.ScopeType;
         mixinStandardHelpOptions = true,
         version = "SplitGuard admin 0.1.0",
         description = "Operate a SplitGuard deployment: topics, replay and verify of the database from the mutations"
-                + " topic, session history, the sink's stored offsets, dead letters.",
+                + " topic, session history, the sink's stored offsets, dead letters, flow-release checks.",
         subcommands = {
             TopicsCommand.class,
             ReplayCommand.class,
             InspectCommand.class,
             SinkOffsetsCommand.class,
-            DeadLettersCommand.class
+            DeadLettersCommand.class,
+            FlowReleaseCommand.class
         })
 public final class SplitGuardAdmin {
 
@@ -39,6 +41,7 @@ public final class SplitGuardAdmin {
     static final int FAILED = 3;
 
     private final Map<String, String> environment;
+    private final Migrations migrations;
 
     @Option(
             names = "--bootstrap-servers",
@@ -88,7 +91,13 @@ public final class SplitGuardAdmin {
     }
 
     SplitGuardAdmin(Map<String, String> environment) {
+        this(environment, Migrations.DEFAULT);
+    }
+
+    /** With another checkpoint migration table than the shipped one (tests). */
+    SplitGuardAdmin(Map<String, String> environment, Migrations migrations) {
         this.environment = Map.copyOf(environment);
+        this.migrations = java.util.Objects.requireNonNull(migrations, "migrations");
     }
 
     public static void main(String[] args) {
@@ -101,7 +110,12 @@ public final class SplitGuardAdmin {
 
     /** The command line of the tool over {@code environment} (tests pass their own). */
     static CommandLine commandLine(Map<String, String> environment) {
-        CommandLine cl = new CommandLine(new SplitGuardAdmin(environment));
+        return commandLine(environment, Migrations.DEFAULT);
+    }
+
+    /** The same over another checkpoint migration table (tests). */
+    static CommandLine commandLine(Map<String, String> environment, Migrations migrations) {
+        CommandLine cl = new CommandLine(new SplitGuardAdmin(environment, migrations));
         cl.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
             PrintWriter err = commandLine.getErr();
             err.println("error: " + describe(e));
@@ -119,6 +133,11 @@ public final class SplitGuardAdmin {
             }
         }
         return text.toString();
+    }
+
+    /** The checkpoint migration table the flow-release check applies. */
+    Migrations migrations() {
+        return migrations;
     }
 
     /** The environment with the command line's options on top. */

@@ -5,11 +5,13 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.splitguard.schemas.checkpoint.Migrations;
 import io.splitguard.schemas.config.CommonSettings;
 import io.splitguard.schemas.json.Json;
 import io.splitguard.schemas.json.PayloadHash;
 import io.splitguard.schemas.model.IdempotencyKeys;
 import io.splitguard.schemas.model.SequencedMutation;
+import io.splitguard.schemas.model.StoredCheckpoint;
 import io.splitguard.schemas.topics.TopicCatalog;
 import io.splitguard.sink.PostgresSink;
 import io.splitguard.sink.config.SinkConfig;
@@ -99,6 +101,53 @@ final class AdminTestKit implements AutoCloseable {
         cl.setErr(new PrintWriter(err, true));
         int code = cl.execute(args);
         return new Run(code, out.toString(), err.toString());
+    }
+
+    /** The same over another checkpoint migration table than the shipped one. */
+    Run run(Migrations table, String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine cl = SplitGuardAdmin.commandLine(env, table);
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        int code = cl.execute(args);
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    /** A checkpoint as the checkpoint topology stores it, stored at {@code storedAt} with a TTL of an hour. */
+    static StoredCheckpoint checkpoint(
+            String session, int schemaVersion, String flowVersion, String variablesJson, Instant storedAt) {
+        try {
+            return new StoredCheckpoint(
+                    session,
+                    "eu-west",
+                    "chk_" + storedAt.getEpochSecond(),
+                    storedAt.getEpochSecond(),
+                    schemaVersion,
+                    flowVersion,
+                    Json.mapper().readTree(variablesJson),
+                    3600,
+                    "req-" + session,
+                    storedAt,
+                    storedAt,
+                    storedAt.plusSeconds(3600),
+                    0,
+                    0L);
+        } catch (java.io.IOException e) {
+            throw new IllegalArgumentException(e);
+        }
+    }
+
+    ProducerRecord<byte[], byte[]> record(StoredCheckpoint c) {
+        return new ProducerRecord<>(
+                catalog.checkpoints.name(),
+                c.sessionId().getBytes(StandardCharsets.UTF_8),
+                catalog.checkpoints.valueSerde().serializer().serialize(catalog.checkpoints.name(), c));
+    }
+
+    /** A tombstone for {@code key} on {@code topic}. */
+    ProducerRecord<byte[], byte[]> tombstone(String topic, String key) {
+        return new ProducerRecord<>(topic, key.getBytes(StandardCharsets.UTF_8), null);
     }
 
     PostgresSink startSink() {
