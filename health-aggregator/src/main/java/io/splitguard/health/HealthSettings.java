@@ -105,7 +105,53 @@ public record HealthSettings(
                     Settings.positiveDuration(),
                     Importance.LOW,
                     "How long a circuit breaker (opened by 3 consecutive failures of a dependency) stays open before"
-                            + " one trial call may close it.");
+                            + " one trial call may close it.")
+            .define(
+                    RegionSettings.REGIONS,
+                    Type.LIST,
+                    "local",
+                    RegionSettings.regionsValidator(),
+                    Importance.MEDIUM,
+                    "Every region of the deployment, in order (us-east,eu-west,ap-south). A failover needs fresh"
+                            + " votes from a strict majority of them; the new primary is the first healthy voting region"
+                            + " in this order. Must agree across every region.")
+            .define(
+                    RegionSettings.REGION,
+                    Type.STRING,
+                    "",
+                    Importance.MEDIUM,
+                    "This instance's region, one of SPLITGUARD_REGIONS (empty: the first of them).")
+            .define(
+                    RegionSettings.INITIAL_PRIMARY,
+                    Type.STRING,
+                    "",
+                    Importance.MEDIUM,
+                    "The primary of epoch 1, before any failover (empty: the first of SPLITGUARD_REGIONS). Must"
+                            + " agree across every region.")
+            .define(
+                    RegionSettings.VOTE_INTERVAL,
+                    Type.STRING,
+                    "PT2S",
+                    Settings.positiveDuration(),
+                    Importance.LOW,
+                    "How often a region publishes its health vote to the region-health topic (and how often the"
+                            + " quorum topology re-evaluates the votes on its wall clock).")
+            .define(
+                    RegionSettings.VOTE_MAX_AGE,
+                    Type.STRING,
+                    "PT10S",
+                    Settings.positiveDuration(),
+                    Importance.LOW,
+                    "A vote older than this no longer counts. Age is measured from the broker's append time (or"
+                            + " when the quorum topology first processed the vote, if earlier) on the reader's wall"
+                            + " clock, never from the voter's clock. Must exceed SPLITGUARD_REGION_VOTE_INTERVAL.")
+            .define(
+                    RegionSettings.QUORUM_APPLICATION_ID,
+                    Type.STRING,
+                    "splitguard-region-quorum",
+                    Importance.LOW,
+                    "Kafka Streams application id of the region quorum topology (its state and changelog). Must"
+                            + " agree across every instance of it.");
 
     public HealthSettings {
         Objects.requireNonNull(interval, "interval");
