@@ -11,6 +11,7 @@ import io.splitguard.health.Health;
 import io.splitguard.health.HealthSettings;
 import io.splitguard.schemas.model.AuditRecord;
 import io.splitguard.schemas.model.SequencedMutation;
+import io.splitguard.schemas.model.StoredCheckpoint;
 import io.splitguard.schemas.topics.Topic;
 import io.splitguard.schemas.topics.TopicCatalog;
 import io.splitguard.sink.config.SinkClients;
@@ -19,6 +20,7 @@ import io.splitguard.sink.consumer.Backoff;
 import io.splitguard.sink.consumer.Inbound;
 import io.splitguard.sink.consumer.RecordDecoder;
 import io.splitguard.sink.db.BatchWriter;
+import io.splitguard.sink.db.CheckpointRows;
 import io.splitguard.sink.db.OffsetStore;
 import io.splitguard.sink.db.Pruner;
 import io.splitguard.sink.db.RefusalAuditor;
@@ -95,6 +97,7 @@ public final class PostgresSink implements AutoCloseable {
 
     private final SinkConfig config;
     private final Topic<String, SequencedMutation> topic;
+    private final Topic<String, StoredCheckpoint> checkpointsTopic;
     private final MeterRegistry registry;
     private final SinkMetrics metrics;
     private final HikariDataSource pool;
@@ -149,6 +152,7 @@ public final class PostgresSink implements AutoCloseable {
     public PostgresSink(SinkConfig config, TopicCatalog catalog, MeterRegistry registry, Duration breakerOpenWait) {
         this.config = Objects.requireNonNull(config, "config");
         this.topic = Objects.requireNonNull(catalog, "catalog").mutations;
+        this.checkpointsTopic = catalog.checkpoints;
         this.auditTopic = catalog.audit;
         this.registry = Objects.requireNonNull(registry, "registry");
         this.metrics = new SinkMetrics(registry);
@@ -157,7 +161,7 @@ public final class PostgresSink implements AutoCloseable {
         this.writer = new BatchWriter(dataSource, config.groupId(), config.idempotencyRetention());
         this.offsetStore = new OffsetStore(dataSource, config.groupId());
         this.pruner = new Pruner(dataSource, config.pruneBatchSize());
-        this.decoder = new RecordDecoder(topic);
+        this.decoder = new RecordDecoder(topic, checkpointsTopic);
         this.backoff = new Backoff(
                 MIN_BACKOFF,
                 config.retryBackoffMax().compareTo(MIN_BACKOFF) < 0 ? MIN_BACKOFF : config.retryBackoffMax());
@@ -318,6 +322,16 @@ public final class PostgresSink implements AutoCloseable {
         return deleted;
     }
 
+    /** Deletes session checkpoints whose expiry is at or before {@code now}; returns how many. */
+    public long pruneExpiredCheckpoints(Instant now) throws SQLException {
+        long deleted = pruner.pruneExpiredCheckpoints(now);
+        metrics.checkpointsPurged.increment(deleted);
+        if (deleted > 0) {
+            LOG.info("pruned {} expired session checkpoint(s)", deleted);
+        }
+        return deleted;
+    }
+
     /** Deletes the fencing marks of sessions not written for the idle horizon; returns how many. */
     public long pruneIdleSessions() throws SQLException {
         long deleted = pruner.pruneIdleSessions(config.sessionIdleHorizon());
@@ -385,9 +399,9 @@ public final class PostgresSink implements AutoCloseable {
         return dataSource;
     }
 
-    /** The topics the sink reads (mutations) and writes (audit), which its health watches. */
+    /** The topics the sink reads (mutations, checkpoints) and writes (audit), which its health watches. */
     public List<String> topics() {
-        return List.of(topic.name(), auditTopic.name());
+        return List.of(topic.name(), checkpointsTopic.name(), auditTopic.name());
     }
 
     public MeterRegistry meterRegistry() {
@@ -400,7 +414,7 @@ public final class PostgresSink implements AutoCloseable {
 
     private void run() {
         try {
-            consumer.subscribe(List.of(topic.name()), new Rebalance());
+            consumer.subscribe(List.of(topic.name(), checkpointsTopic.name()), new Rebalance());
             while (!stopping && !halted) {
                 resolvePendingSeeks();
                 ConsumerRecords<byte[], byte[]> records;
@@ -484,7 +498,16 @@ public final class PostgresSink implements AutoCloseable {
             for (BatchWriter.Refusal r : outcome.refusals()) {
                 logRefusal(r);
             }
-            if (!outcome.refusals().isEmpty() && !auditScheduler.isShutdown()) {
+            CheckpointRows.Result checkpoints = outcome.checkpoints();
+            metrics.checkpointsWritten.increment(checkpoints.written());
+            metrics.checkpointsPurged.increment(checkpoints.purged());
+            metrics.refused.increment(checkpoints.refusals().size());
+            for (CheckpointRows.Refusal r : checkpoints.refusals()) {
+                logRefusal(r);
+            }
+            boolean refusedAny =
+                    !outcome.refusals().isEmpty() || !checkpoints.refusals().isEmpty();
+            if (refusedAny && !auditScheduler.isShutdown()) {
                 auditScheduler.execute(this::publishAudits);
             }
             for (Inbound.Poison p : outcome.deadLetters()) {
@@ -527,6 +550,27 @@ public final class PostgresSink implements AutoCloseable {
         } finally {
             MDC.remove("session_id");
             MDC.remove("idempotency_key");
+        }
+    }
+
+    private static void logRefusal(CheckpointRows.Refusal r) {
+        StoredCheckpoint v = r.record().value();
+        MDC.put("session_id", v.sessionId());
+        try {
+            LOG.warn(
+                    "refused checkpoint {} of session {}: sequence {} is not newer than the stored live checkpoint {}"
+                            + " (sequence {}): {} [{}-{}@{}]",
+                    v.checkpointId(),
+                    v.sessionId(),
+                    v.sequence(),
+                    r.stored().checkpointId(),
+                    r.stored().sequence(),
+                    CheckpointRows.NOT_NEWER,
+                    r.record().topic(),
+                    r.record().partition(),
+                    r.record().offset());
+        } finally {
+            MDC.remove("session_id");
         }
     }
 
@@ -580,10 +624,10 @@ public final class PostgresSink implements AutoCloseable {
             return;
         }
         Inbound only = batch.get(0);
-        if (only instanceof Inbound.Mutation m) {
+        if (only instanceof Inbound.Mutation || only instanceof Inbound.Checkpoint) {
             String error = "rejected by the database (SQLState " + cause.getSQLState() + "): " + cause.getMessage();
-            LOG.error("{}: {}-{}@{} {}", name, m.topic(), m.partition(), m.offset(), error);
-            write(List.of(m.asPoison(error)), false);
+            LOG.error("{}: {}-{}@{} {}", name, only.topic(), only.partition(), only.offset(), error);
+            write(List.of(only.asPoison(error)), false);
         } else {
             write(batch, false);
         }
@@ -709,6 +753,11 @@ public final class PostgresSink implements AutoCloseable {
             pruneExpired(Instant.now());
         } catch (SQLException | RuntimeException e) {
             LOG.warn("{}: prune of expired idempotency rows failed: {}", name, e.getMessage());
+        }
+        try {
+            pruneExpiredCheckpoints(Instant.now());
+        } catch (SQLException | RuntimeException e) {
+            LOG.warn("{}: prune of expired session checkpoints failed: {}", name, e.getMessage());
         }
         try {
             pruneIdleSessions();

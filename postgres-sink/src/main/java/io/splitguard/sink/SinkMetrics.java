@@ -23,6 +23,11 @@ public final class SinkMetrics {
     /** Partitions this instance holds but does not read because their stored offset is out of range. */
     public static final String BLOCKED = "splitguard.sink.partitions.blocked";
 
+    /** Checkpoints written to session_checkpoints (a refused one counts in {@link #REFUSED}). */
+    public static final String CHECKPOINTS_WRITTEN = "splitguard.sink.checkpoints.written";
+    /** Sessions whose checkpoint row a purge (tombstone) or the prune job deleted. */
+    public static final String CHECKPOINTS_PURGED = "splitguard.sink.checkpoints.purged";
+
     public static final String DEAD_LETTERS = "splitguard.sink.dead.letters";
     public static final String FAILURES = "splitguard.sink.write.failures";
     public static final String PRUNED = "splitguard.sink.idempotency.pruned";
@@ -38,6 +43,8 @@ public final class SinkMetrics {
     final Counter auditFailures;
     final Counter offsetsLost;
     final AtomicLong blocked = new AtomicLong();
+    final Counter checkpointsWritten;
+    final Counter checkpointsPurged;
     final Counter deadLetters;
     final Counter failures;
     final Counter pruned;
@@ -51,7 +58,8 @@ public final class SinkMetrics {
                 .register(registry);
         batches = Counter.builder(BATCHES).description("committed batches").register(registry);
         refused = Counter.builder(REFUSED)
-                .description("mutations refused by the sequence / fencing-token fence")
+                .description(
+                        "mutations refused by the sequence / fencing-token fence, checkpoints not newer than the stored one")
                 .register(registry);
         refusedDuplicates = Counter.builder(REFUSED_DUPLICATES)
                 .description("mutations refused because their scoped key was already applied")
@@ -67,6 +75,12 @@ public final class SinkMetrics {
                 .register(registry);
         Gauge.builder(BLOCKED, blocked, AtomicLong::get)
                 .description("assigned partitions not read because their stored offset is out of range")
+                .register(registry);
+        checkpointsWritten = Counter.builder(CHECKPOINTS_WRITTEN)
+                .description("checkpoints written to session_checkpoints")
+                .register(registry);
+        checkpointsPurged = Counter.builder(CHECKPOINTS_PURGED)
+                .description("session_checkpoints rows deleted by a purge on the topic or by the prune job")
                 .register(registry);
         deadLetters = Counter.builder(DEAD_LETTERS)
                 .description("records written to sink_dead_letters")

@@ -170,6 +170,47 @@ class PostgresSinkIT {
     }
 
     @Test
+    void shouldMirrorTheLatestCheckpointPerSessionAndAuditOlderOnesWhenTheTopologyWritesThem() {
+        try (SinkTestKit kit = new SinkTestKit("checkpoints")) {
+            PostgresSink sink = kit.startSink();
+            Instant now = Instant.now();
+            kit.commitRaw(List.of(
+                    kit.checkpointRecord("chk-a", SinkTestKit.checkpoint("chk-a", 1, now, 3600)),
+                    kit.checkpointRecord("chk-a", SinkTestKit.checkpoint("chk-a", 4, now.plusMillis(1), 3600)),
+                    kit.checkpointRecord("chk-b", SinkTestKit.checkpoint("chk-b", 9, now, 3600)),
+                    kit.checkpointRecord("chk-c", SinkTestKit.checkpoint("chk-c", 2, now, 3600))));
+            // a lagging region's checkpoint (not newer), and the purge of chk-c
+            kit.commitRaw(List.of(
+                    kit.checkpointRecord("chk-a", SinkTestKit.checkpoint("chk-a", 3, now.plusMillis(2), 3600)),
+                    kit.checkpointRecord("chk-c", null)));
+            kit.commit(sessionRun("chk-a", 1, 2));
+
+            kit.awaitRows("crm_contact_updates", 2);
+            await().atMost(Duration.ofSeconds(60))
+                    .until(() -> sink.meterRegistry()
+                                    .counter(SinkMetrics.CHECKPOINTS_PURGED)
+                                    .count()
+                            == 1.0);
+            SinkTestKit.awaitIdle(sink);
+
+            assertThat(kit.query("SELECT session_id, sequence, variables->>'last_menu', region FROM session_checkpoints"
+                            + " ORDER BY session_id"))
+                    .containsExactly(
+                            List.of("chk-a", 4L, "billing-4", "us-east"), List.of("chk-b", 9L, "billing-9", "us-east"));
+            assertThat(sink.meterRegistry()
+                            .counter(SinkMetrics.CHECKPOINTS_WRITTEN)
+                            .count())
+                    .isEqualTo(4.0);
+            assertThat(kit.awaitAudit(1))
+                    .singleElement()
+                    .satisfies(a -> assertThat(a.decision()).isEqualTo(AuditRecord.Decision.REFUSED))
+                    .satisfies(a -> assertThat(a.sessionId()).isEqualTo("chk-a"))
+                    .satisfies(a -> assertThat(a.sequence()).isEqualTo(3L))
+                    .satisfies(a -> assertThat(a.detail()).startsWith("checkpoint_not_newer"));
+        }
+    }
+
+    @Test
     void shouldRefuseRecordsAndAuditAKeyWhenItIsRedeliveredAfterTheDedupWindow() {
         try (SinkTestKit kit = new SinkTestKit("afterwindow")) {
             PostgresSink sink = kit.startSink();

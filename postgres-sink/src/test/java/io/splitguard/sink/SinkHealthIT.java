@@ -79,8 +79,9 @@ class SinkHealthIT {
                     assertThat(doc.at("/components/database_replication/circuit_breaker/state")
                                     .asText())
                             .isEqualTo("closed");
+                    // mutations and checkpoints read, audit written
                     assertThat(doc.at("/components/kafka_quorum/topics").asInt())
-                            .isEqualTo(2);
+                            .isEqualTo(3);
 
                     postgres.suspend();
                     await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {

@@ -8,6 +8,7 @@ import io.splitguard.schemas.json.PayloadHash;
 import io.splitguard.schemas.model.AuditRecord;
 import io.splitguard.schemas.model.IdempotencyKeys;
 import io.splitguard.schemas.model.SequencedMutation;
+import io.splitguard.schemas.model.StoredCheckpoint;
 import io.splitguard.schemas.topics.TopicBootstrap;
 import io.splitguard.schemas.topics.TopicCatalog;
 import io.splitguard.sink.config.SinkConfig;
@@ -169,6 +170,35 @@ final class SinkTestKit implements AutoCloseable {
     ProducerRecord<byte[], byte[]> rawTo(int partition, SequencedMutation m) {
         return new ProducerRecord<>(
                 catalog.mutations.name(), partition, m.sessionId().getBytes(StandardCharsets.UTF_8), bytes(m));
+    }
+
+    /** A checkpoint record as the checkpoint topology writes it; {@code null} is the purge (tombstone). */
+    ProducerRecord<byte[], byte[]> checkpointRecord(String session, StoredCheckpoint checkpoint) {
+        byte[] value = checkpoint == null
+                ? null
+                : catalog.checkpoints.valueSerde().serializer().serialize(catalog.checkpoints.name(), checkpoint);
+        return new ProducerRecord<>(catalog.checkpoints.name(), session.getBytes(StandardCharsets.UTF_8), value);
+    }
+
+    static StoredCheckpoint checkpoint(String session, long sequence, Instant storedAt, int ttlSeconds) {
+        ObjectNode variables = Json.mapper().createObjectNode();
+        variables.put("last_menu", "billing-" + sequence);
+        variables.put("retry_count", sequence);
+        return new StoredCheckpoint(
+                session,
+                "us-east",
+                "chk_" + sequence,
+                sequence,
+                1,
+                "v1",
+                variables,
+                ttlSeconds,
+                "req-chk-" + session + "-" + sequence,
+                storedAt,
+                storedAt,
+                storedAt.plusSeconds(ttlSeconds),
+                0,
+                sequence);
     }
 
     Admin admin() {

@@ -36,8 +36,8 @@ import org.apache.kafka.common.TopicPartition;
  * session of the batch has a {@code session_sequences} row and lock those rows; read which of the
  * batch's scoped keys already have a row in {@code crm_contact_updates}; decide, record by record,
  * what the fence lets through and which keys were already applied; then write the session marks, the
- * contact updates, the idempotency rows, the refusals, the dead letters and the offsets, each as one
- * batched statement; commit.
+ * contact updates, the idempotency rows, the refusals, the session checkpoints ({@link CheckpointRows}),
+ * the dead letters and the offsets, each as one batched statement; commit.
  *
  * <p>A scoped key that already has a row (a redelivery that reached the topology after its dedup
  * window and so got a new sequence) is refused as {@link #DUPLICATE_KEY}, not dropped silently. The
@@ -93,12 +93,18 @@ public final class BatchWriter {
         }
     }
 
-    /** What a committed batch did. */
+    /**
+     * What a committed batch did.
+     *
+     * @param written mutations written
+     * @param checkpoints what the batch's checkpoint records did to {@code session_checkpoints}
+     */
     public record Outcome(
             int written,
             List<Refusal> refusals,
             List<Inbound.Poison> deadLetters,
-            Map<TopicPartition, Long> nextOffsets) {}
+            Map<TopicPartition, Long> nextOffsets,
+            CheckpointRows.Result checkpoints) {}
 
     /** The stored offset of a partition is not the one this consumer expected: re-read from the stored one. */
     public static final class StaleOffsetsException extends Exception {
@@ -130,12 +136,15 @@ public final class BatchWriter {
         Map<TopicPartition, Long> nextOffsets = new LinkedHashMap<>();
         List<Inbound.Mutation> mutations = new ArrayList<>();
         List<Inbound.Poison> poisons = new ArrayList<>();
+        List<Inbound> checkpoints = new ArrayList<>();
         for (Inbound in : batch) {
             nextOffsets.merge(in.topicPartition(), in.offset() + 1, Math::max);
             if (in instanceof Inbound.Mutation m) {
                 mutations.add(m);
             } else if (in instanceof Inbound.Poison p) {
                 poisons.add(p);
+            } else {
+                checkpoints.add(in);
             }
         }
         try (Connection c = dataSource.getConnection()) {
@@ -166,6 +175,7 @@ public final class BatchWriter {
                 insertContactUpdates(c, accepted);
                 insertIdempotencyRows(c, accepted);
                 insertRefusals(c, refusals);
+                CheckpointRows.Result checkpointResult = CheckpointRows.write(c, checkpoints);
                 insertDeadLetters(c, poisons);
                 upsertOffsets(c, nextOffsets);
                 if (abortBeforeCommit.getAsBoolean()) {
@@ -173,7 +183,8 @@ public final class BatchWriter {
                     throw new AbortedException();
                 }
                 c.commit();
-                return new Outcome(accepted.size(), List.copyOf(refusals), List.copyOf(poisons), nextOffsets);
+                return new Outcome(
+                        accepted.size(), List.copyOf(refusals), List.copyOf(poisons), nextOffsets, checkpointResult);
             } catch (SQLException | StaleOffsetsException | RuntimeException e) {
                 rollbackQuietly(c, e);
                 throw e;

@@ -10,8 +10,9 @@ import java.time.ZoneOffset;
 import javax.sql.DataSource;
 
 /**
- * Deletes what the sink keeps only for a while: {@code idempotency_store} rows past their expiry and
- * {@code session_sequences} marks of sessions idle past the horizon. A bounded batch per statement,
+ * Deletes what the sink keeps only for a while: {@code idempotency_store} rows past their expiry,
+ * {@code session_checkpoints} rows past theirs, and {@code session_sequences} marks of sessions idle
+ * past the horizon. A bounded batch per statement,
  * each in its own short transaction, skipping rows a writer holds, so pruning never waits on or
  * blocks the writer.
  */
@@ -27,6 +28,12 @@ public final class Pruner {
             + " WHERE updated_at < now() - make_interval(secs => ?)"
             + " ORDER BY updated_at LIMIT ? FOR UPDATE SKIP LOCKED)";
 
+    // expires_at is on the accepting topology instance's clock; the purge's tombstone normally deletes the
+    // row first, this catches a sink that was too far behind to see the tombstone before compaction did
+    private static final String EXPIRED_CHECKPOINTS = "DELETE FROM session_checkpoints WHERE session_id IN"
+            + " (SELECT session_id FROM session_checkpoints WHERE expires_at <= ?"
+            + " ORDER BY expires_at LIMIT ? FOR UPDATE SKIP LOCKED)";
+
     private final DataSource dataSource;
     private final int batchSize;
 
@@ -41,6 +48,11 @@ public final class Pruner {
     /** Deletes every idempotency row whose {@code expires_at} is at or before {@code now}; returns how many. */
     public long pruneExpiredKeys(Instant now) throws SQLException {
         return deleteInBatches(EXPIRED_KEYS, OffsetDateTime.ofInstant(now, ZoneOffset.UTC));
+    }
+
+    /** Deletes every session checkpoint whose {@code expires_at} is at or before {@code now}; returns how many. */
+    public long pruneExpiredCheckpoints(Instant now) throws SQLException {
+        return deleteInBatches(EXPIRED_CHECKPOINTS, OffsetDateTime.ofInstant(now, ZoneOffset.UTC));
     }
 
     /**

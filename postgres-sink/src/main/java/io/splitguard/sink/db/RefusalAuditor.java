@@ -146,6 +146,9 @@ public final class RefusalAuditor {
                     : payload.equals(appliedPayload) ? "same payload" : "different payload";
             detail = reason + ": scoped key already applied with sequence " + nullable(rs, "applied_sequence") + " ("
                     + comparison + "), not written again" + source;
+        } else if (CheckpointRows.NOT_NEWER.equals(reason)) {
+            detail = reason + ": checkpoint sequence " + rs.getLong("sequence") + " is not newer than the stored live"
+                    + " checkpoint's " + rs.getLong("stored_sequence") + ", not written" + source;
         } else if ("stale_fencing_token".equals(reason)) {
             detail = reason + ": fencing token " + nullable(rs, "fencing_token") + " older than the stored "
                     + nullable(rs, "stored_fencing_token") + source;

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.splitguard.schemas.json.Json;
 import io.splitguard.schemas.model.SequencedMutation;
+import io.splitguard.schemas.model.StoredCheckpoint;
 import io.splitguard.schemas.topics.Topic;
 import io.splitguard.schemas.topics.TopicCatalog;
 import java.nio.charset.StandardCharsets;
@@ -15,7 +16,48 @@ class RecordDecoderTest {
 
     private final Topic<String, SequencedMutation> topic =
             TopicCatalog.builder().prefix("unit.").build().mutations;
+    private final TopicCatalog catalog = TopicCatalog.builder().prefix("unit.").build();
     private final RecordDecoder decoder = new RecordDecoder(topic);
+    private final RecordDecoder both = new RecordDecoder(catalog.mutations, catalog.checkpoints);
+
+    @Test
+    void shouldReadCheckpointsAndTheirTombstonesWhenTheDecoderReadsTheCheckpointsTopic() {
+        Instant at = Instant.parse("2026-12-03T10:00:00Z");
+        StoredCheckpoint c = new StoredCheckpoint(
+                "s1",
+                "eu-west",
+                "chk_7",
+                7,
+                2,
+                "v3",
+                Json.mapper().createObjectNode().put("step", "menu"),
+                60,
+                "r1",
+                at,
+                at,
+                at.plusSeconds(60),
+                1,
+                70);
+        String name = catalog.checkpoints.name();
+        byte[] raw = catalog.checkpoints.valueSerde().serializer().serialize(name, c);
+        byte[] s1 = "s1".getBytes(StandardCharsets.UTF_8);
+
+        Inbound read = both.decode(new ConsumerRecord<>(name, 1, 5L, s1, raw));
+        Inbound purge = both.decode(new ConsumerRecord<>(name, 1, 6L, s1, null));
+        Inbound foreignKey = both.decode(new ConsumerRecord<>(name, 1, 7L, "s2".getBytes(StandardCharsets.UTF_8), raw));
+        Inbound noKey = both.decode(new ConsumerRecord<>(name, 1, 8L, null, raw));
+
+        assertThat(read).isInstanceOf(Inbound.Checkpoint.class);
+        assertThat(((Inbound.Checkpoint) read).value()).isEqualTo(c);
+        assertThat(purge).isInstanceOfSatisfying(Inbound.CheckpointPurge.class, p -> assertThat(p.sessionId())
+                .isEqualTo("s1"));
+        assertThat(foreignKey).isInstanceOfSatisfying(Inbound.Poison.class, p -> assertThat(p.error())
+                .contains("not the checkpoint's session id"));
+        assertThat(noKey).isInstanceOf(Inbound.Poison.class);
+        // the mutations topic's tombstones stay poison with the two-topic decoder
+        assertThat(both.decode(new ConsumerRecord<>(topic.name(), 0, 1L, s1, null)))
+                .isInstanceOf(Inbound.Poison.class);
+    }
 
     @Test
     void shouldReadAValidMutation() {
