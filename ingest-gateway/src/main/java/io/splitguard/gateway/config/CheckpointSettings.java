@@ -4,6 +4,7 @@ import io.micronaut.context.annotation.ConfigurationProperties;
 import io.splitguard.schemas.checkpoint.TransientVariables;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -21,11 +22,20 @@ public class CheckpointSettings {
     private List<String> retiredFlowVersions = new ArrayList<>();
 
     /**
-     * Base URL of any checkpoint topology instance's management port (e.g. {@code http://checkpoint:8083});
-     * it forwards a read to the instance owning the session. Empty: reads answer 503.
+     * Base URL of a checkpoint topology instance's management port (e.g. {@code http://checkpoint:8083}),
+     * or several separated by commas; any instance forwards a read to the one owning the session. Reads
+     * rotate over the list and skip an instance that cannot be connected to. Empty: reads answer 503.
      */
     public String getQueryUrl() {
         return queryUrl;
+    }
+
+    /** {@link #getQueryUrl()} split at commas, blanks dropped. */
+    public List<String> queryUrls() {
+        return Arrays.stream(queryUrl.split(","))
+                .map(String::trim)
+                .filter(s -> !s.isEmpty())
+                .toList();
     }
 
     public void setQueryUrl(String queryUrl) {

@@ -42,6 +42,7 @@ class CheckpointReadIT {
     private static TestHttp gatewayA;
     private static TestHttp gatewayB;
     private static TestHttp noTopology;
+    private static TestHttp firstDown;
 
     @BeforeAll
     static void start() throws IOException {
@@ -61,6 +62,8 @@ class CheckpointReadIT {
         }
         noTopology = new TestHttp(
                 gateway(bootstrap, prefix, "http://127.0.0.1:" + closedPort).url());
+        firstDown = new TestHttp(gateway(bootstrap, prefix, "http://127.0.0.1:" + closedPort + ", " + one.url())
+                .url());
         await().atMost(Duration.ofSeconds(90))
                 .until(() -> one.streams().isRunning()
                         && two.streams().isRunning()
@@ -164,6 +167,21 @@ class CheckpointReadIT {
         assertThat(r.headers().firstValue("Retry-After")).isPresent();
         assertThat(Fixtures.json(r).path("type").asText())
                 .isEqualTo("https://splitguard.io/problems/checkpoint-store-unavailable");
+    }
+
+    @Test
+    void shouldAskTheNextInstanceWhenTheFirstConfiguredOneCannotBeReached() {
+        String session = Fixtures.newSession();
+        JsonNode written = write(gatewayA, session, 7, "menu");
+
+        // the questions rotate over both URLs: every one of them must end on the reachable instance
+        for (int i = 0; i < 4; i++) {
+            HttpResponse<String> r =
+                    read(firstDown, session, written.path("position").asText());
+
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+            assertThat(Fixtures.json(r).path("sequence").asLong()).isEqualTo(7);
+        }
     }
 
     @Test
