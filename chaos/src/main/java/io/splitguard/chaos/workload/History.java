@@ -12,18 +12,27 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 
-/** Every request the workload made and its answer, kept in memory and appended to a JSON-lines file. */
+/**
+ * Every request the workload made and its answer, kept in memory and appended to JSON-lines files: the
+ * idempotent mutations to the given file, the checkpoint requests ({@link CheckpointOp}) to {@value
+ * #CHECKPOINT_FILE} beside it.
+ */
 public final class History implements AutoCloseable {
 
     private final ObjectMapper mapper = Json.mapper();
     private final BufferedWriter out;
+    public static final String CHECKPOINT_FILE = "checkpoint-history.jsonl";
+
+    private final BufferedWriter checkpointOut;
     private final List<Op> ops = new ArrayList<>();
+    private final List<CheckpointOp> checkpointOps = new ArrayList<>();
     private final AtomicLong ids = new AtomicLong();
 
     public History(Path file) {
         try {
             Files.createDirectories(file.getParent());
             this.out = Files.newBufferedWriter(file, StandardCharsets.UTF_8);
+            this.checkpointOut = Files.newBufferedWriter(file.resolveSibling(CHECKPOINT_FILE), StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -47,10 +56,25 @@ public final class History implements AutoCloseable {
         return List.copyOf(ops);
     }
 
+    public synchronized void record(CheckpointOp op) {
+        checkpointOps.add(op);
+        try {
+            checkpointOut.write(mapper.writeValueAsString(op));
+            checkpointOut.newLine();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public synchronized List<CheckpointOp> checkpointOps() {
+        return List.copyOf(checkpointOps);
+    }
+
     @Override
     public synchronized void close() {
         try {
             out.close();
+            checkpointOut.close();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
