@@ -49,6 +49,7 @@ public final class RegionView implements RegionVoter.PrimaryView, AutoCloseable 
     private final Map<String, Seen> votes = new ConcurrentHashMap<>();
     private final AtomicReference<FailoverDecision> decision = new AtomicReference<>();
     private final Thread thread;
+    private final long startedAtMs;
     private volatile boolean running = true;
 
     /** A region's latest vote as this view saw it. */
@@ -93,6 +94,7 @@ public final class RegionView implements RegionVoter.PrimaryView, AutoCloseable 
         this.voteSerde = (JsonSerde<RegionVote>) topics.regionHealth.valueSerde();
         this.decisionSerde = (JsonSerde<FailoverDecision>) topics.failoverDecisions.valueSerde();
         this.votesTopic = topics.regionHealth.name();
+        this.startedAtMs = clock.millis();
         this.thread = new Thread(this::run, "splitguard-region-view");
         this.thread.setDaemon(true);
     }
@@ -203,13 +205,22 @@ public final class RegionView implements RegionVoter.PrimaryView, AutoCloseable 
         return d == null ? 0 : d.epoch();
     }
 
-    /** The primary looks healthy when its own latest vote is fresh and healthy. */
+    /**
+     * The primary looks healthy when its own latest vote is fresh and healthy, and unhealthy when that
+     * vote is unhealthy, stale or missing. For the first maximum vote age after this view started it
+     * has not watched long enough to tell a silent primary from one whose vote it has not read yet, so
+     * a missing or stale vote counts as healthy then: a region that has just started never votes a
+     * primary out on what it has not seen.
+     */
     @Override
     public boolean primaryHealthy() {
+        long now = clock.millis();
+        long maxAge = settings.voteMaxAge().toMillis();
         Seen seen = votes.get(primary());
-        return seen != null
-                && seen.vote().healthy()
-                && seen.ageMs(clock.millis()) <= settings.voteMaxAge().toMillis();
+        if (seen != null && seen.ageMs(now) <= maxAge) {
+            return seen.vote().healthy();
+        }
+        return now - startedAtMs < maxAge;
     }
 
     /** Each configured region's latest vote, for diagnostics. */
