@@ -65,7 +65,7 @@ public final class ConfigurationDoc {
                         + " `enable.auto.commit`, `processing.guarantee` and the Streams exception handlers. The"
                         + " service refuses to start.\n\n");
         out.append("## Common (every service)\n\n").append(Settings.markdownTable(CommonSettings.DEFINITION));
-        out.append("\n## Health (gateway, dedup topology, Postgres sink)\n\n")
+        out.append("\n## Health (gateway, dedup topology, checkpoint topology, Postgres sink)\n\n")
                 .append(
                         "The composite `GET /health` (gateway port, management ports): how often each component is checked,"
                                 + " re-entry, circuit breakers, database replication policy, platform probes (see"
@@ -80,7 +80,7 @@ public final class ConfigurationDoc {
                         + " `SPLITGUARD_STREAM_THREADS`, `SPLITGUARD_STANDBY_REPLICAS`, `SPLITGUARD_COMMIT_INTERVAL_MS`,"
                         + " `SPLITGUARD_MANAGEMENT_PORT`, `SPLITGUARD_STREAMS_*`) mean what they mean for the dedup"
                         + " topology.\n\n")
-                .append(Settings.markdownTable(without(CheckpointConfig.DEFINITION, common)));
+                .append(Settings.markdownTable(without(CheckpointConfig.DEFINITION, shared)));
         out.append("\n## Postgres sink\n\n")
                 .append("Kafka consumer settings pass through as `SPLITGUARD_SINK_CONSUMER_<NAME>`, the audit"
                         + " producer's as `SPLITGUARD_SINK_PRODUCER_<NAME>`.\n\n")

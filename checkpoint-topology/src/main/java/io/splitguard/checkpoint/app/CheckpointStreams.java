@@ -5,8 +5,11 @@ import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
 import io.splitguard.checkpoint.CheckpointTopology;
 import io.splitguard.checkpoint.config.CheckpointConfig;
 import io.splitguard.health.Health;
+import io.splitguard.health.StreamsFacts;
+import io.splitguard.health.StreamsStatus;
 import io.splitguard.schemas.topics.TopicCatalog;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
@@ -23,9 +26,13 @@ public final class CheckpointStreams implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(CheckpointStreams.class);
 
     private final KafkaStreams streams;
+    private final CheckpointConfig config;
+    private final List<String> topics;
 
-    private CheckpointStreams(KafkaStreams streams) {
+    private CheckpointStreams(KafkaStreams streams, CheckpointConfig config, List<String> topics) {
         this.streams = streams;
+        this.config = config;
+        this.topics = topics;
     }
 
     public static CheckpointStreams start(CheckpointConfig config, TopicCatalog topics) {
@@ -41,7 +48,26 @@ public final class CheckpointStreams implements AutoCloseable {
         });
         streams.setStateListener((now, before) -> LOG.info("checkpoint topology {} -> {}", before, now));
         streams.start();
-        return new CheckpointStreams(streams);
+        return new CheckpointStreams(streams, config, StreamsFacts.topics(topology));
+    }
+
+    /** The topics the topology reads and writes, which {@code kafka_quorum} watches. */
+    public List<String> topics() {
+        return topics;
+    }
+
+    public String bootstrapServers() {
+        return config.bootstrapServers();
+    }
+
+    /** The client settings of the topology (security and the like) an admin client of its own also needs. */
+    public Map<String, Object> adminProperties() {
+        return StreamsFacts.adminProperties(config.streamsProperties());
+    }
+
+    /** State, threads, tasks and lag for the {@code streams} health component ({@link StreamsFacts#status}). */
+    public StreamsStatus status() {
+        return StreamsFacts.status(streams);
     }
 
     /** Binds the Kafka Streams metrics (and those of its clients) to {@code registry}. */
@@ -49,25 +75,14 @@ public final class CheckpointStreams implements AutoCloseable {
         new KafkaStreamsMetrics(streams).bindTo(registry);
     }
 
-    /**
-     * Live while the application can still make progress: not failed for good, not shut down. A
-     * rebalance or a thread being replaced is still live.
-     */
+    /** See {@link StreamsFacts#liveness}. */
     public Health liveness() {
-        KafkaStreams.State state = streams.state();
-        boolean live = state != KafkaStreams.State.ERROR
-                && state != KafkaStreams.State.PENDING_ERROR
-                && state != KafkaStreams.State.NOT_RUNNING
-                && state != KafkaStreams.State.PENDING_SHUTDOWN;
-        return new Health(live, Map.of("state", state.name()));
+        return StreamsFacts.liveness(streams);
     }
 
-    /** Ready while running with at least one live stream thread (all tasks assigned and restored). */
+    /** See {@link StreamsFacts#readiness}. */
     public Health readiness() {
-        KafkaStreams.State state = streams.state();
-        int threads = streams.metadataForLocalThreads().size();
-        return new Health(
-                state == KafkaStreams.State.RUNNING && threads > 0, Map.of("state", state.name(), "threads", threads));
+        return StreamsFacts.readiness(streams);
     }
 
     /**

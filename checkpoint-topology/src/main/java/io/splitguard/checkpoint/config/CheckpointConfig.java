@@ -1,5 +1,6 @@
 package io.splitguard.checkpoint.config;
 
+import io.splitguard.health.HealthSettings;
 import io.splitguard.schemas.checkpoint.TransientVariables;
 import io.splitguard.schemas.config.CommonSettings;
 import io.splitguard.schemas.config.Settings;
@@ -154,8 +155,11 @@ public record CheckpointConfig(
     /** {@code SPLITGUARD_STREAMS_NUM_STANDBY_REPLICAS=1} sets the Streams setting {@code num.standby.replicas}. */
     public static final String STREAMS_PREFIX = "SPLITGUARD_STREAMS_";
 
-    /** The topology's settings (with the common ones), each with its type, default, validator and doc. */
-    public static final ConfigDef DEFINITION = new ConfigDef(CommonSettings.DEFINITION)
+    /**
+     * The topology's settings (with the common ones and the health ones, {@link HealthSettings}), each
+     * with its type, default, validator and doc.
+     */
+    public static final ConfigDef DEFINITION = HealthSettings.addTo(new ConfigDef(CommonSettings.DEFINITION)
             .define(
                     APPLICATION_ID,
                     Type.STRING,
@@ -249,7 +253,8 @@ public record CheckpointConfig(
                     8083,
                     ConfigDef.Range.between(0, 65535),
                     Importance.MEDIUM,
-                    "Port of /health/live, /health/ready and /metrics (Prometheus) of the process.");
+                    "Port of /health, /health/live, /health/ready, /metrics (Prometheus) and the checkpoint"
+                            + " queries (/internal/checkpoints/{session_id}) of the process."));
 
     private static ConfigDef.Validator maxTtlValidator() {
         ConfigDef.Validator positive = Settings.positiveDuration();

@@ -3,14 +3,18 @@ package io.splitguard.checkpoint.app;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.splitguard.checkpoint.config.CheckpointConfig;
+import io.splitguard.health.HealthSettings;
 import io.splitguard.health.ManagementServer;
+import io.splitguard.schemas.json.Json;
 import io.splitguard.schemas.topics.TopicBootstrap;
 import io.splitguard.schemas.topics.TopicCatalog;
 import io.splitguard.testsupport.SharedInfra;
 import io.splitguard.testsupport.TestHttp;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
 import org.apache.kafka.clients.admin.Admin;
@@ -47,10 +51,21 @@ class ManagementEndpointsIT {
                 topics.deadLetters.name());
 
         CheckpointStreams streams = CheckpointStreams.start(config, topics);
-        try (ManagementServer server = CheckpointMain.serve(streams, 0)) {
+        HealthSettings health = HealthSettings.fromEnv(Map.of(HealthSettings.INTERVAL, "PT0.3S"));
+        try (ManagementServer server = CheckpointMain.serve(streams, 0, null, health, Clock.systemUTC())) {
             await().atMost(Duration.ofSeconds(60))
                     .untilAsserted(() -> assertThat(get(server, "/health/ready").statusCode())
                             .isEqualTo(200));
+            await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+                HttpResponse<String> composite = get(server, "/health");
+                assertThat(composite.statusCode()).as(composite.body()).isEqualTo(200);
+                JsonNode doc = Json.mapper().readTree(composite.body());
+                assertThat(doc.get("components").fieldNames())
+                        .toIterable()
+                        .containsExactly("application", "kafka_quorum", "streams");
+                // checkpoints-in, checkpoints, audit and dead letters: the topics it reads and writes
+                assertThat(doc.at("/components/kafka_quorum/topics").asInt()).isEqualTo(4);
+            });
             assertThat(get(server, "/health/live").body()).contains("RUNNING");
             assertThat(get(server, "/metrics").body())
                     .contains("kafka_stream_thread_")
@@ -62,6 +77,9 @@ class ManagementEndpointsIT {
             assertThat(live.statusCode()).isEqualTo(503);
             assertThat(live.body()).contains("NOT_RUNNING");
             assertThat(get(server, "/health/ready").statusCode()).isEqualTo(503);
+            await().atMost(Duration.ofSeconds(30))
+                    .untilAsserted(() ->
+                            assertThat(get(server, "/health").statusCode()).isEqualTo(503));
         }
     }
 }

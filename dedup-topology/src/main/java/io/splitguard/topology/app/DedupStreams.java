@@ -3,24 +3,16 @@ package io.splitguard.topology.app;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
 import io.splitguard.health.Health;
+import io.splitguard.health.StreamsFacts;
 import io.splitguard.health.StreamsStatus;
 import io.splitguard.schemas.topics.TopicCatalog;
 import io.splitguard.topology.DedupTopology;
 import io.splitguard.topology.config.DedupConfig;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.TreeSet;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
-import org.apache.kafka.streams.LagInfo;
-import org.apache.kafka.streams.TaskMetadata;
-import org.apache.kafka.streams.ThreadMetadata;
-import org.apache.kafka.streams.TopologyDescription;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -56,22 +48,7 @@ public final class DedupStreams implements AutoCloseable {
         });
         streams.setStateListener((now, before) -> LOG.info("dedup topology {} -> {}", before, now));
         streams.start();
-        return new DedupStreams(streams, config, topicsOf(topology));
-    }
-
-    /** The topics {@code topology} reads and writes by name (not its internal ones). */
-    private static List<String> topicsOf(org.apache.kafka.streams.Topology topology) {
-        Set<String> names = new TreeSet<>();
-        for (TopologyDescription.Subtopology sub : topology.describe().subtopologies()) {
-            for (TopologyDescription.Node node : sub.nodes()) {
-                if (node instanceof TopologyDescription.Source source && source.topicSet() != null) {
-                    names.addAll(source.topicSet());
-                } else if (node instanceof TopologyDescription.Sink sink && sink.topic() != null) {
-                    names.add(sink.topic());
-                }
-            }
-        }
-        return List.copyOf(names);
+        return new DedupStreams(streams, config, StreamsFacts.topics(topology));
     }
 
     /** The topics the topology reads and writes, which {@code kafka_quorum} watches. */
@@ -85,15 +62,7 @@ public final class DedupStreams implements AutoCloseable {
 
     /** The client settings of the topology (security and the like) an admin client of its own also needs. */
     public Map<String, Object> adminProperties() {
-        Set<String> known = AdminClientConfig.configNames();
-        Map<String, Object> admin = new HashMap<>();
-        config.streamsProperties().forEach((k, v) -> {
-            String key = String.valueOf(k);
-            if (known.contains(key) && !key.equals(AdminClientConfig.CLIENT_ID_CONFIG)) {
-                admin.put(key, v);
-            }
-        });
-        return admin;
+        return StreamsFacts.adminProperties(config.streamsProperties());
     }
 
     /**
@@ -103,36 +72,7 @@ public final class DedupStreams implements AutoCloseable {
      * what remains is the standbys'.
      */
     public StreamsStatus status() {
-        KafkaStreams.State state = streams.state();
-        int alive = 0;
-        int active = 0;
-        int standby = 0;
-        long activeLag = 0;
-        for (ThreadMetadata thread : streams.metadataForLocalThreads()) {
-            if (!"DEAD".equals(thread.threadState()) && !"PENDING_SHUTDOWN".equals(thread.threadState())) {
-                alive++;
-            }
-            active += thread.activeTasks().size();
-            standby += thread.standbyTasks().size();
-            for (TaskMetadata task : thread.activeTasks()) {
-                for (Map.Entry<TopicPartition, Long> end : task.endOffsets().entrySet()) {
-                    long committed = task.committedOffsets().getOrDefault(end.getKey(), 0L);
-                    activeLag += Math.max(0, end.getValue() - Math.max(0, committed));
-                }
-            }
-        }
-        long storeLag = 0;
-        try {
-            for (Map<Integer, LagInfo> store :
-                    streams.allLocalStorePartitionLags().values()) {
-                for (LagInfo lag : store.values()) {
-                    storeLag += Math.max(0, lag.offsetLag());
-                }
-            }
-        } catch (RuntimeException e) {
-            storeLag = -1;
-        }
-        return new StreamsStatus(state.name(), alive, active, standby, activeLag, storeLag);
+        return StreamsFacts.status(streams);
     }
 
     /** Binds the Kafka Streams metrics (and those of its clients) to {@code registry}. */
@@ -140,25 +80,14 @@ public final class DedupStreams implements AutoCloseable {
         new KafkaStreamsMetrics(streams).bindTo(registry);
     }
 
-    /**
-     * Live while the application can still make progress: not failed for good, not shut down. A
-     * rebalance or a thread being replaced is still live.
-     */
+    /** See {@link StreamsFacts#liveness}. */
     public Health liveness() {
-        KafkaStreams.State state = streams.state();
-        boolean live = state != KafkaStreams.State.ERROR
-                && state != KafkaStreams.State.PENDING_ERROR
-                && state != KafkaStreams.State.NOT_RUNNING
-                && state != KafkaStreams.State.PENDING_SHUTDOWN;
-        return new Health(live, Map.of("state", state.name()));
+        return StreamsFacts.liveness(streams);
     }
 
-    /** Ready while running with at least one live stream thread (all tasks assigned and restored). */
+    /** See {@link StreamsFacts#readiness}. */
     public Health readiness() {
-        KafkaStreams.State state = streams.state();
-        int threads = streams.metadataForLocalThreads().size();
-        return new Health(
-                state == KafkaStreams.State.RUNNING && threads > 0, Map.of("state", state.name(), "threads", threads));
+        return StreamsFacts.readiness(streams);
     }
 
     public KafkaStreams.State state() {
