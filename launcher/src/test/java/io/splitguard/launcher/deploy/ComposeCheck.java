@@ -81,6 +81,8 @@ final class ComposeCheck {
     private final List<String> problems = new ArrayList<>();
     /** State volume of each topology instance: instances must not share one. */
     private final Map<String, String> stateVolumes = new HashMap<>();
+    /** Environment of each checkpoint-topology service, by service name: the gateway's query URLs must name them. */
+    private final Map<String, Map<String, String>> checkpointEnvs = new HashMap<>();
 
     private ComposeCheck(String dockerfile, Path repository) {
         this.stages = Dockerfiles.stages(dockerfile);
@@ -121,11 +123,14 @@ final class ComposeCheck {
         checkBrokers(brokers);
         Map<String, Map<String, String>> envs = new TreeMap<>();
         ours.forEach((name, kind) -> {
-            Map<String, Object> service = map(services.get(name));
-            Map<String, String> env = env(service.get("environment"));
+            Map<String, String> env = env(map(services.get(name)).get("environment"));
             envs.put(name, env);
-            checkService(name, kind, service, env, services.keySet(), brokers);
+            if (kind == ServiceKind.CHECKPOINT) {
+                checkpointEnvs.put(name, env);
+            }
         });
+        ours.forEach((name, kind) ->
+                checkService(name, kind, map(services.get(name)), envs.get(name), services.keySet(), brokers));
         checkAgreement(envs);
         checkKindsPresent(ours, services);
         checkPostgres(services);
@@ -214,8 +219,11 @@ final class ComposeCheck {
         if (kind.servesHttp()) {
             checkHealth(name, kind, service, env);
         }
-        if (kind == ServiceKind.TOPOLOGY) {
-            checkTopology(name, service, env);
+        if (kind.isStateful()) {
+            checkTopology(name, kind, service, env);
+        }
+        if (kind == ServiceKind.GATEWAY) {
+            checkCheckpointQueries(name, env);
         }
         if (kind == ServiceKind.SINK) {
             String url = env.getOrDefault("DATABASE_URL", "");
@@ -324,7 +332,7 @@ final class ComposeCheck {
         }
     }
 
-    private void checkTopology(String name, Map<String, Object> service, Map<String, String> env) {
+    private void checkTopology(String name, ServiceKind kind, Map<String, Object> service, Map<String, String> env) {
         String stateDir = env.get("SPLITGUARD_STATE_DIR");
         if (stateDir == null) {
             problem(name
@@ -339,9 +347,42 @@ final class ComposeCheck {
                 stateVolumes.put(volume.get(), name);
             }
         }
-        String server = env.get("SPLITGUARD_STREAMS_APPLICATION_SERVER");
-        if (server != null && !server.endsWith(":" + ServiceFacts.port(ServiceKind.TOPOLOGY, env))) {
-            problem(name + ": application.server " + server + " is not on the management port");
+        String server = env.get(kind.applicationServerSetting);
+        if (server == null) {
+            problem(name + ": " + kind.applicationServerSetting + " is not set (application.server of the instance)");
+        } else if (!server.equals(name + ":" + ServiceFacts.port(kind, env))) {
+            problem(name + ": application.server " + server + " is not this service on its management port");
+        }
+    }
+
+    /**
+     * The gateway reads checkpoints through the checkpoint topology's management port: every URL of its
+     * query setting must name a checkpoint-topology service of this file on that service's port, and
+     * there must be more than one, so that a read survives the loss of an instance.
+     */
+    private void checkCheckpointQueries(String name, Map<String, String> env) {
+        String setting = "SPLITGUARD_GATEWAY_CHECKPOINT_QUERY_URL";
+        String urls = env.getOrDefault(setting, "");
+        List<String> list = java.util.Arrays.stream(urls.split(","))
+                .map(String::trim)
+                .filter(u -> !u.isEmpty())
+                .toList();
+        if (list.size() < 2) {
+            problem(name + ": " + setting + " '" + urls + "' names fewer than two checkpoint-topology instances");
+        }
+        for (String url : list) {
+            Matcher m = Pattern.compile("^http://([^:/]+):(\\d+)/?$").matcher(url);
+            if (!m.find()) {
+                problem(name + ": " + setting + " has '" + url + "', not http://<service>:<port>");
+                continue;
+            }
+            Map<String, String> target = checkpointEnvs.get(m.group(1));
+            if (target == null) {
+                problem(name + ": " + setting + " names " + m.group(1) + ", no checkpoint-topology service");
+            } else if (Integer.parseInt(m.group(2)) != ServiceFacts.port(ServiceKind.CHECKPOINT, target)) {
+                problem(name + ": " + setting + " asks " + m.group(1) + " on port " + m.group(2)
+                        + ", not its management port " + ServiceFacts.port(ServiceKind.CHECKPOINT, target));
+            }
         }
     }
 
@@ -367,10 +408,11 @@ final class ComposeCheck {
                 problem("no service runs " + kind.module);
             }
         }
-        long topologies =
-                ours.values().stream().filter(k -> k == ServiceKind.TOPOLOGY).count();
-        if (topologies < 2) {
-            problem("one topology instance only: a second one takes over its tasks (standby replicas)");
+        for (ServiceKind kind : ServiceKind.values()) {
+            long instances = ours.values().stream().filter(k -> k == kind).count();
+            if (kind.isStateful() && instances < 2) {
+                problem("one " + kind.module + " instance only: a second one takes over its tasks (standby replicas)");
+            }
         }
         Map<String, Object> init = map(services.get("topic-init"));
         if (ServiceKind.ofImage(Objects.toString(init.get("image"), null)).orElse(null) != ServiceKind.ADMIN

@@ -99,6 +99,25 @@ class ComposeFileTest {
     }
 
     @Test
+    void shouldReportCheckpointReadsThatCannotReachTheCheckpointTopologyWhenTheQueryUrlsAreWrong() throws Exception {
+        String urls = "http://checkpoint-1:8083,http://checkpoint-2:8083";
+        assertThat(problemsOf(composeWith(urls, "http://checkpoint-1:8083")))
+                .contains("ingest-gateway: SPLITGUARD_GATEWAY_CHECKPOINT_QUERY_URL 'http://checkpoint-1:8083' names"
+                        + " fewer than two checkpoint-topology instances");
+        assertThat(problemsOf(composeWith(urls, "http://checkpoint-1:8083,http://checkpoint-2:8085")))
+                .contains("ingest-gateway: SPLITGUARD_GATEWAY_CHECKPOINT_QUERY_URL asks checkpoint-2 on port 8085,"
+                        + " not its management port 8083");
+        assertThat(problemsOf(composeWith(urls, "http://checkpoint-1:8083,http://topology-1:8081")))
+                .contains("ingest-gateway: SPLITGUARD_GATEWAY_CHECKPOINT_QUERY_URL names topology-1, no"
+                        + " checkpoint-topology service");
+        assertThat(problemsOf(composeWith(
+                        "SPLITGUARD_CHECKPOINT_APPLICATION_SERVER: checkpoint-2:8083",
+                        "SPLITGUARD_CHECKPOINT_APPLICATION_SERVER: checkpoint-1:8083")))
+                .contains("checkpoint-2: application.server checkpoint-1:8083 is not this service on its management"
+                        + " port");
+    }
+
+    @Test
     void shouldReportAnImageWhoseDockerfileStageRunsAnotherService() throws Exception {
         String dockerfile = read("deploy/docker/Dockerfile")
                 .replace("io.splitguard.topology.app.DedupMain\"]", "io.splitguard.topology.app.NoSuchMain\"]");
@@ -159,6 +178,9 @@ class ComposeFileTest {
                         "gateway: health check on /health, not on readiness (/health/ready)",
                         "gateway: volume gateway-data is not declared under volumes",
                         "no service runs dedup-topology",
+                        "no service runs checkpoint-topology",
+                        "gateway: SPLITGUARD_GATEWAY_CHECKPOINT_QUERY_URL '' names fewer than two"
+                                + " checkpoint-topology instances",
                         "no PostgreSQL primary with synchronous_standby_names");
     }
 }

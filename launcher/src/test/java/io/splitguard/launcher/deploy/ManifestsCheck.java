@@ -254,8 +254,11 @@ final class ManifestsCheck {
             if (kind.get().servesHttp()) {
                 checkPorts(where, kind.get(), container, env);
             }
-            if (kind.get() == ServiceKind.TOPOLOGY) {
-                checkTopology(where, workload, container, env);
+            if (kind.get().isStateful()) {
+                checkTopology(where, kind.get(), workload, container, env);
+            }
+            if (kind.get() == ServiceKind.GATEWAY) {
+                checkCheckpointQueries(where, env);
             }
         }
     }
@@ -369,7 +372,8 @@ final class ManifestsCheck {
                 .orElse(-1);
     }
 
-    private void checkTopology(String where, Workload workload, Container container, Map<String, String> env) {
+    private void checkTopology(
+            String where, ServiceKind kind, Workload workload, Container container, Map<String, String> env) {
         if (!(workload.resource() instanceof StatefulSet set)) {
             problem(where + ": the topology must run as a StatefulSet (stable identity, its own state volume)");
             return;
@@ -399,7 +403,7 @@ final class ManifestsCheck {
         if (!standby.matches("[1-9]\\d*")) {
             problem(where + ": no standby replicas (" + DedupConfig.STANDBY_REPLICAS + " is " + standby + ")");
         }
-        checkApplicationServer(where, container, env);
+        checkApplicationServer(where, kind, container, env);
         String serviceName = set.getSpec().getServiceName();
         boolean headless = resources.stream()
                 .filter(Service.class::isInstance)
@@ -413,8 +417,8 @@ final class ManifestsCheck {
     }
 
     /** application.server must name each pod by itself: its own name, set from the pod's metadata before use. */
-    private void checkApplicationServer(String where, Container container, Map<String, String> env) {
-        String setting = DedupConfig.STREAMS_PREFIX + "APPLICATION_SERVER";
+    private void checkApplicationServer(String where, ServiceKind kind, Container container, Map<String, String> env) {
+        String setting = kind.applicationServerSetting;
         String server = env.get(setting);
         if (server == null) {
             problem(where + ": " + setting + " is not set (application.server per pod)");
@@ -432,8 +436,46 @@ final class ManifestsCheck {
             problem(where + ": " + setting + " uses $(" + variable + "), which is not the pod's metadata.name"
                     + " defined before it");
         }
-        if (!server.endsWith(":" + ServiceFacts.port(ServiceKind.TOPOLOGY, env))) {
+        if (!server.endsWith(":" + ServiceFacts.port(kind, env))) {
             problem(where + ": " + setting + " '" + server + "' is not on the management port");
+        }
+    }
+
+    /**
+     * The gateway reads checkpoints through the checkpoint topology's management port: its query URL must
+     * name a Service of these manifests that selects checkpoint-topology pods, on one of its ports.
+     */
+    private void checkCheckpointQueries(String where, Map<String, String> env) {
+        String setting = "SPLITGUARD_GATEWAY_CHECKPOINT_QUERY_URL";
+        String urls = env.getOrDefault(setting, "");
+        if (urls.isBlank()) {
+            problem(where + ": " + setting + " is not set (checkpoint reads would answer 503)");
+            return;
+        }
+        for (String url : urls.split(",")) {
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("^http://([^.:/]+)[^:/]*:(\\d+)/?$")
+                    .matcher(url.trim());
+            if (!m.find()) {
+                problem(where + ": " + setting + " has '" + url.trim() + "', not http://<service>:<port>");
+                continue;
+            }
+            String name = m.group(1);
+            int port = Integer.parseInt(m.group(2));
+            Optional<Service> service = resources.stream()
+                    .filter(Service.class::isInstance)
+                    .map(Service.class::cast)
+                    .filter(s -> s.getMetadata().getName().equals(name))
+                    .findFirst();
+            boolean toCheckpoints = service.isPresent()
+                    && workloads().stream()
+                            .filter(w -> selects(service.get().getSpec().getSelector(), w))
+                            .flatMap(w -> w.template().getSpec().getContainers().stream())
+                            .anyMatch(c -> ServiceKind.ofImage(c.getImage()).orElse(null) == ServiceKind.CHECKPOINT);
+            if (!toCheckpoints) {
+                problem(where + ": " + setting + " names " + name + ", no Service selecting checkpoint-topology pods");
+            } else if (service.get().getSpec().getPorts().stream().noneMatch(p -> p.getPort() == port)) {
+                problem(where + ": " + setting + " asks " + name + " on port " + port + ", which it does not serve");
+            }
         }
     }
 

@@ -41,8 +41,25 @@ class ManifestsTest {
 
     @Test
     void shouldFindNothingWrongWithTheManifests() throws Exception {
-        assertThat(manifests()).containsKeys("topology.yaml", "gateway.yaml", "sink.yaml", "config.yaml");
+        assertThat(manifests())
+                .containsKeys("topology.yaml", "checkpoint.yaml", "gateway.yaml", "sink.yaml", "config.yaml");
         assertThat(ManifestsCheck.problems(manifests())).isEmpty();
+    }
+
+    @Test
+    void shouldReportCheckpointReadsThatReachNoCheckpointTopologyWhenTheQueryUrlIsWrong() throws Exception {
+        String url = "http://checkpoint-query.splitguard.svc.cluster.local:8083";
+        assertThat(problemsWith("gateway.yaml", url, "http://dedup-topology.splitguard.svc.cluster.local:8081"))
+                .anySatisfy(p -> assertThat(p)
+                        .contains("SPLITGUARD_GATEWAY_CHECKPOINT_QUERY_URL names dedup-topology, no Service selecting"
+                                + " checkpoint-topology pods"));
+        assertThat(problemsWith("gateway.yaml", url, "http://checkpoint-query.splitguard.svc.cluster.local:9999"))
+                .anySatisfy(p -> assertThat(p).contains("asks checkpoint-query on port 9999, which it does not serve"));
+        assertThat(problemsWith(
+                        "checkpoint.yaml",
+                        "value: $(POD_NAME).checkpoint-topology.splitguard.svc.cluster.local:8083",
+                        "value: checkpoint-topology-0.checkpoint-topology.splitguard.svc.cluster.local:8083"))
+                .anySatisfy(p -> assertThat(p).contains("is the same for every pod; use $(POD_NAME)"));
     }
 
     @Test

@@ -3,6 +3,7 @@ package io.splitguard.launcher.deploy;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.micronaut.http.annotation.Get;
+import io.splitguard.checkpoint.config.CheckpointConfig;
 import io.splitguard.gateway.api.OpsController;
 import io.splitguard.gateway.app.GatewayApplication;
 import io.splitguard.health.ManagementServer;
@@ -41,6 +42,8 @@ final class ServiceFacts {
             case GATEWAY -> gatewayDefaultPort();
             case TOPOLOGY -> (Integer)
                     DedupConfig.DEFINITION.configKeys().get(DedupConfig.MANAGEMENT_PORT).defaultValue;
+            case CHECKPOINT -> (Integer)
+                    CheckpointConfig.DEFINITION.configKeys().get(CheckpointConfig.MANAGEMENT_PORT).defaultValue;
             case SINK -> (Integer) SinkConfig.DEFINITION.configKeys().get(SinkConfig.ENV_MANAGEMENT_PORT).defaultValue;
             case ADMIN -> throw new IllegalArgumentException("the admin CLI serves no port");
         };
@@ -63,7 +66,8 @@ final class ServiceFacts {
     static boolean serves(ServiceKind kind, String path) {
         return switch (kind) {
             case GATEWAY -> gatewayPaths().contains(path);
-            case TOPOLOGY, SINK -> MANAGEMENT_PATHS.computeIfAbsent(path, ServiceFacts::managementServerAnswers);
+            case TOPOLOGY, CHECKPOINT, SINK -> MANAGEMENT_PATHS.computeIfAbsent(
+                    path, ServiceFacts::managementServerAnswers);
             case ADMIN -> false;
         };
     }

@@ -9,11 +9,16 @@ import java.util.Optional;
  * {@code deploy/docker/Dockerfile}.
  */
 enum ServiceKind {
-    GATEWAY("ingest-gateway", "gateway", "MICRONAUT_SERVER_PORT"),
-    TOPOLOGY("dedup-topology", "topology", "SPLITGUARD_MANAGEMENT_PORT"),
-    SINK("postgres-sink", "sink", "SPLITGUARD_MANAGEMENT_PORT"),
+    GATEWAY("ingest-gateway", "gateway", "MICRONAUT_SERVER_PORT", null),
+    TOPOLOGY("dedup-topology", "topology", "SPLITGUARD_MANAGEMENT_PORT", "SPLITGUARD_STREAMS_APPLICATION_SERVER"),
+    CHECKPOINT(
+            "checkpoint-topology",
+            "checkpoint",
+            "SPLITGUARD_MANAGEMENT_PORT",
+            "SPLITGUARD_CHECKPOINT_APPLICATION_SERVER"),
+    SINK("postgres-sink", "sink", "SPLITGUARD_MANAGEMENT_PORT", null),
     /** The operator's CLI: no port, run to completion. */
-    ADMIN("admin", "admin", null);
+    ADMIN("admin", "admin", null, null);
 
     /** Maven module and image repository name. */
     final String module;
@@ -21,11 +26,22 @@ enum ServiceKind {
     final String target;
     /** The setting that moves the port serving health and metrics; null for the CLI. */
     final String portSetting;
+    /**
+     * For a Kafka Streams service with state (RocksDB stores, standby replicas, interactive queries):
+     * the setting of its {@code application.server}; null for the stateless ones.
+     */
+    final String applicationServerSetting;
 
-    ServiceKind(String module, String target, String portSetting) {
+    ServiceKind(String module, String target, String portSetting, String applicationServerSetting) {
         this.module = module;
         this.target = target;
         this.portSetting = portSetting;
+        this.applicationServerSetting = applicationServerSetting;
+    }
+
+    /** A Kafka Streams service with local state: it needs its own state volume, standbys, a stable identity. */
+    boolean isStateful() {
+        return applicationServerSetting != null;
     }
 
     boolean servesHttp() {

@@ -64,7 +64,8 @@ final class SettingNames {
         if (!ours || names.get(kind).contains(name)) {
             return Optional.empty();
         }
-        if (kind == ServiceKind.TOPOLOGY && name.startsWith(DedupConfig.STREAMS_PREFIX)) {
+        if ((kind == ServiceKind.TOPOLOGY || kind == ServiceKind.CHECKPOINT)
+                && name.startsWith(DedupConfig.STREAMS_PREFIX)) {
             String property = property(name, DedupConfig.STREAMS_PREFIX);
             return streamsSettingExists(property)
                     ? Optional.empty()
@@ -130,6 +131,7 @@ final class SettingNames {
         Set<String> health = section(sections, "Health");
         Map<ServiceKind, Set<String>> names = new HashMap<>();
         names.put(ServiceKind.TOPOLOGY, union(union(common, health), section(sections, "Dedup topology")));
+        names.put(ServiceKind.CHECKPOINT, union(union(common, health), section(sections, "Checkpoint topology")));
         names.put(ServiceKind.SINK, union(union(common, health), section(sections, "Postgres sink")));
         names.put(ServiceKind.GATEWAY, union(union(common, health), section(sections, "Ingest gateway")));
         // the CLI reads the catalog and, for the database commands, the sink's settings
