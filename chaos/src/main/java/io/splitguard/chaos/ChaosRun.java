@@ -2,6 +2,8 @@ package io.splitguard.chaos;
 
 import io.splitguard.chaos.check.CheckResult;
 import io.splitguard.chaos.check.Checker;
+import io.splitguard.chaos.check.CheckpointChecker;
+import io.splitguard.chaos.check.CheckpointFinal;
 import io.splitguard.chaos.check.Observed;
 import io.splitguard.chaos.check.Recovery;
 import io.splitguard.chaos.cluster.BrokerCluster;
@@ -17,6 +19,8 @@ import io.splitguard.chaos.faults.FaultKind;
 import io.splitguard.chaos.faults.FaultSchedule;
 import io.splitguard.chaos.faults.InjectedFault;
 import io.splitguard.chaos.workload.ChaosTokens;
+import io.splitguard.chaos.workload.CheckpointOp;
+import io.splitguard.chaos.workload.CheckpointWorkload;
 import io.splitguard.chaos.workload.History;
 import io.splitguard.chaos.workload.Workload;
 import io.splitguard.gateway.security.Scopes;
@@ -69,6 +73,11 @@ public final class ChaosRun {
      * a long run's stores need a few MiB (see the run notes for what they used), so this leaves ample room.
      */
     static final int STATE_FS_MB = 128;
+    /** Sessions whose flows save and restore checkpoints, steps (a write and its follow-ups) and plain reads per second. */
+    static final int CHECKPOINT_SESSIONS = 30;
+
+    static final double CHECKPOINT_STEPS_PER_SECOND = 4;
+    static final double CHECKPOINT_READS_PER_SECOND = 4;
 
     private final Profile profile;
     private final long seed;
@@ -149,14 +158,23 @@ public final class ChaosRun {
                         Instant.now(),
                         ChaosTokens.VALIDITY);
                 try (Workload workload = new Workload(
-                        services.gatewayUrls(),
-                        token,
-                        profile.sessions(),
-                        profile.eventsPerSecond(),
-                        seed,
-                        history,
-                        Duration.ofSeconds(90))) {
+                                services.gatewayUrls(),
+                                token,
+                                profile.sessions(),
+                                profile.eventsPerSecond(),
+                                seed,
+                                history,
+                                Duration.ofSeconds(90));
+                        CheckpointWorkload flows = new CheckpointWorkload(
+                                services.gatewayUrls(),
+                                token,
+                                CHECKPOINT_SESSIONS,
+                                CHECKPOINT_STEPS_PER_SECOND,
+                                CHECKPOINT_READS_PER_SECOND,
+                                seed,
+                                history)) {
                     workload.start();
+                    flows.start();
                     // steady state first: the first fault should not land in the start-up rebalances
                     waitUntil(System.currentTimeMillis() + profile.warmUp().toMillis());
                     long phaseStart = System.currentTimeMillis();
@@ -168,6 +186,7 @@ public final class ChaosRun {
                     }
                     waitUntil(phaseStart + profile.faultPhase().toMillis());
                     workload.stopGenerating();
+                    flows.stopGenerating();
                     injector.healAll();
                     LOG.info("fault phase over after {} events; draining", workload.events());
                     List<String> incomplete = new ArrayList<>();
@@ -175,9 +194,17 @@ public final class ChaosRun {
                         incomplete.add("the workload still had " + workload.pending()
                                 + " deliveries pending 3 minutes after the fault phase");
                     }
+                    if (!awaitCondition(Duration.ofMinutes(1), () -> flows.pending() == 0)) {
+                        incomplete.add("the checkpoint workload still had " + flows.pending()
+                                + " requests pending a minute after the fault phase");
+                    }
                     incomplete.addAll(services.exited());
                     Observed observed = drain(brokers.bootstrapServers(), jdbcUrl, topics, incomplete);
-                    CheckResult check = Checker.check(history.ops(), observed, profile.minAcknowledgedShare());
+                    CheckpointFinal checkpoints = observeCheckpoints(
+                            services.gatewayUrls(), token, jdbcUrl, flows.sessions(), history.checkpointOps());
+                    CheckResult check = CheckpointChecker.merge(
+                            Checker.check(history.ops(), observed, profile.minAcknowledgedShare()),
+                            CheckpointChecker.check(history.checkpointOps(), checkpoints));
                     List<Recovery.Stall> stalls = Recovery.stalls(injected, observed.rows(), PARTITIONS);
                     notes.addAll(services.stateFsUsage());
                     return new Result(
@@ -268,6 +295,120 @@ public final class ChaosRun {
         return new Observed(rows, committed);
     }
 
+    /**
+     * What the system holds for each checkpoint session once everything settled: each gateway's answer to a
+     * read carrying the session's highest acknowledged position (so a copy still catching up waits or
+     * answers 503, which is asked again), and the {@code session_checkpoints} rows, read until they agree
+     * with the gateways or two minutes passed. A gateway that never answers makes the observation
+     * incomplete (a harness error).
+     */
+    private static CheckpointFinal observeCheckpoints(
+            List<String> gateways, String token, String jdbcUrl, List<String> sessions, List<CheckpointOp> history)
+            throws InterruptedException {
+        Map<String, String> positions = new HashMap<>();
+        for (CheckpointOp op : history) {
+            if (op.isWrite() && op.ok() && op.position() != null) {
+                positions.merge(op.session(), op.position(), ChaosRun::later);
+            }
+        }
+        java.net.http.HttpClient client = java.net.http.HttpClient.newHttpClient();
+        long deadline = System.currentTimeMillis() + Duration.ofMinutes(2).toMillis();
+        Map<String, List<CheckpointFinal.Served>> answers = new HashMap<>();
+        List<String> incomplete = new ArrayList<>();
+        for (String session : sessions) {
+            List<CheckpointFinal.Served> served = new ArrayList<>();
+            for (int g = 0; g < gateways.size(); g++) {
+                String uri = gateways.get(g) + "/api/v2/sessions/" + session + "/state/latest"
+                        + (positions.containsKey(session) ? "?position=" + positions.get(session) : "");
+                CheckpointFinal.Served answer = null;
+                String last = "";
+                while (answer == null && System.currentTimeMillis() < deadline) {
+                    try {
+                        java.net.http.HttpResponse<String> response = client.send(
+                                java.net.http.HttpRequest.newBuilder(java.net.URI.create(uri))
+                                        .timeout(Duration.ofSeconds(10))
+                                        .header("Authorization", "Bearer " + token)
+                                        .build(),
+                                java.net.http.HttpResponse.BodyHandlers.ofString());
+                        last = response.statusCode() + " " + response.body();
+                        if (response.statusCode() == 200) {
+                            answer = servedOf(response.body());
+                        }
+                    } catch (IOException | RuntimeException e) {
+                        last = e.toString();
+                    }
+                    if (answer == null) {
+                        TimeUnit.MILLISECONDS.sleep(500);
+                    }
+                }
+                if (answer == null) {
+                    incomplete.add(
+                            "gateway-" + g + " did not answer the final read of " + session + " (last: " + last + ")");
+                } else {
+                    served.add(answer);
+                }
+            }
+            answers.put(session, served);
+        }
+        Map<String, CheckpointFinal.Served> rows = checkpointRows(jdbcUrl);
+        while (!agree(answers, rows) && System.currentTimeMillis() < deadline) {
+            TimeUnit.SECONDS.sleep(2);
+            rows = checkpointRows(jdbcUrl);
+        }
+        return new CheckpointFinal(answers, rows, incomplete);
+    }
+
+    /** The later of two positions ({@code partition:offset}) of one session (one partition). */
+    private static String later(String a, String b) {
+        long oa = Long.parseLong(a.substring(a.indexOf(':') + 1));
+        long ob = Long.parseLong(b.substring(b.indexOf(':') + 1));
+        return ob > oa ? b : a;
+    }
+
+    private static boolean agree(
+            Map<String, List<CheckpointFinal.Served>> answers, Map<String, CheckpointFinal.Served> rows) {
+        for (Map.Entry<String, List<CheckpointFinal.Served>> e : answers.entrySet()) {
+            for (CheckpointFinal.Served answer : e.getValue()) {
+                CheckpointFinal.Served row = rows.get(e.getKey());
+                if (answer.restore() && (row == null || !row.content().equals(answer.content()))) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    /** A {@code GET .../state/latest} answer as a served checkpoint. */
+    static CheckpointFinal.Served servedOf(String body) throws IOException {
+        com.fasterxml.jackson.databind.JsonNode answer =
+                io.splitguard.schemas.json.Json.mapper().readTree(body);
+        if (!answer.path("restore").asBoolean(false)) {
+            return CheckpointFinal.Served.none(answer.path("reason").asText(""));
+        }
+        return CheckpointFinal.Served.of(
+                answer.path("sequence").asLong(-1),
+                answer.path("checkpoint_id").asText(null),
+                CheckpointOp.canonical(answer.path("variables")));
+    }
+
+    private static Map<String, CheckpointFinal.Served> checkpointRows(String jdbcUrl) {
+        Map<String, CheckpointFinal.Served> rows = new HashMap<>();
+        try (Connection c = DriverManager.getConnection(jdbcUrl, "postgres", "");
+                Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery(
+                        "select session_id, sequence, checkpoint_id, variables::text from session_checkpoints")) {
+            while (rs.next()) {
+                rows.put(
+                        rs.getString(1),
+                        CheckpointFinal.Served.of(
+                                rs.getLong(2), rs.getString(3), CheckpointOp.canonical(rs.getString(4))));
+            }
+        } catch (SQLException e) {
+            LOG.warn("cannot read session_checkpoints: {}", e.getMessage());
+        }
+        return rows;
+    }
+
     private static void waitUntil(long epochMs) throws InterruptedException {
         long wait = epochMs - System.currentTimeMillis();
         if (wait > 0) {
@@ -304,19 +445,23 @@ public final class ChaosRun {
         final List<ServiceProcess> gateways = new ArrayList<>();
         final List<ServiceProcess> topologies = new ArrayList<>();
         final List<ServiceProcess> sinks = new ArrayList<>();
+        /** The checkpoint topology, one instance per "region"; gateway i reads through instance i. */
+        final List<ServiceProcess> checkpoints = new ArrayList<>();
 
         /**
          * Every service process that is not running after the faults were healed (each fault restarts what
          * it stopped), with its exit code and log tail: such a run proves nothing and is a harness error.
          */
         List<String> exited() {
-            return notRunning(
-                    Stream.of(gateways, topologies, sinks).flatMap(List::stream).toList());
+            return notRunning(Stream.of(gateways, topologies, checkpoints, sinks)
+                    .flatMap(List::stream)
+                    .toList());
         }
         /** Each topology instance's state filesystem, in runs that fill it; empty otherwise. */
         final List<StateFs> stateFs = new ArrayList<>();
 
         private final List<Integer> ports = new ArrayList<>();
+        private final List<Integer> checkpointPorts = new ArrayList<>();
         private final String bootstrap;
         private final String jdbcUrl;
         private final TopicCatalog topics;
@@ -341,9 +486,15 @@ public final class ChaosRun {
             }
             for (int i = 0; i < INSTANCES; i++) {
                 int port = Ports.free();
+                checkpointPorts.add(port);
+                checkpoints.add(ServiceProcess.checkpoint(
+                        "checkpoint-" + i, checkpointEnv(i, port), logs.resolve("checkpoint-" + i + ".log")));
+            }
+            for (int i = 0; i < INSTANCES; i++) {
+                int port = Ports.free();
                 ports.add(port);
                 gateways.add(ServiceProcess.gateway(
-                        "gateway-" + i, gatewayEnv(port), logs.resolve("gateway-" + i + ".log")));
+                        "gateway-" + i, gatewayEnv(port, i), logs.resolve("gateway-" + i + ".log")));
             }
             for (int i = 0; i < ports.size(); i++) {
                 awaitGateway(i, Duration.ofSeconds(90));
@@ -395,6 +546,10 @@ public final class ChaosRun {
             return dir.resolve("streams-" + topology);
         }
 
+        Path checkpointStateDir(int instance) {
+            return dir.resolve("checkpoint-streams-" + instance);
+        }
+
         private Map<String, String> common() {
             Map<String, String> env = new HashMap<>();
             env.put("SPLITGUARD_KAFKA_BOOTSTRAP_SERVERS", bootstrap);
@@ -421,9 +576,31 @@ public final class ChaosRun {
             return env;
         }
 
+        /**
+         * Checkpoint topology instance {@code i}: a standby replica, its management port fixed and named as
+         * its {@code application.server}, so the instances forward reads to each other; the client timeouts
+         * of the dedup topology.
+         */
+        private Map<String, String> checkpointEnv(int i, int port) {
+            Map<String, String> env = streamsEnv();
+            env.put("SPLITGUARD_STATE_DIR", checkpointStateDir(i).toString());
+            env.put("SPLITGUARD_MANAGEMENT_PORT", Integer.toString(port));
+            env.put("SPLITGUARD_CHECKPOINT_APPLICATION_SERVER", "127.0.0.1:" + port);
+            return env;
+        }
+
         private Map<String, String> dedupEnv(int i) {
-            Map<String, String> env = common();
+            Map<String, String> env = streamsEnv();
             env.put("SPLITGUARD_STATE_DIR", stateDir(i).toString());
+            if (!stateFs.isEmpty()) {
+                // on a small filesystem: small memtables, so the stores reach the disk within a fault
+                env.put("SPLITGUARD_STREAMS_ROCKSDB_CONFIG_SETTER", SmallRocksDbFootprint.class.getName());
+            }
+            return env;
+        }
+
+        private Map<String, String> streamsEnv() {
+            Map<String, String> env = common();
             env.put("SPLITGUARD_STANDBY_REPLICAS", "1");
             env.put("SPLITGUARD_STREAMS_REPLICATION_FACTOR", "3");
             env.put("SPLITGUARD_STREAMS_SESSION_TIMEOUT_MS", "6000");
@@ -435,15 +612,13 @@ public final class ChaosRun {
             env.put("SPLITGUARD_STREAMS_PRODUCER_MAX_BLOCK_MS", "10000");
             env.put("SPLITGUARD_STREAMS_SOCKET_CONNECTION_SETUP_TIMEOUT_MS", "3000");
             env.put("SPLITGUARD_STREAMS_SOCKET_CONNECTION_SETUP_TIMEOUT_MAX_MS", "5000");
-            if (!stateFs.isEmpty()) {
-                // on a small filesystem: small memtables, so the stores reach the disk within a fault
-                env.put("SPLITGUARD_STREAMS_ROCKSDB_CONFIG_SETTER", SmallRocksDbFootprint.class.getName());
-            }
             return env;
         }
 
-        private Map<String, String> gatewayEnv(int port) {
+        private Map<String, String> gatewayEnv(int port, int i) {
             Map<String, String> env = common();
+            // each region's gateway reads checkpoints through its region's topology instance
+            env.put("SPLITGUARD_GATEWAY_CHECKPOINT_QUERY_URL", "http://127.0.0.1:" + checkpointPorts.get(i));
             env.put("MICRONAUT_SERVER_PORT", Integer.toString(port));
             env.put("MICRONAUT_SERVER_HOST", "127.0.0.1");
             env.put("MICRONAUT_SECURITY_TOKEN_JWT_SIGNATURES_SECRET_GENERATOR_SECRET", SECRET);
@@ -457,7 +632,9 @@ public final class ChaosRun {
         @Override
         public void close() {
             try {
-                Stream.of(gateways, topologies, sinks).flatMap(List::stream).forEach(ServiceProcess::stop);
+                Stream.of(gateways, topologies, checkpoints, sinks)
+                        .flatMap(List::stream)
+                        .forEach(ServiceProcess::stop);
             } finally {
                 // the processes are gone (or as gone as they get): unmount whatever happened
                 stateFs.forEach(StateFs::close);

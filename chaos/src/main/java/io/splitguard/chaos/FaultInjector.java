@@ -79,24 +79,32 @@ final class FaultInjector {
         long ms = fault.duration().toMillis();
         long healStartedAt;
         switch (fault.kind()) {
+                // the topology faults strike the checkpoint topology instance of the same region at once
             case KILL_TOPOLOGY -> {
                 services.topologies.get(t).kill();
+                services.checkpoints.get(t).kill();
                 TimeUnit.MILLISECONDS.sleep(ms);
                 healStartedAt = System.currentTimeMillis();
                 services.topologies.get(t).restart();
+                services.checkpoints.get(t).restart();
             }
             case PAUSE_TOPOLOGY -> {
                 services.topologies.get(t).pause();
+                services.checkpoints.get(t).pause();
                 TimeUnit.MILLISECONDS.sleep(ms);
                 healStartedAt = System.currentTimeMillis();
                 services.topologies.get(t).resume();
+                services.checkpoints.get(t).resume();
             }
             case WIPE_TOPOLOGY_STATE -> {
                 services.topologies.get(t).kill();
+                services.checkpoints.get(t).kill();
                 ChaosRun.deleteTree(services.stateDir(t));
+                ChaosRun.deleteTree(services.checkpointStateDir(t));
                 TimeUnit.MILLISECONDS.sleep(ms);
                 healStartedAt = System.currentTimeMillis();
                 services.topologies.get(t).restart();
+                services.checkpoints.get(t).restart();
             }
             case KILL_SINK_AFTER_COMMIT -> {
                 ServiceProcess sink = services.sinks.get(t);
@@ -389,7 +397,13 @@ final class FaultInjector {
             }
         }
         services.topologies.stream().filter(ServiceProcess::isPaused).forEach(ServiceProcess::resume);
+        services.checkpoints.stream().filter(ServiceProcess::isPaused).forEach(ServiceProcess::resume);
         for (ServiceProcess p : services.topologies) {
+            if (!p.isAlive()) {
+                p.restart();
+            }
+        }
+        for (ServiceProcess p : services.checkpoints) {
             if (!p.isAlive()) {
                 p.restart();
             }

@@ -3,6 +3,7 @@ package io.splitguard.chaos;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.splitguard.chaos.check.Checker;
+import io.splitguard.chaos.check.CheckpointChecker;
 import io.splitguard.chaos.check.Recovery;
 import io.splitguard.schemas.json.Json;
 import java.io.IOException;
@@ -74,9 +75,24 @@ final class Report {
         }
         ArrayNode notes = root.putArray("notes");
         result.notes().forEach(notes::add);
-        root.put("checkpoints_checked", false);
+        root.put("checkpoints_checked", checkpointsChecked(result));
+        if (checkpointsChecked(result)) {
+            ObjectNode checkpoints = root.putObject("checkpoints");
+            result.check().counts().forEach((name, value) -> {
+                if (name.startsWith(CHECKPOINT_PREFIX)) {
+                    checkpoints.put(name, value);
+                }
+            });
+        }
         root.put("leases_checked", false);
         return root;
+    }
+
+    private static final String CHECKPOINT_PREFIX = "checkpoint_";
+
+    /** Whether the run's check covered checkpoints (its counts carry the checkpoint rules). */
+    static boolean checkpointsChecked(ChaosRun.Result result) {
+        return result.check().counts().keySet().containsAll(CheckpointChecker.RULES);
     }
 
     static String markdown(ChaosRun.Result result) {
@@ -177,14 +193,27 @@ final class Report {
                     .append(List.copyOf(v))
                     .append('\n'));
         }
-        md.append("\nCheckpoint and lease invariants are not checked yet: those features are not built.\n");
+        if (checkpointsChecked(result)) {
+            md.append("\n## Checkpoints\n\nChecked: never regress, every served checkpoint was sent (acknowledged or"
+                    + " indeterminate) with that content, read-your-writes through the other gateway with the write's"
+                    + " position, and the final state of each gateway and of `session_checkpoints`.\n\n");
+            md.append("| rule | violations |\n|---|---|\n");
+            CheckpointChecker.RULES.forEach(rule -> md.append("| ")
+                    .append(rule)
+                    .append(" | ")
+                    .append(result.check().counts().getOrDefault(rule, 0L))
+                    .append(" |\n"));
+            md.append("\nLease invariants are not checked yet: that feature is not built.\n");
+        } else {
+            md.append("\nCheckpoint and lease invariants were not checked in this run.\n");
+        }
         return md.toString();
     }
 
     /** Verdicts of all runs and, per fault kind, the stalls seen across them. */
     static String summary(List<ChaosRun.Result> results) {
         StringBuilder md = new StringBuilder(
-                "# Chaos summary\n\n| run | seed | commit | verdict | acknowledged keys | ops | indeterminate ops | lost | duplicates | phantoms | wrong or refused bodies | sequence gaps | acknowledged body ≠ stored body | faults |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+                "# Chaos summary\n\n| run | seed | commit | verdict | acknowledged keys | ops | indeterminate ops | lost | duplicates | phantoms | wrong or refused bodies | sequence gaps | acknowledged body ≠ stored body | checkpoint reads answered | checkpoint violations | faults |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         int n = 1;
         java.util.Map<String, List<Recovery.Stall>> byKind = new java.util.TreeMap<>();
         for (ChaosRun.Result r : results) {
@@ -226,6 +255,10 @@ final class Report {
                     .append(sum(c, "sequence_gap_database", "sequence_gap_topic"))
                     .append(" | ")
                     .append(sum(c, "acknowledged_body_not_stored"))
+                    .append(" | ")
+                    .append(c.containsKey("checkpoint_reads_answered") ? sum(c, "checkpoint_reads_answered") : 0)
+                    .append(" | ")
+                    .append(sum(c, CheckpointChecker.RULES.toArray(String[]::new)))
                     .append(" | ")
                     .append(r.stalls().size())
                     .append(" |\n");

@@ -53,6 +53,43 @@ class ReportTest {
     }
 
     @Test
+    void shouldReportTheCheckpointRulesWhenTheRunCheckedCheckpoints() {
+        java.util.Map<String, Long> counts = new java.util.TreeMap<>();
+        io.splitguard.chaos.check.CheckpointChecker.RULES.forEach(rule -> counts.put(rule, 0L));
+        counts.put("checkpoint_regressed", 2L);
+        counts.put("checkpoint_reads_answered", 40L);
+        CheckResult check = new CheckResult(
+                false,
+                List.of(),
+                counts,
+                java.util.Map.of(),
+                java.util.Map.of("checkpoint_regressed", List.of("s1")),
+                java.util.Map.of());
+        ChaosRun.Result result =
+                new ChaosRun.Result(Profile.quick(), 7, "abc1234", check, List.of(), dir, 1_000, List.of());
+
+        JsonNode json = Report.json(result);
+
+        assertThat(json.path("checkpoints_checked").asBoolean()).isTrue();
+        assertThat(json.at("/checkpoints/checkpoint_regressed").asLong()).isEqualTo(2);
+        assertThat(json.at("/checkpoints/checkpoint_reads_answered").asLong()).isEqualTo(40);
+        assertThat(Report.markdown(result)).contains("## Checkpoints", "| checkpoint_regressed | 2 |");
+        assertThat(Report.summary(List.of(result))).contains("| 40 | 2 |");
+    }
+
+    @Test
+    void shouldSayCheckpointsWereNotCheckedWhenTheRunHadNoCheckpointRules() {
+        ChaosRun.Result result = result(
+                List.of(ok("k1")),
+                new Observed(
+                        List.of(new Observed.Row("k1", "s1", 0, 1, "h-k1", 0)),
+                        List.of(new Observed.Applied("k1", "s1", 0, 1, "h-k1"))));
+
+        assertThat(Report.json(result).path("checkpoints_checked").asBoolean()).isFalse();
+        assertThat(Report.markdown(result)).contains("were not checked");
+    }
+
+    @Test
     void shouldShowWhatTheHarnessSawDuringFaultsAndTheRunSettings() {
         Fault skew = new Fault(
                 Duration.ofSeconds(5), FaultKind.GATEWAY_CLOCK_SKEW, 1, Duration.ofSeconds(40), Duration.ofHours(-37));

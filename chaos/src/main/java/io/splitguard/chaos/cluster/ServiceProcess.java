@@ -10,7 +10,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A SplitGuard service (gateway, dedup topology, Postgres sink) as its own JVM in the root network
+ * A SplitGuard service (gateway, dedup topology, checkpoint topology, Postgres sink) as its own JVM in the root network
  * namespace, where it reaches the brokers over the harness bridge. The factories start the process;
  * {@link #kill()}, {@link #pause()}, {@link #stop()} and {@link #restart()} (a fresh JVM with the same
  * settings, once the old one is dead) come from {@link NodeProcess}.
@@ -29,6 +29,7 @@ public final class ServiceProcess extends NodeProcess {
     public static final String GATEWAY_MAIN = "io.splitguard.gateway.app.GatewayApplication";
     public static final String DEDUP_MAIN = "io.splitguard.topology.app.DedupMain";
     public static final String SINK_MAIN = "io.splitguard.sink.app.SinkMain";
+    public static final String CHECKPOINT_MAIN = "io.splitguard.checkpoint.app.CheckpointMain";
 
     /** Gateway keys (Micronaut property names as environment variables). */
     public static final String GATEWAY_PORT = "MICRONAUT_SERVER_PORT";
@@ -61,6 +62,16 @@ public final class ServiceProcess extends NodeProcess {
     public static ServiceProcess dedup(String name, Map<String, String> env, Path log) {
         require(env, BOOTSTRAP_SERVERS);
         return started(new ServiceProcess(name, DEDUP_MAIN, withManagementPort(env), log));
+    }
+
+    /**
+     * Starts the checkpoint topology (see {@code CheckpointConfig.fromEnv}); give each instance its own
+     * {@code SPLITGUARD_STATE_DIR}, and for interactive queries across instances a fixed {@code
+     * SPLITGUARD_MANAGEMENT_PORT} that {@code SPLITGUARD_CHECKPOINT_APPLICATION_SERVER} names.
+     */
+    public static ServiceProcess checkpoint(String name, Map<String, String> env, Path log) {
+        require(env, BOOTSTRAP_SERVERS);
+        return started(new ServiceProcess(name, CHECKPOINT_MAIN, withManagementPort(env), log));
     }
 
     /** Starts the Postgres sink (see {@code SinkConfig.fromMap}); needs {@code DATABASE_URL}. */

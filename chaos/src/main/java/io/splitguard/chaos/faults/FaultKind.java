@@ -2,11 +2,20 @@ package io.splitguard.chaos.faults;
 
 /** The faults the harness injects; each names what it does to which kind of process. */
 public enum FaultKind {
-    /** SIGKILL a dedup topology instance, restart it after the fault's duration. */
+    /**
+     * SIGKILL a dedup topology instance and the checkpoint topology instance of the same region, restart
+     * both after the fault's duration.
+     */
     KILL_TOPOLOGY,
-    /** SIGSTOP a dedup topology instance past its group session timeout, then SIGCONT: a zombie that must be fenced. */
+    /**
+     * SIGSTOP a dedup topology instance and the checkpoint topology instance of the same region past their
+     * group session timeout, then SIGCONT: zombies that must be fenced.
+     */
     PAUSE_TOPOLOGY,
-    /** SIGKILL a topology instance, delete its local state directory, restart it (restores from changelogs). */
+    /**
+     * SIGKILL a dedup and the same region's checkpoint topology instance, delete their local state
+     * directories, restart them (they restore from changelogs).
+     */
     WIPE_TOPOLOGY_STATE,
     /** SIGKILL a sink right after one of its database commits, restart it. */
     KILL_SINK_AFTER_COMMIT,
