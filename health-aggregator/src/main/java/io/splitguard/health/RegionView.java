@@ -114,7 +114,11 @@ public final class RegionView implements RegionVoter.PrimaryView, AutoCloseable 
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-        props.put(ConsumerConfig.CLIENT_ID_CONFIG, "splitguard-region-view-" + settings.region());
+        props.put(
+                ConsumerConfig.CLIENT_ID_CONFIG,
+                "splitguard-region-view-" + settings.region() + "-" + java.util.UUID.randomUUID());
+        // no group: it assigns itself the partitions and commits nothing
+        props.remove(ConsumerConfig.GROUP_ID_CONFIG);
         KafkaConsumer<String, byte[]> consumer =
                 new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer());
         List<TopicPartition> partitions = List.of(
