@@ -17,7 +17,7 @@ class ProducerConfigTest {
         GatewaySettings gateway = new GatewaySettings();
         gateway.setDeliveryTimeout(Duration.ofSeconds(2));
         gateway.setLingerMs(5);
-        Map<String, Object> config = MutationProducer.producerConfig(new KafkaSettings(), gateway, Map.of());
+        Map<String, Object> config = DurableSender.producerConfig(new KafkaSettings(), gateway, Map.of());
 
         assertThat(config)
                 .containsEntry(ProducerConfig.ACKS_CONFIG, "all")
@@ -34,8 +34,8 @@ class ProducerConfigTest {
     @Test
     void shouldRefusePassThroughPropertiesWhenTheyWouldWeakenTheDurableAck() {
         for (String key : new String[] {"acks", "enable.idempotence", "max.block.ms", "delivery.timeout.ms"}) {
-            assertThatThrownBy(() -> MutationProducer.producerConfig(
-                            new KafkaSettings(), new GatewaySettings(), Map.of(key, "1")))
+            assertThatThrownBy(() ->
+                            DurableSender.producerConfig(new KafkaSettings(), new GatewaySettings(), Map.of(key, "1")))
                     .as(key)
                     .isInstanceOf(IllegalArgumentException.class)
                     .hasMessageContaining(key)
@@ -45,7 +45,7 @@ class ProducerConfigTest {
 
     @Test
     void shouldApplyOtherPassThroughProperties() {
-        Map<String, Object> config = MutationProducer.producerConfig(
+        Map<String, Object> config = DurableSender.producerConfig(
                 new KafkaSettings(), new GatewaySettings(), Map.of("compression.type", "lz4", "linger.ms", "20"));
         assertThat(config).containsEntry("compression.type", "lz4").containsEntry("linger.ms", "20");
     }
