@@ -1,5 +1,14 @@
 package io.splitguard.launcher;
 
+import io.splitguard.health.ApplicationCheck;
+import io.splitguard.health.CompositeHealth;
+import io.splitguard.health.Health;
+import io.splitguard.health.HealthSettings;
+import io.splitguard.health.KafkaQuorumCheck;
+import io.splitguard.health.RegionQuorumStreams;
+import io.splitguard.health.RegionSettings;
+import io.splitguard.health.RegionView;
+import io.splitguard.health.RegionVoter;
 import io.splitguard.infra.EmbeddedKafka;
 import io.splitguard.infra.LocalPostgres;
 import io.splitguard.schemas.config.Settings;
@@ -7,10 +16,12 @@ import io.splitguard.schemas.topics.TopicBootstrap;
 import io.splitguard.schemas.topics.TopicCatalog;
 import java.nio.file.Path;
 import java.security.SecureRandom;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Base64;
 import java.util.Deque;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import org.apache.kafka.clients.admin.Admin;
@@ -119,6 +130,38 @@ public final class LocalPipeline implements AutoCloseable {
                 Duration.ofMillis(Long.parseLong(env.getOrDefault("SPLITGUARD_COMMIT_INTERVAL_MS", "100"))),
                 env));
         started.push(pipeline);
+        startRegionQuorum(env, bootstrap, topics, dataDir.resolve("streams"));
+    }
+
+    /**
+     * The region quorum for this machine's region: the quorum topology, this region's view of the
+     * region topics and its voter, whose vote is a small composite health (application, and the Kafka
+     * quorum with the region topics). With the default single region {@code local} the first vote
+     * makes it primary at epoch 1; with {@code SPLITGUARD_REGIONS} naming several, one launcher per
+     * region (same topics, same {@code SPLITGUARD_REGION_QUORUM_APPLICATION_ID}) forms the quorum.
+     */
+    private void startRegionQuorum(Map<String, String> env, String bootstrap, TopicCatalog topics, Path stateDir) {
+        RegionSettings regions = RegionSettings.fromEnv(env);
+        HealthSettings healthSettings = HealthSettings.fromEnv(env);
+        started.push(RegionQuorumStreams.start(bootstrap, topics, regions, stateDir, Map.of()));
+        Clock clock = Clock.systemUTC();
+        KafkaQuorumCheck quorum = KafkaQuorumCheck.create(
+                bootstrap,
+                Map.of(),
+                List.of(topics.regionHealth.name(), topics.failoverDecisions.name()),
+                healthSettings.timeout());
+        CompositeHealth health = CompositeHealth.builder()
+                .settings(healthSettings)
+                .clock(clock)
+                .component(CompositeHealth.APPLICATION, new ApplicationCheck(clock, () -> Health.up(Map.of())))
+                .component(CompositeHealth.KAFKA_QUORUM, quorum)
+                .closing(quorum)
+                .start();
+        started.push(health);
+        RegionView view = RegionView.start(bootstrap, Map.of(), topics, regions, clock);
+        started.push(view);
+        started.push(RegionVoter.create(bootstrap, Map.of(), topics, regions, health::report, view, clock)
+                .start());
     }
 
     public Pipeline pipeline() {
