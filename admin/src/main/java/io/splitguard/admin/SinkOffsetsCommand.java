@@ -38,7 +38,19 @@ final class SinkOffsetsCommand {
 
     private static final long TIMEOUT_MS = 30_000;
 
-    /** One partition of the mutations topic: the sink's stored next offset (null: none) and the topic's bounds. */
+    /** The topics the sink reads and keeps offsets of. */
+    enum SinkTopic {
+        mutations,
+        checkpoints;
+
+        String name(AdminSettings settings) {
+            return this == mutations
+                    ? settings.catalog().mutations.name()
+                    : settings.catalog().checkpoints.name();
+        }
+    }
+
+    /** One partition of a topic the sink reads: its stored next offset (null: none) and the topic's bounds. */
     record Row(int partition, Long stored, long logStart, long logEnd) {
         /** Records committed to the topic the sink has not written yet. */
         long lag() {
@@ -55,11 +67,17 @@ final class SinkOffsetsCommand {
             mixinStandardHelpOptions = true,
             description = "The stored offset of each partition with the topic's log start and end offsets and the lag.")
     static final class Show extends AdminCommand implements Callable<Integer> {
+        @Option(
+                names = "--topic",
+                defaultValue = "mutations",
+                description = "Which topic's offsets: ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}).")
+        SinkTopic which;
+
         @Override
         public Integer call() throws Exception {
             AdminSettings settings = settings();
             SinkConfig sink = settings.sink();
-            String topic = settings.catalog().mutations.name();
+            String topic = which.name(settings);
             List<Row> rows = rows(settings, sink, topic);
             out().printf("topic %s, sink group %s%n", topic, sink.groupId());
             out().printf("%9s %12s %12s %12s %10s%n", "partition", "stored", "log-start", "log-end", "lag");
@@ -83,11 +101,19 @@ final class SinkOffsetsCommand {
             description = {
                 "Set the stored next offset of one partition. A dry run unless --execute.",
                 "Refused while the sink's consumer group has members, and for an offset outside the topic's"
-                        + " [log start, log end]. Moving back makes the sink read records again (their rows are"
-                        + " refused as duplicates); moving forward skips records for good."
+                        + " [log start, log end]. Moving back makes the sink read records again (mutations are"
+                        + " refused as duplicates; checkpoints already stored are skipped, so resetting"
+                        + " checkpoints to earliest rebuilds session_checkpoints from the compacted topic);"
+                        + " moving forward skips records for good."
             })
     static final class Reset extends AdminCommand implements Callable<Integer> {
-        @Option(names = "--partition", required = true, description = "Partition of the mutations topic.")
+        @Option(
+                names = "--topic",
+                defaultValue = "mutations",
+                description = "Which topic's offset: ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE}).")
+        SinkTopic which;
+
+        @Option(names = "--partition", required = true, description = "Partition of that topic.")
         int partition;
 
         @Option(
@@ -104,7 +130,7 @@ final class SinkOffsetsCommand {
         public Integer call() throws Exception {
             AdminSettings settings = settings();
             SinkConfig sink = settings.sink();
-            String topic = settings.catalog().mutations.name();
+            String topic = which.name(settings);
             Row row = rows(settings, sink, topic).stream()
                     .filter(r -> r.partition() == partition)
                     .findFirst()

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import io.splitguard.testsupport.SharedInfra;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.kafka.clients.admin.Admin;
@@ -69,6 +70,52 @@ class SinkOffsetsIT {
             kit.startSink();
             kit.awaitSink(4, 4, 0);
             assertThat(kit.count(stored)).isEqualTo(4);
+        }
+    }
+
+    @Test
+    void shouldRebuildSessionCheckpointsFromTheCompactedTopicWhenTheirOffsetsAreResetToEarliest() throws Exception {
+        try (AdminTestKit kit = new AdminTestKit("sink-offsets-checkpoints")) {
+            Instant now = Instant.now();
+            kit.commit(List.of(
+                    kit.record(AdminTestKit.checkpoint("s-c1", 1, "v1", "{\"queue\":\"billing\"}", now)),
+                    kit.record(AdminTestKit.checkpoint("s-c2", 2, "v3", "{\"queue\":\"sales\"}", now))));
+            kit.startSink();
+            String rows = "SELECT session_id, checkpoint_id, sequence, schema_version, variables::text"
+                    + " FROM session_checkpoints ORDER BY session_id";
+            await().atMost(Duration.ofSeconds(60)).until(() -> kit.query(rows).size() == 2);
+            List<List<Object>> before = kit.query(rows);
+            kit.stopSinks();
+            try (Admin admin = new AdminSettings(kit.env).admin()) {
+                await().atMost(Duration.ofSeconds(60))
+                        .until(() -> SinkOffsetsCommand.activeMembers(admin, kit.name + "-sink")
+                                .isEmpty());
+            }
+            // the table is lost; the compacted topic still holds every session's latest checkpoint
+            kit.execute("DELETE FROM session_checkpoints");
+
+            AdminTestKit.Run show = kit.run("sink-offsets", "show", "--topic", "checkpoints");
+            assertThat(show.exitCode()).as(show.err()).isZero();
+            assertThat(show.out()).contains(kit.catalog.checkpoints.name());
+            for (String session : List.of("s-c1", "s-c2")) {
+                int partition = Offsets.partitionOf(session.getBytes(StandardCharsets.UTF_8), 3);
+                AdminTestKit.Run reset = kit.run(
+                        "sink-offsets",
+                        "reset",
+                        "--topic",
+                        "checkpoints",
+                        "--partition",
+                        "" + partition,
+                        "--to",
+                        "earliest",
+                        "--execute");
+                assertThat(reset.exitCode()).as(reset.err()).isZero();
+            }
+            kit.startSink();
+
+            await().atMost(Duration.ofSeconds(60)).until(() -> kit.query(rows).size() == 2);
+            assertThat(kit.query(rows)).isEqualTo(before);
+            assertThat(kit.count("SELECT count(*) FROM sink_refusals")).isZero();
         }
     }
 }
