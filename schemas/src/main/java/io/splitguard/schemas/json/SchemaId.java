@@ -10,7 +10,9 @@ public enum SchemaId {
     CHECKPOINT_REQUEST("checkpoint-request"),
     STORED_CHECKPOINT("stored-checkpoint"),
     REGION_VOTE("region-vote"),
-    FAILOVER_DECISION("failover-decision");
+    FAILOVER_DECISION("failover-decision"),
+    LEASE_COMMAND("lease-command"),
+    LEASE_DECISION("lease-decision");
 
     private final String fileStem;
 

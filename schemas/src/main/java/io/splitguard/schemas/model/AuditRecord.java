@@ -53,7 +53,26 @@ public record AuditRecord(
          */
         CHECKPOINT_REJECTED_STALE,
         /** A session's latest checkpoint reached its expiry and was deleted (or replaced as absent). */
-        CHECKPOINT_EXPIRED;
+        CHECKPOINT_EXPIRED,
+        /**
+         * A lease was granted ({@code sessionId} is the resource id, {@code sequence} the fencing token,
+         * {@code requestId} the acquire's; {@code detail} names the holder region and the expiry).
+         */
+        LEASE_GRANTED,
+        /**
+         * A stale holder's lease was taken away by another region's acquire ({@code sequence} is the
+         * overridden lease's fencing token; {@code detail} names both regions and the last heartbeat).
+         */
+        LEASE_OVERRIDDEN,
+        /** A holder released its lease ({@code sequence} is the lease's fencing token). */
+        LEASE_RELEASED,
+        /** A lease reached its expiry without a heartbeat and was freed ({@code sequence} is its fencing token). */
+        LEASE_EXPIRED,
+        /**
+         * A lease command was refused: {@code detail} starts with the outcome ({@code conflict}, {@code lost},
+         * {@code not_holder}), then a colon.
+         */
+        LEASE_REFUSED;
 
         @JsonValue
         public String wireName() {

@@ -8,6 +8,8 @@ import io.splitguard.schemas.model.AuditRecord;
 import io.splitguard.schemas.model.CheckpointRequest;
 import io.splitguard.schemas.model.FailoverDecision;
 import io.splitguard.schemas.model.IdempotencyOutcome;
+import io.splitguard.schemas.model.LeaseCommand;
+import io.splitguard.schemas.model.LeaseDecision;
 import io.splitguard.schemas.model.MutationRequest;
 import io.splitguard.schemas.model.RegionVote;
 import io.splitguard.schemas.model.SequencedMutation;
@@ -60,6 +62,21 @@ public final class TopicCatalog {
     public final Topic<String, CheckpointRequest> checkpointsIn;
     public final Topic<String, StoredCheckpoint> checkpoints;
     public final Topic<byte[], byte[]> deadLetters;
+
+    /**
+     * Lease commands the gateway accepted (acquire, heartbeat, release), key = resource id.
+     * Co-partitioned with the session topics, so a session's lease (resource id = session id) is
+     * decided by the task that also owns the session's mutations. Broker-stamped like mutations-in.
+     * The offset of a granting command is the lease's fencing token, so this topic's offsets are part
+     * of the contract: never delete and re-create it on a running deployment.
+     */
+    public final Topic<String, LeaseCommand> leaseCommands;
+
+    /**
+     * The owner's decision on each lease command, key = resource id, matched to the waiting request by
+     * its request id. A reply channel only: kept one hour.
+     */
+    public final Topic<String, LeaseDecision> leaseDecisions;
 
     /**
      * Each region's latest health vote, key = region id. Compacted: a reader that starts late finds
@@ -128,6 +145,14 @@ public final class TopicCatalog {
                         TopicConfig.DELETE_RETENTION_MS_CONFIG,
                         Long.toString(Duration.ofDays(1).toMillis())),
                 JsonSerde.of(StoredCheckpoint.class, SchemaId.STORED_CHECKPOINT));
+        Map<String, String> leaseCommandsConfigs = new HashMap<>(retention(week));
+        leaseCommandsConfigs.put(TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG, "LogAppendTime");
+        this.leaseCommands = session(
+                "lease-commands", leaseCommandsConfigs, JsonSerde.of(LeaseCommand.class, SchemaId.LEASE_COMMAND));
+        this.leaseDecisions = session(
+                "lease-decisions",
+                retention(Duration.ofHours(1).toMillis()),
+                JsonSerde.of(LeaseDecision.class, SchemaId.LEASE_DECISION));
         this.deadLetters = new Topic<>(
                 prefix + "dead-letters",
                 sessionPartitions,
@@ -237,6 +262,8 @@ public final class TopicCatalog {
                 audit,
                 checkpointsIn,
                 checkpoints,
+                leaseCommands,
+                leaseDecisions,
                 deadLetters,
                 regionHealth,
                 failoverDecisions);
@@ -244,7 +271,16 @@ public final class TopicCatalog {
 
     /** The session-keyed topics, which all have {@link #sessionPartitions()} partitions. */
     public List<Topic<?, ?>> sessionTopics() {
-        return List.of(mutationsIn, mutations, idempotencyOutcomes, audit, checkpointsIn, checkpoints, deadLetters);
+        return List.of(
+                mutationsIn,
+                mutations,
+                idempotencyOutcomes,
+                audit,
+                checkpointsIn,
+                checkpoints,
+                leaseCommands,
+                leaseDecisions,
+                deadLetters);
     }
 
     private <V> Topic<String, V> session(String name, Map<String, String> configs, JsonSerde<V> valueSerde) {
