@@ -19,5 +19,7 @@ elif [ -n "$(find bench/src bench/pom.xml -newer "$jar" -print -quit)" ]; then
   ./mvnw -q -B -o install -DskipTests -Dspotless.check.skip=true -pl bench
 fi
 
-exec java ${BENCH_JAVA_OPTS:--Xmx1g} -Dlogback.configurationFile=bench-logback.xml -cp "$jar:bench/target/lib/*" \
+# The client's common pool gets 4 threads: with the default of CPUs - 1 (1 here) the JDK HttpClient starts a
+# thread per response, which would make the load generator, not the pipeline, the cost being measured.
+exec java ${BENCH_JAVA_OPTS:--Xmx1g -Djava.util.concurrent.ForkJoinPool.common.parallelism=4} -Dlogback.configurationFile=bench-logback.xml -cp "$jar:bench/target/lib/*" \
   io.splitguard.bench.CheckpointBench "$@"

@@ -57,6 +57,9 @@ public final class CheckpointBench {
               --direct=15          seconds of reads straight from the topology's query endpoint (0: skip)
               --jfr=false          record JFR (profile settings) of the pipeline JVM in the steady window
               --heap=2g            -Xms/-Xmx of the pipeline JVM
+              --pipeline-common-pool=0  java.util.concurrent.ForkJoinPool.common.parallelism of the pipeline
+                                   JVM; 0 = the JVM's default (CPUs - 1, i.e. 1 on two cores, where every
+                                   default async CompletableFuture stage starts a thread of its own)
               --results=bench/results
               --work=bench/target/bench-run
             """;
@@ -78,6 +81,7 @@ public final class CheckpointBench {
         opts.put("direct", "15");
         opts.put("jfr", "false");
         opts.put("heap", "2g");
+        opts.put("pipeline-common-pool", "0");
         opts.put("results", "bench/results");
         opts.put("work", "bench/target/bench-run");
         for (String arg : args) {
@@ -127,14 +131,18 @@ public final class CheckpointBench {
         BenchMain.log("work directory " + work + "; pipeline log there");
         BenchMain.log("starting the pipeline (broker, PostgreSQL, sink, dedup + checkpoint topology, gateway)...");
         String started = LocalDateTime.now(ZoneOffset.UTC).format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm"));
+        List<String> jvm = new ArrayList<>(List.of(
+                "-Xms" + heap,
+                "-Xmx" + heap,
+                "-XX:+UseG1GC",
+                "-Dlogback.configurationFile=bench-logback.xml",
+                "-Djava.io.tmpdir=" + work));
+        if (num("pipeline-common-pool") > 0) {
+            jvm.add("-Djava.util.concurrent.ForkJoinPool.common.parallelism=" + num("pipeline-common-pool"));
+        }
         host = Child.start(
                 "checkpoint-pipeline",
-                List.of(
-                        "-Xms" + heap,
-                        "-Xmx" + heap,
-                        "-XX:+UseG1GC",
-                        "-Dlogback.configurationFile=bench-logback.xml",
-                        "-Djava.io.tmpdir=" + work),
+                jvm,
                 System.getProperty("java.class.path"),
                 CheckpointHost.class.getName(),
                 List.of(),
@@ -152,11 +160,13 @@ public final class CheckpointBench {
             Thread.sleep(5_000);
             long heapBefore = heap();
             String tasks0 = command("tasks", "TASKS");
+            Map<String, Long> storeBefore = parse(command("store", "STORE"));
 
             Seeding seeding = seed(gateway, prefix, n);
             long heapAfterSeed = heap();
             Map<String, Long> store = parse(command("store", "STORE"));
             long pgBytes = pgTableBytes();
+            int[] answerBytes = answerSizes(gateway, prefix);
 
             OpenLoopReader reader = new OpenLoopReader();
             double rate = Double.parseDouble(opts.get("rate"));
@@ -238,9 +248,11 @@ public final class CheckpointBench {
                     heapBefore,
                     heapAfterSeed,
                     heapAfterReads,
+                    storeBefore,
                     store,
                     storeAfter,
                     pgBytes,
+                    answerBytes,
                     tasks0,
                     steady,
                     rebalance,
@@ -459,6 +471,28 @@ public final class CheckpointBench {
         return Double.NaN;
     }
 
+    /** Body sizes of one session's answer: the topology's stored checkpoint, the gateway's restore answer. */
+    private int[] answerSizes(String gateway, String prefix) {
+        HttpClient client = HttpClient.newHttpClient();
+        try {
+            HttpResponse<byte[]> direct = client.send(
+                    HttpRequest.newBuilder(URI.create(info.get("query") + "/internal/checkpoints/" + prefix + 0))
+                            .build(),
+                    HttpResponse.BodyHandlers.ofByteArray());
+            HttpResponse<byte[]> viaGateway = client.send(
+                    HttpRequest.newBuilder(URI.create(gateway + "/api/v2/sessions/" + prefix + 0 + "/state/latest"))
+                            .header("Authorization", "Bearer " + info.get("token"))
+                            .build(),
+                    HttpResponse.BodyHandlers.ofByteArray());
+            return new int[] {direct.body().length, viaGateway.body().length};
+        } catch (IOException e) {
+            return new int[] {-1, -1};
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new int[] {-1, -1};
+        }
+    }
+
     private long pgTableBytes() {
         try (Connection c = DriverManager.getConnection(info.get("jdbc"), info.get("dbuser"), info.get("dbpassword"));
                 Statement s = c.createStatement();
@@ -496,9 +530,11 @@ public final class CheckpointBench {
             long heapBefore,
             long heapAfterSeed,
             long heapAfterReads,
+            Map<String, Long> storeBefore,
             Map<String, Long> store,
             Map<String, Long> storeAfter,
             long pgBytes,
+            int[] answerBytes,
             String tasks0,
             OpenLoopReader.Result steady,
             OpenLoopReader.Result rebalance,
@@ -608,21 +644,28 @@ public final class CheckpointBench {
                 (heapAfterSeed - heapBefore) / 1048576.0,
                 (heapAfterSeed - heapBefore) / (double) n,
                 heapAfterReads / 1048576.0));
-        md.append("latest-checkpoints store (RocksDB metrics summed over tasks; files under its directories):\n\n");
+        md.append("latest-checkpoints store (RocksDB metrics summed over tasks, files under its directories,"
+                + " its changelog on the broker); per session = (after seeding − before seeding) ÷ sessions:\n\n");
         md.append(
-                "| figure | after seeding | bytes/session | after the reads | bytes/session |\n|---|---:|---:|---:|---:|\n");
+                "| figure | before seeding | after seeding | per session | after the reads |\n|---|---:|---:|---:|---:|\n");
         for (Map.Entry<String, Long> e : store.entrySet()) {
-            long after = storeAfter.getOrDefault(e.getKey(), -1L);
+            long before = storeBefore.getOrDefault(e.getKey(), 0L);
             boolean count = e.getKey().equals("estimate-num-keys") || e.getKey().equals("disk-files");
             md.append(String.format(
                     Locale.ROOT,
-                    "| %s | %d | %s | %d | %s |%n",
+                    "| %s | %d | %d | %s | %d |%n",
                     e.getKey(),
+                    before,
                     e.getValue(),
-                    count ? "" : String.format(Locale.ROOT, "%.1f", e.getValue() / (double) n),
-                    after,
-                    count ? "" : String.format(Locale.ROOT, "%.1f", after / (double) n)));
+                    count ? "" : String.format(Locale.ROOT, "%.1f B", (e.getValue() - before) / (double) n),
+                    storeAfter.getOrDefault(e.getKey(), -1L)));
         }
+        md.append(String.format(
+                Locale.ROOT,
+                "%nOne seeded session's stored checkpoint as the topology serves it (`/internal/checkpoints/{id}`): %d"
+                        + " bytes of JSON; the gateway's answer: %d bytes.%n",
+                answerBytes[0],
+                answerBytes[1]));
         md.append(String.format(
                 Locale.ROOT,
                 "%nPostgreSQL `session_checkpoints` (table + indexes + TOAST): %.1f MiB, %.0f bytes per session.%n",

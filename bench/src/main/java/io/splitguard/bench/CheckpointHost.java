@@ -39,13 +39,20 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.stream.Stream;
 import jdk.jfr.Configuration;
 import jdk.jfr.Recording;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.LogDirDescription;
+import org.apache.kafka.clients.admin.ReplicaInfo;
 import org.apache.kafka.common.Metric;
 import org.apache.kafka.common.MetricName;
+import org.apache.kafka.common.Node;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.ThreadMetadata;
 
@@ -336,7 +343,39 @@ public final class CheckpointHost {
         StringBuilder sb = new StringBuilder();
         sums.forEach((k, v) -> sb.append(k).append('=').append(v.longValue()).append(' '));
         sb.append("disk-bytes=").append(disk).append(" disk-files=").append(files);
+        sb.append(" changelog-bytes=").append(changelogBytes());
         return sb.toString();
+    }
+
+    /** Bytes of the store's changelog partitions in the broker's log directories (-1 if unknown). */
+    private long changelogBytes() {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+            List<Integer> brokers = admin.describeCluster().nodes().get(30, TimeUnit.SECONDS).stream()
+                    .map(Node::id)
+                    .toList();
+            long bytes = 0;
+            for (Map<String, LogDirDescription> dirs : admin.describeLogDirs(brokers)
+                    .allDescriptions()
+                    .get(30, TimeUnit.SECONDS)
+                    .values()) {
+                for (LogDirDescription dir : dirs.values()) {
+                    for (Map.Entry<TopicPartition, ReplicaInfo> e :
+                            dir.replicaInfos().entrySet()) {
+                        if (e.getKey()
+                                .topic()
+                                .equals(APPLICATION_ID + "-" + CheckpointNodes.LATEST_STORE + "-changelog")) {
+                            bytes += e.getValue().size();
+                        }
+                    }
+                }
+            }
+            return bytes;
+        } catch (ExecutionException | TimeoutException e) {
+            return -1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
+        }
     }
 
     private void close() {
