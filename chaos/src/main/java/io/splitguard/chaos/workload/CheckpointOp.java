@@ -1,5 +1,6 @@
 package io.splitguard.chaos.workload;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.splitguard.schemas.json.Json;
 import java.io.IOException;
@@ -54,10 +55,12 @@ public record CheckpointOp(
     public static final String READ = "checkpoint_read";
     public static final String RYW_READ = "checkpoint_ryw_read";
 
+    @JsonIgnore
     public boolean isWrite() {
         return WRITE.equals(type) || STALE_WRITE.equals(type);
     }
 
+    @JsonIgnore
     public boolean isRead() {
         return READ.equals(type) || RYW_READ.equals(type);
     }
