@@ -53,6 +53,13 @@ public class ContactUpdateController {
     public static final String PATH = "/api/v2/integrations/crm/contact/update";
     public static final String ROUTE = "crm.contact.update";
     public static final String IDEMPOTENCY_KEY = "Idempotency-Key";
+
+    /**
+     * The fencing token of the lease a writer holds on the session (resource = session id): an update whose
+     * token is older than the session's latest is refused downstream (the sink's fence, audited).
+     */
+    public static final String FENCING_TOKEN = "X-Fencing-Token";
+
     public static final String REPLAYED = "Idempotent-Replayed";
     public static final String PREFERENCE_APPLIED = "Preference-Applied";
 
@@ -138,7 +145,7 @@ public class ContactUpdateController {
                 d.scopedKey(),
                 d.payloadHash(),
                 d.receivedAt(),
-                null,
+                input.fencingToken(),
                 input.document());
         return producer.send(value)
                 .<CompletableFuture<HttpResponse<?>>>handle((metadata, error) -> {
@@ -319,10 +326,27 @@ public class ContactUpdateController {
                 payloadHash,
                 derived,
                 Instant.now());
-        return new Accepted(delivery, document);
+        return new Accepted(delivery, document, fencingToken(request));
     }
 
-    record Accepted(CachedEntry.Delivery delivery, JsonNode document) {}
+    /** The {@link #FENCING_TOKEN} header: absent, or a positive decimal number (else 400). */
+    private static Long fencingToken(HttpRequest<?> request) {
+        String value = request.getHeaders().get(FENCING_TOKEN);
+        if (value == null) {
+            return null;
+        }
+        if (value.matches("[0-9]{1,18}") && Long.parseLong(value) > 0) {
+            return Long.parseLong(value);
+        }
+        throw new ProblemException(Problem.of(
+                "invalid-fencing-token",
+                HttpStatus.BAD_REQUEST,
+                "Invalid fencing token",
+                FENCING_TOKEN + " must be the positive decimal fencing_token of a lease on the session."));
+    }
+
+    /** @param fencingToken the lease's fencing token the writer sent, or null */
+    record Accepted(CachedEntry.Delivery delivery, JsonNode document, Long fencingToken) {}
 
     private static Problem malformed(String detail) {
         return Problem.of("malformed-request", HttpStatus.BAD_REQUEST, "Malformed request", detail);

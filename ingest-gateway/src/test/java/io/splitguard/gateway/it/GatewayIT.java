@@ -204,6 +204,23 @@ class GatewayIT {
     }
 
     @Test
+    void shouldCarryTheFencingTokenToTheTopicAndRefuseAMalformedOne() {
+        String session = Fixtures.newSession();
+        String key = "key-" + UUID.randomUUID();
+        byte[] body = Fixtures.update(session, "fenced", null);
+
+        assertProblem(post(body, "Idempotency-Key", key, "X-Fencing-Token", "-3"), 400);
+        assertProblem(post(body, "Idempotency-Key", key, "X-Fencing-Token", "0"), 400);
+        assertProblem(post(body, "Idempotency-Key", key, "X-Fencing-Token", "12x"), 400);
+        HttpResponse<String> ok = post(body, "Idempotency-Key", key, "X-Fencing-Token", "41");
+
+        assertThat(ok.statusCode()).as(ok.body()).isEqualTo(200);
+        List<MutationRequest> records = Fixtures.mutationsWithKey(bootstrap, catalog, key);
+        assertThat(records).singleElement().satisfies(r -> assertThat(r.fencingToken())
+                .isEqualTo(41L));
+    }
+
+    @Test
     void shouldAnswer400WhenTheKeyIsOverlongOrEmpty() {
         byte[] body = Fixtures.update(Fixtures.newSession(), "x", null);
         assertProblem(post(body, "Idempotency-Key", "k".repeat(256)), 400);
