@@ -120,7 +120,7 @@ final class RegionQuorumProcessor implements Processor<String, Object, String, F
             if (stored == null || stored.ageMs(now) > maxAgeMs) {
                 continue;
             }
-            if (stored.vote().saysUnhealthy(primary)) {
+            if (stored.vote().saysUnhealthy(primary, current.epoch())) {
                 against.add(region);
             }
             if (stored.vote().healthy()) {

@@ -91,6 +91,17 @@ class RegionQuorumTopologyTest {
         }
 
         void voteAppendedAt(String region, boolean healthy, String primary, boolean primaryHealthy, Instant appended) {
+            voteAt(
+                    region,
+                    healthy,
+                    primary,
+                    current().map(FailoverDecision::epoch).orElse(0L),
+                    primaryHealthy,
+                    appended);
+        }
+
+        void voteAt(
+                String region, boolean healthy, String primary, long epoch, boolean primaryHealthy, Instant appended) {
             votes.pipeInput(
                     region,
                     new RegionVote(
@@ -98,7 +109,7 @@ class RegionQuorumTopologyTest {
                             healthy,
                             healthy ? "healthy" : "unhealthy",
                             primary,
-                            current().map(FailoverDecision::epoch).orElse(0L),
+                            epoch,
                             primaryHealthy,
                             // a voter's own stamp far in the future: it must not matter
                             now().plus(Duration.ofDays(365))),
@@ -267,6 +278,32 @@ class RegionQuorumTopologyTest {
                         org.assertj.core.groups.Tuple.tuple(2L, EU),
                         org.assertj.core.groups.Tuple.tuple(3L, US));
         assertOnePrimaryPerEpochStrictlyIncreasing(decisions);
+    }
+
+    @Test
+    void shouldNotCountAVoteAboutAnEarlierEpochWhenItNamesTheSamePrimaryAgain() {
+        Quorum q = new Quorum(REGIONS, state);
+        q.allHealthy(US);
+        q.vote(US, false, US, false);
+        q.vote(EU, true, US, false);
+        q.advance(Duration.ofSeconds(1));
+        q.vote(US, true, EU, false);
+        q.vote(EU, false, EU, false);
+        assertThat(q.current()).hasValueSatisfying(d -> {
+            assertThat(d.epoch()).isEqualTo(3);
+            assertThat(d.primary()).isEqualTo(US);
+        });
+
+        // ap-south still believes the epoch-1 decision (us-east) and says it is down: not about epoch 3
+        q.voteAt(AP, true, US, 1, false, q.now());
+        q.vote(EU, true, US, true);
+        q.advance(Duration.ofSeconds(3));
+
+        assertThat(q.decisions()).extracting(FailoverDecision::epoch).containsExactly(1L, 2L, 3L);
+
+        q.vote(AP, true, US, false);
+        q.vote(EU, true, US, false);
+        assertThat(q.decisions()).extracting(FailoverDecision::epoch).containsExactly(1L, 2L, 3L, 4L);
     }
 
     @Test

@@ -38,11 +38,16 @@ public record RegionVote(
         }
     }
 
-    /** Whether this vote says that {@code currentPrimary} is unhealthy. */
-    public boolean saysUnhealthy(String currentPrimary) {
+    /**
+     * Whether this vote says that {@code currentPrimary}, primary since {@code currentEpoch}, is
+     * unhealthy: the primary's own vote when it is unhealthy, or another region's vote that names that
+     * primary at that epoch (or later) and sees it unhealthy. A vote about an earlier decision says
+     * nothing about the current one, even when it names the same region.
+     */
+    public boolean saysUnhealthy(String currentPrimary, long currentEpoch) {
         if (region.equals(currentPrimary)) {
             return !healthy;
         }
-        return primary.equals(currentPrimary) && !primaryHealthy;
+        return primary.equals(currentPrimary) && epoch >= currentEpoch && !primaryHealthy;
     }
 }

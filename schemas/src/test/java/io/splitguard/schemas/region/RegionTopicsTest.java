@@ -70,15 +70,19 @@ class RegionTopicsTest {
     }
 
     @Test
-    void shouldCountAVoteAgainstThePrimaryOnlyWhenItSpeaksAboutThatPrimary() {
+    void shouldCountAVoteAgainstThePrimaryOnlyWhenItSpeaksAboutThatPrimaryAtItsEpoch() {
         RegionVote primaryDown = new RegionVote("us-east", false, "unhealthy", "us-east", 1, false, T);
-        RegionVote peerSeesDown = new RegionVote("eu-west", true, "healthy", "us-east", 1, false, T);
-        RegionVote peerOldView = new RegionVote("eu-west", true, "healthy", "ap-south", 1, false, T);
-        RegionVote peerSeesUp = new RegionVote("eu-west", true, "healthy", "us-east", 1, true, T);
+        RegionVote peerSeesDown = new RegionVote("eu-west", true, "healthy", "us-east", 3, false, T);
+        RegionVote peerOtherPrimary = new RegionVote("eu-west", true, "healthy", "ap-south", 3, false, T);
+        RegionVote peerEarlierEpoch = new RegionVote("eu-west", true, "healthy", "us-east", 1, false, T);
+        RegionVote peerSeesUp = new RegionVote("eu-west", true, "healthy", "us-east", 3, true, T);
 
-        assertThat(primaryDown.saysUnhealthy("us-east")).isTrue();
-        assertThat(peerSeesDown.saysUnhealthy("us-east")).isTrue();
-        assertThat(peerOldView.saysUnhealthy("us-east")).isFalse();
-        assertThat(peerSeesUp.saysUnhealthy("us-east")).isFalse();
+        assertThat(primaryDown.saysUnhealthy("us-east", 3)).isTrue();
+        assertThat(peerSeesDown.saysUnhealthy("us-east", 3)).isTrue();
+        assertThat(peerOtherPrimary.saysUnhealthy("us-east", 3)).isFalse();
+        assertThat(peerEarlierEpoch.saysUnhealthy("us-east", 3))
+                .as("us-east was primary at epoch 1 too; that vote is about then")
+                .isFalse();
+        assertThat(peerSeesUp.saysUnhealthy("us-east", 3)).isFalse();
     }
 }
