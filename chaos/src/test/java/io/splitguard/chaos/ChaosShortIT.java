@@ -2,6 +2,7 @@ package io.splitguard.chaos;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.splitguard.chaos.check.CheckpointChecker;
 import io.splitguard.chaos.faults.FaultSchedule;
 import java.nio.file.Path;
 import org.junit.jupiter.api.BeforeEach;
@@ -38,6 +39,9 @@ class ChaosShortIT {
                 .isTrue());
         assertThat(result.commit()).isNotBlank();
         assertThat(result.check().counts().get("keys_acknowledged")).isGreaterThan(1_000L);
+        // the checkpoint part ran: its rules were counted and reads were compared against acknowledged writes
+        assertThat(result.check().counts()).containsKeys(CheckpointChecker.RULES.toArray(String[]::new));
+        assertThat(result.check().counts().get("checkpoint_ryw_reads_checked")).isPositive();
         assertThat(result.check().harnessErrors()).as(Report.markdown(result)).isEmpty();
         assertThat(result.check().examples()).as(Report.markdown(result)).isEmpty();
         assertThat(result.check().valid()).isTrue();
