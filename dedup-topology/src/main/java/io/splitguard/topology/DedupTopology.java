@@ -2,11 +2,14 @@ package io.splitguard.topology;
 
 import io.splitguard.schemas.json.JsonSerde;
 import io.splitguard.schemas.model.IdempotencyOutcome;
+import io.splitguard.schemas.model.LeaseCommand;
+import io.splitguard.schemas.model.LeaseState;
 import io.splitguard.schemas.model.MutationRequest;
 import io.splitguard.schemas.topics.TopicCatalog;
 import io.splitguard.topology.config.DedupConfig;
 import io.splitguard.topology.processor.DedupNodes;
 import io.splitguard.topology.processor.DedupProcessor;
+import io.splitguard.topology.processor.LeaseProcessor;
 import io.splitguard.topology.processor.SessionSequence;
 import java.time.Duration;
 import org.apache.kafka.common.serialization.Serdes;
@@ -16,7 +19,13 @@ import org.apache.kafka.streams.state.Stores;
 
 /**
  * Builds the dedup topology: mutations-in → dedup processor → mutations, idempotency outcomes,
- * audit and dead letters. A pure function of its arguments: tests build the very same graph.
+ * audit and dead letters; lease-commands → lease processor → lease decisions, audit and dead letters.
+ * A pure function of its arguments: tests build the very same graph.
+ *
+ * <p>Both processors are connected to the lease store, which makes them one sub-topology: lease-commands
+ * is co-partitioned with mutations-in, so the task that owns partition p decides both the mutations
+ * of the sessions on p and their leases (resource id = session id), and the dedup processor can check
+ * a mutation's fencing token against the session's current lease in the same task.
  *
  * <p>The key store's retention is the dedup window. It follows the window at every start, so
  * shrinking the window forgets keys early and growing it takes effect for new keys only.
@@ -61,6 +70,29 @@ public final class DedupTopology {
         topology.addStateStore(
                 Stores.keyValueStoreBuilder(sequenceStore, Serdes.String(), SessionSequence.serde()),
                 DedupNodes.PROCESSOR);
+        JsonSerde<LeaseCommand> commandSerde = (JsonSerde<LeaseCommand>) topics.leaseCommands.valueSerde();
+        topology.addSource(
+                DedupNodes.LEASE_SOURCE,
+                Serdes.String().deserializer(),
+                Serdes.ByteArray().deserializer(),
+                topics.leaseCommands.name());
+        topology.addProcessor(
+                DedupNodes.LEASE_PROCESSOR,
+                () -> new LeaseProcessor(commandSerde, config.leases()),
+                DedupNodes.LEASE_SOURCE);
+        topology.addStateStore(
+                Stores.keyValueStoreBuilder(
+                        Stores.persistentKeyValueStore(DedupNodes.LEASE_STORE),
+                        Serdes.String(),
+                        JsonSerde.unchecked(LeaseState.class)),
+                DedupNodes.LEASE_PROCESSOR,
+                DedupNodes.PROCESSOR);
+        topology.addSink(
+                DedupNodes.LEASE_DECISIONS_SINK,
+                topics.leaseDecisions.name(),
+                topics.leaseDecisions.keySerde().serializer(),
+                topics.leaseDecisions.valueSerde().serializer(),
+                DedupNodes.LEASE_PROCESSOR);
         topology.addSink(
                 DedupNodes.MUTATIONS_SINK,
                 topics.mutations.name(),
@@ -78,13 +110,15 @@ public final class DedupTopology {
                 topics.audit.name(),
                 topics.audit.keySerde().serializer(),
                 topics.audit.valueSerde().serializer(),
-                DedupNodes.PROCESSOR);
+                DedupNodes.PROCESSOR,
+                DedupNodes.LEASE_PROCESSOR);
         topology.addSink(
                 DedupNodes.DEAD_LETTER_SINK,
                 topics.deadLetters.name(),
                 topics.deadLetters.keySerde().serializer(),
                 topics.deadLetters.valueSerde().serializer(),
-                DedupNodes.PROCESSOR);
+                DedupNodes.PROCESSOR,
+                DedupNodes.LEASE_PROCESSOR);
         return topology;
     }
 }

@@ -3,6 +3,7 @@ package io.splitguard.topology.config;
 import io.splitguard.health.HealthSettings;
 import io.splitguard.schemas.config.CommonSettings;
 import io.splitguard.schemas.config.Settings;
+import io.splitguard.topology.processor.LeaseRules;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
@@ -36,6 +37,7 @@ import org.apache.kafka.streams.errors.LogAndFailProcessingExceptionHandler;
  * @param instanceClockSkew how far the wall clocks of the topology instances may disagree. The dedup
  *     window runs on the processing instance's clock (never a sender's); keys are looked up this much
  *     beyond the window so a failover to an instance whose clock is behind or ahead forgets nothing early.
+ * @param leases how the lease processor decides: stale threshold, lock-delay, max TTL, sweep interval
  */
 public record DedupConfig(
         String applicationId,
@@ -49,7 +51,8 @@ public record DedupConfig(
         Map<String, String> extra,
         Duration instanceClockSkew,
         Duration sessionIdleHorizon,
-        Duration sessionPurgeInterval) {
+        Duration sessionPurgeInterval,
+        LeaseRules leases) {
 
     public static final String DEFAULT_APPLICATION_ID = "splitguard-dedup";
 
@@ -94,6 +97,7 @@ public record DedupConfig(
                     + ") must exceed twice instanceClockSkew (" + instanceClockSkew
                     + "), or a purged session's new epoch could sort before its old one");
         }
+        Objects.requireNonNull(leases, "leases");
         if (sessionPurgeInterval.isNegative() || sessionPurgeInterval.isZero()) {
             throw new IllegalArgumentException("sessionPurgeInterval must be positive");
         }
@@ -150,6 +154,10 @@ public record DedupConfig(
     public static final String INSTANCE_CLOCK_SKEW = "SPLITGUARD_DEDUP_INSTANCE_CLOCK_SKEW";
     public static final String SESSION_IDLE_HORIZON = "SPLITGUARD_DEDUP_SESSION_IDLE_HORIZON";
     public static final String SESSION_PURGE_INTERVAL = "SPLITGUARD_DEDUP_SESSION_PURGE_INTERVAL";
+    public static final String LEASE_STALE_THRESHOLD = "SPLITGUARD_LEASE_STALE_THRESHOLD";
+    public static final String LEASE_LOCK_DELAY = "SPLITGUARD_LEASE_LOCK_DELAY";
+    public static final String LEASE_MAX_TTL = "SPLITGUARD_LEASE_MAX_TTL";
+    public static final String LEASE_PURGE_INTERVAL = "SPLITGUARD_LEASE_PURGE_INTERVAL";
     public static final String MANAGEMENT_PORT = "SPLITGUARD_MANAGEMENT_PORT";
     /** {@code SPLITGUARD_STREAMS_NUM_STANDBY_REPLICAS=1} sets the Streams setting {@code num.standby.replicas}. */
     public static final String STREAMS_PREFIX = "SPLITGUARD_STREAMS_";
@@ -219,6 +227,37 @@ public record DedupConfig(
                     Importance.LOW,
                     "How often the purge of idle sessions runs (wall clock).")
             .define(
+                    LEASE_STALE_THRESHOLD,
+                    Type.STRING,
+                    LeaseRules.DEFAULT_STALE_THRESHOLD.toString(),
+                    Settings.positiveDuration(),
+                    Importance.MEDIUM,
+                    "A lease whose holder has not heartbeated for this long (the deciding instance's clock) may be"
+                            + " overridden by another region's acquire. Holders heartbeat every third of it.")
+            .define(
+                    LEASE_LOCK_DELAY,
+                    Type.STRING,
+                    LeaseRules.DEFAULT_LOCK_DELAY.toString(),
+                    Settings.nonNegativeDuration(),
+                    Importance.MEDIUM,
+                    "After a lease ends by expiry or override, nothing is granted on the resource for this long, so"
+                            + " the previous holder's work in flight can drain; a release frees at once. PT0S: off.")
+            .define(
+                    LEASE_MAX_TTL,
+                    Type.STRING,
+                    LeaseRules.DEFAULT_MAX_TTL.toString(),
+                    Settings.positiveDuration(),
+                    Importance.LOW,
+                    "The longest lease granted (1 s to 10 min); a longer lock_ttl_ms is cut to it.")
+            .define(
+                    LEASE_PURGE_INTERVAL,
+                    Type.STRING,
+                    LeaseRules.DEFAULT_PURGE_INTERVAL.toString(),
+                    Settings.positiveDuration(),
+                    Importance.LOW,
+                    "How often (wall clock) expired leases are freed, audited and purged from the lease store"
+                            + " without any request. A lease is over at its expiry either way.")
+            .define(
                     MANAGEMENT_PORT,
                     Type.INT,
                     8081,
@@ -252,6 +291,11 @@ public record DedupConfig(
                 Settings.passThrough(env, STREAMS_PREFIX),
                 Settings.duration(v.get(INSTANCE_CLOCK_SKEW)),
                 Settings.duration(v.get(SESSION_IDLE_HORIZON)),
-                Settings.duration(v.get(SESSION_PURGE_INTERVAL)));
+                Settings.duration(v.get(SESSION_PURGE_INTERVAL)),
+                new LeaseRules(
+                        Settings.duration(v.get(LEASE_STALE_THRESHOLD)),
+                        Settings.duration(v.get(LEASE_LOCK_DELAY)),
+                        Settings.duration(v.get(LEASE_MAX_TTL)),
+                        Settings.duration(v.get(LEASE_PURGE_INTERVAL))));
     }
 }

@@ -11,8 +11,10 @@ import java.util.Objects;
  *   <li><b>held</b>: {@code holderRegion}, {@code lockToken}, {@code correlationId}, {@code grantedAt},
  *       {@code lastHeartbeatAt} and {@code expiresAt} are set;
  *   <li><b>cooling</b>: the lease ended by expiry or override and no one holds it; {@code
- *       blockedUntil} is the end of the lock-delay, before which nothing is granted. {@code previous}
- *       names the holder an override took the lease from, reported with the next grant.
+ *       blockedUntil} is the end of the lock-delay, before which nothing is granted. After an override,
+ *       {@code previous} names the holder it took the lease from and {@code expiresAt} is when that
+ *       holder's lease would have expired: the first grant before then reports the override, and the
+ *       entry is kept until then.
  * </ul>
  * A free resource has no entry. {@code fencingToken} is the token of the latest grant in both shapes:
  * downstream fencing compares against it.
@@ -73,11 +75,26 @@ public record LeaseState(
                 null);
     }
 
-    /** The resource after its lease ended without a release, blocked until {@code until}. */
-    public static LeaseState cooling(
-            String resourceId, long fencingToken, Instant until, LeaseDecision.PreviousHolder overridden) {
+    /** The resource after its lease expired, blocked until {@code until}. */
+    public static LeaseState cooling(String resourceId, long fencingToken, Instant until) {
+        return new LeaseState(resourceId, fencingToken, null, null, null, null, null, null, null, null, until, null);
+    }
+
+    /** The resource after an override took {@code lease} from its stale holder, blocked until {@code until}. */
+    public static LeaseState overridden(LeaseState lease, Instant until) {
         return new LeaseState(
-                resourceId, fencingToken, null, null, null, null, null, null, null, null, until, overridden);
+                lease.resourceId,
+                lease.fencingToken,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                lease.expiresAt,
+                until,
+                lease.asPrevious());
     }
 
     /** Whether a holder has the lease (it may have expired without the purge having run yet). */

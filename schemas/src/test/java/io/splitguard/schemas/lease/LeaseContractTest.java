@@ -118,12 +118,16 @@ class LeaseContractTest {
     void shouldRoundTripBothStateShapesThroughTheStoreSerdeWhenWrittenAndRead() {
         JsonSerde<LeaseState> serde = JsonSerde.unchecked(LeaseState.class);
         LeaseState held = LeaseState.granted("s1", 3, "eu-west", "tok", "c1", null, 30_000, T);
-        LeaseState cooling = LeaseState.cooling("s1", 3, T.plusSeconds(5), held.asPrevious());
+        LeaseState cooling = LeaseState.overridden(held, T.plusSeconds(5));
 
         assertThat(serde.fromBytes(serde.toBytes(held))).isEqualTo(held);
         assertThat(serde.fromBytes(serde.toBytes(cooling))).isEqualTo(cooling);
         assertThat(held.isHeld()).isTrue();
         assertThat(cooling.isHeld()).isFalse();
+        assertThat(cooling.previous().lockToken()).isEqualTo("tok");
+        assertThat(cooling.expiresAt()).isEqualTo(held.expiresAt());
+        assertThat(serde.fromBytes(serde.toBytes(LeaseState.cooling("s1", 3, T))))
+                .isEqualTo(LeaseState.cooling("s1", 3, T));
         assertThat(held.heartbeatAt(T.plusSeconds(10)).expiresAt()).isEqualTo(T.plusSeconds(40));
         assertThat(Json.mapper().valueToTree(held).has("held")).isFalse();
     }
