@@ -496,8 +496,9 @@ public final class ChaosRun {
                 gateways.add(ServiceProcess.gateway(
                         "gateway-" + i, gatewayEnv(port, i), logs.resolve("gateway-" + i + ".log")));
             }
+            // 90 s were not always enough with eight service JVMs starting at once on two shared cores
             for (int i = 0; i < ports.size(); i++) {
-                awaitGateway(i, Duration.ofSeconds(90));
+                awaitGateway(i, Duration.ofSeconds(180));
             }
         }
 
