@@ -2,6 +2,7 @@ package io.splitguard.launcher;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.splitguard.checkpoint.config.CheckpointConfig;
+import io.splitguard.coordinator.config.CoordinatorConfig;
 import io.splitguard.health.HealthSettings;
 import io.splitguard.schemas.config.CommonSettings;
 import io.splitguard.schemas.config.Settings;
@@ -65,7 +66,7 @@ public final class ConfigurationDoc {
                         + " `enable.auto.commit`, `processing.guarantee` and the Streams exception handlers. The"
                         + " service refuses to start.\n\n");
         out.append("## Common (every service)\n\n").append(Settings.markdownTable(CommonSettings.DEFINITION));
-        out.append("\n## Health (gateway, dedup topology, checkpoint topology, Postgres sink)\n\n")
+        out.append("\n## Health (gateway, dedup topology, checkpoint topology, Postgres sink, region coordinator)\n\n")
                 .append(
                         "The composite `GET /health` (gateway port, management ports): how often each component is checked,"
                                 + " re-entry, circuit breakers, database replication policy, platform probes (see"
@@ -85,6 +86,13 @@ public final class ConfigurationDoc {
                 .append("Kafka consumer settings pass through as `SPLITGUARD_SINK_CONSUMER_<NAME>`, the audit"
                         + " producer's as `SPLITGUARD_SINK_PRODUCER_<NAME>`.\n\n")
                 .append(Settings.markdownTable(without(SinkConfig.DEFINITION, shared)));
+        out.append("\n## Region coordinator\n\n")
+                .append("A process of its own per region (`RegionCoordinatorMain`): the region quorum topology, the"
+                        + " region's view and its vote. The region quorum settings (`SPLITGUARD_REGIONS`,"
+                        + " `SPLITGUARD_REGION`, `SPLITGUARD_REGION_*`) are in the health section above;"
+                        + " `SPLITGUARD_STATE_DIR` and `SPLITGUARD_MANAGEMENT_PORT` mean what they mean for the"
+                        + " topologies (see \"Regions\" in ARCHITECTURE.md).\n\n")
+                .append(Settings.markdownTable(without(CoordinatorConfig.DEFINITION, shared)));
         out.append("\n## Ingest gateway\n\n")
                 .append("Besides the common settings (`SPLITGUARD_KAFKA_BOOTSTRAP_SERVERS` is"
                         + " `splitguard.kafka.bootstrap-servers`), and Micronaut's own (`MICRONAUT_SERVER_PORT`,"

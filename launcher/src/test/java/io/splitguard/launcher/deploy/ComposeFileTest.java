@@ -55,6 +55,19 @@ class ComposeFileTest {
     }
 
     @Test
+    void shouldReportACoordinatorSettingOrPortItDoesNotHaveWhenTheFileIsWrong() throws Exception {
+        assertThat(problemsOf(composeWith("SPLITGUARD_REGION: region-b", "SPLITGUARD_REGION_NAME: region-b")))
+                .contains("region-b-coordinator: SPLITGUARD_REGION_NAME is not a setting of region-coordinator");
+        assertThat(problemsOf(composeWith("SPLITGUARD_REGION: region-c", "SPLITGUARD_STANDBY_REPLICAS: \"1\"")))
+                .as("a topology setting in a coordinator's environment")
+                .contains("region-c-coordinator: SPLITGUARD_STANDBY_REPLICAS is not a setting of region-coordinator");
+        assertThat(problemsOf(composeWith("\"8087:8084\"", "\"8087:8081\"")))
+                .contains("region-b-coordinator: publishes container port 8081, the service listens on 8084");
+        assertThat(problemsOf(composeWith("http://localhost:8084/health/ready", "http://localhost:8084/health/live")))
+                .contains("region-a-coordinator: health check on /health/live, not on readiness (/health/ready)");
+    }
+
+    @Test
     void shouldReportAHealthCheckOnAPathOrPortTheServiceDoesNotServe() throws Exception {
         assertThat(problemsOf(composeWith("http://localhost:8082/health/ready", "http://localhost:8082/healthz")))
                 .contains("postgres-sink: health check path /healthz is not served by postgres-sink");

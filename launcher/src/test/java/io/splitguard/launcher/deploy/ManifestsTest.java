@@ -42,8 +42,33 @@ class ManifestsTest {
     @Test
     void shouldFindNothingWrongWithTheManifests() throws Exception {
         assertThat(manifests())
-                .containsKeys("topology.yaml", "checkpoint.yaml", "gateway.yaml", "sink.yaml", "config.yaml");
+                .containsKeys(
+                        "topology.yaml",
+                        "checkpoint.yaml",
+                        "gateway.yaml",
+                        "sink.yaml",
+                        "coordinator.yaml",
+                        "config.yaml");
         assertThat(ManifestsCheck.problems(manifests())).isEmpty();
+    }
+
+    @Test
+    void shouldReportACoordinatorProbeOrSettingItDoesNotServeWhenTheManifestIsWrong() throws Exception {
+        String where = "coordinator.yaml Deployment/region-coordinator container region-coordinator: ";
+        assertThat(problemsWith(
+                        "coordinator.yaml",
+                        "httpGet: {path: /health/ready, port: management}",
+                        "httpGet: {path: /healthz, port: management}"))
+                .contains(where + "readinessProbe path /healthz is not served by region-coordinator");
+        assertThat(problemsWith("coordinator.yaml", "containerPort: 8084", "containerPort: 8081"))
+                .contains(where + "declares no container port 8084, where region-coordinator listens");
+        assertThat(problemsWith("coordinator.yaml", "- name: SPLITGUARD_REGION\n", "- name: SPLITGUARD_REGION_NAME\n"))
+                .contains(where + "SPLITGUARD_REGION_NAME is not a setting of region-coordinator");
+        assertThat(problemsWith(
+                        "coordinator.yaml",
+                        "kind: PodDisruptionBudget\nmetadata:\n  name: region-coordinator",
+                        "kind: ConfigMap\nmetadata:\n  name: region-coordinator"))
+                .anySatisfy(p -> assertThat(p).contains("Deployment/region-coordinator: no PodDisruptionBudget"));
     }
 
     @Test

@@ -4,6 +4,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.micronaut.http.annotation.Get;
 import io.splitguard.checkpoint.config.CheckpointConfig;
+import io.splitguard.coordinator.config.CoordinatorConfig;
 import io.splitguard.gateway.api.OpsController;
 import io.splitguard.gateway.app.GatewayApplication;
 import io.splitguard.health.ManagementServer;
@@ -45,6 +46,8 @@ final class ServiceFacts {
             case CHECKPOINT -> (Integer)
                     CheckpointConfig.DEFINITION.configKeys().get(CheckpointConfig.MANAGEMENT_PORT).defaultValue;
             case SINK -> (Integer) SinkConfig.DEFINITION.configKeys().get(SinkConfig.ENV_MANAGEMENT_PORT).defaultValue;
+            case COORDINATOR -> (Integer)
+                    CoordinatorConfig.DEFINITION.configKeys().get(CoordinatorConfig.MANAGEMENT_PORT).defaultValue;
             case ADMIN -> throw new IllegalArgumentException("the admin CLI serves no port");
         };
     }
@@ -66,7 +69,7 @@ final class ServiceFacts {
     static boolean serves(ServiceKind kind, String path) {
         return switch (kind) {
             case GATEWAY -> gatewayPaths().contains(path);
-            case TOPOLOGY, CHECKPOINT, SINK -> MANAGEMENT_PATHS.computeIfAbsent(
+            case TOPOLOGY, CHECKPOINT, SINK, COORDINATOR -> MANAGEMENT_PATHS.computeIfAbsent(
                     path, ServiceFacts::managementServerAnswers);
             case ADMIN -> false;
         };
@@ -108,7 +111,7 @@ final class ServiceFacts {
         return paths;
     }
 
-    /** Asks a real management server (the topology's and the sink's) whether it serves {@code path}. */
+    /** Asks a real management server (the topologies', the sink's and the coordinator's) whether it serves {@code path}. */
     private static boolean managementServerAnswers(String path) {
         try (ManagementServer server =
                 ManagementServer.start(0, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), Map.of(), Map.of())) {

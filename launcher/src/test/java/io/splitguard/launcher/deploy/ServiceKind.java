@@ -17,6 +17,12 @@ enum ServiceKind {
             "SPLITGUARD_MANAGEMENT_PORT",
             "SPLITGUARD_CHECKPOINT_APPLICATION_SERVER"),
     SINK("postgres-sink", "sink", "SPLITGUARD_MANAGEMENT_PORT", null),
+    /**
+     * One per region: the region quorum topology keeps a few records of Streams state, restored from its
+     * changelog in moments, with no interactive queries and its standby in another region, so it needs no
+     * {@code application.server}, no stable identity and no second instance per region.
+     */
+    COORDINATOR("region-coordinator", "coordinator", "SPLITGUARD_MANAGEMENT_PORT", null),
     /** The operator's CLI: no port, run to completion. */
     ADMIN("admin", "admin", null, null);
 

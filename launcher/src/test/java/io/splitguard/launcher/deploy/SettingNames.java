@@ -28,7 +28,7 @@ import org.apache.kafka.streams.StreamsConfig;
 /**
  * Which environment names each service understands, taken from the definitions themselves: the
  * sections of the generated configuration reference ({@link ConfigurationDoc#render()}: common,
- * topology, sink, gateway), the pass-through prefixes with the Kafka client or Streams setting they
+ * topology, sink, region coordinator, gateway), the pass-through prefixes with the Kafka client or Streams setting they
  * must name, and for the gateway Micronaut's own properties (from the configuration metadata of the
  * jars on the class path).
  */
@@ -133,6 +133,7 @@ final class SettingNames {
         names.put(ServiceKind.TOPOLOGY, union(union(common, health), section(sections, "Dedup topology")));
         names.put(ServiceKind.CHECKPOINT, union(union(common, health), section(sections, "Checkpoint topology")));
         names.put(ServiceKind.SINK, union(union(common, health), section(sections, "Postgres sink")));
+        names.put(ServiceKind.COORDINATOR, union(union(common, health), section(sections, "Region coordinator")));
         names.put(ServiceKind.GATEWAY, union(union(common, health), section(sections, "Ingest gateway")));
         // the CLI reads the catalog and, for the database commands, the sink's settings
         names.put(ServiceKind.ADMIN, union(common, section(sections, "Postgres sink")));
