@@ -136,8 +136,8 @@ public final class LeaseProcessor implements Processor<String, byte[], Object, O
     /**
      * The stored lease brought to {@code now}: a held lease past its expiry has expired (lock-delay from
      * its expiry); a lock-delay that has passed leaves the resource free. After an override the entry
-     * stays (free, {@code grantable}) until the overridden lease would have expired, so the next grant
-     * reports the override whenever it comes.
+     * stays (free, {@code grantable}) a while longer ({@link #keepOverrideUntil}), so the next grant
+     * reports the override.
      */
     private Current settle(LeaseState stored, Instant now) {
         List<AuditRecord> audits = new ArrayList<>();
@@ -150,11 +150,21 @@ public final class LeaseProcessor implements Processor<String, byte[], Object, O
         boolean grantable = state == null;
         if (state != null && !state.isHeld() && !now.isBefore(state.blockedUntil())) {
             grantable = true;
-            if (state.previous() == null || !now.isBefore(state.expiresAt())) {
+            if (state.previous() == null || !now.isBefore(keepOverrideUntil(state))) {
                 state = null;
             }
         }
         return new Current(stored, state, grantable, audits);
+    }
+
+    /**
+     * How long an override's entry is kept once its lock-delay has passed: until the overridden lease
+     * would have expired, and at least one stale threshold after the delay, so the overrider's retry
+     * after {@code retry_after_ms} finds it and its grant reports {@code overrode}.
+     */
+    private Instant keepOverrideUntil(LeaseState cooling) {
+        Instant graceEnd = cooling.blockedUntil().plus(rules.staleThreshold());
+        return cooling.expiresAt().isAfter(graceEnd) ? cooling.expiresAt() : graceEnd;
     }
 
     private Decided acquire(LeaseCommand command, Current current, Instant now, long offset) {

@@ -293,6 +293,20 @@ class LeaseTopologyTest {
     }
 
     @Test
+    void shouldReportTheOverrideWhenTheOverriddenLeaseWouldHaveExpiredBeforeTheDelayEnded() {
+        LeaseDriver l = start(Map.of());
+        LeaseDecision first = l.acquire("s1", "eu-west", Duration.ofSeconds(16), "c1");
+        l.advance(Duration.ofSeconds(15));
+        l.acquire("s1", "us-east", TTL, "c2"); // override; the old lease would expire in 1 s
+        l.advance(Duration.ofSeconds(5));
+
+        LeaseDecision granted = l.acquire("s1", "us-east", TTL, "c2");
+
+        assertThat(granted.outcome()).isEqualTo(Outcome.GRANTED);
+        assertThat(granted.overrode().fencingToken()).isEqualTo(first.fencingToken());
+    }
+
+    @Test
     void shouldReturnTheSameGrantWithoutExtendingWhenTheHolderRetriesAnAcquireWithItsCorrelationId() {
         LeaseDriver l = start(Map.of());
         LeaseDecision granted = l.acquire("s1", "eu-west", TTL, "c1");

@@ -13,8 +13,8 @@ import java.util.Objects;
  *   <li><b>cooling</b>: the lease ended by expiry or override and no one holds it; {@code
  *       blockedUntil} is the end of the lock-delay, before which nothing is granted. After an override,
  *       {@code previous} names the holder it took the lease from and {@code expiresAt} is when that
- *       holder's lease would have expired: the first grant before then reports the override, and the
- *       entry is kept until then.
+ *       holder's lease would have expired; the entry is kept a while after the delay (at least until
+ *       then) so that the next grant reports the override.
  * </ul>
  * A free resource has no entry. {@code fencingToken} is the token of the latest grant in both shapes:
  * downstream fencing compares against it.
