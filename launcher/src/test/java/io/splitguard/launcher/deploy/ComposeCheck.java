@@ -1,5 +1,6 @@
 package io.splitguard.launcher.deploy;
 
+import io.splitguard.health.RegionSettings;
 import io.splitguard.schemas.config.CommonSettings;
 import io.splitguard.schemas.topics.TopicCatalog;
 import java.lang.reflect.Method;
@@ -132,6 +133,7 @@ final class ComposeCheck {
         ours.forEach((name, kind) ->
                 checkService(name, kind, map(services.get(name)), envs.get(name), services.keySet(), brokers));
         checkAgreement(envs);
+        checkRegions(ours, envs);
         checkKindsPresent(ours, services);
         checkPostgres(services);
     }
@@ -398,6 +400,58 @@ final class ComposeCheck {
                                     CommonSettings.DEFINITION.configKeys().get(setting).defaultValue))));
             if (new HashSet<>(values.values()).size() > 1) {
                 problem(setting + " must agree across the services: " + values);
+            }
+        }
+    }
+
+    /** Settings of the region quorum every region coordinator must share. */
+    private static final List<String> QUORUM_MUST_AGREE = List.of(
+            RegionSettings.REGIONS,
+            RegionSettings.INITIAL_PRIMARY,
+            RegionSettings.VOTE_INTERVAL,
+            RegionSettings.VOTE_MAX_AGE,
+            RegionSettings.QUORUM_APPLICATION_ID);
+
+    /**
+     * The region coordinators form one quorum: the same regions, first primary, vote timing and
+     * application id; each a valid region of its own (two coordinators voting for one region would make
+     * its vote the latest of two opinions; a region without one is a vote always missing).
+     */
+    private void checkRegions(Map<String, ServiceKind> ours, Map<String, Map<String, String>> envs) {
+        Map<String, String> regionOf = new TreeMap<>();
+        Map<String, List<String>> configured = new TreeMap<>();
+        ours.forEach((name, kind) -> {
+            if (kind != ServiceKind.COORDINATOR) {
+                return;
+            }
+            try {
+                RegionSettings settings = RegionSettings.fromEnv(envs.get(name));
+                regionOf.put(name, settings.region());
+                configured.put(name, settings.regions());
+            } catch (IllegalArgumentException e) {
+                problem(name + ": " + e.getMessage());
+            }
+        });
+        for (String setting : QUORUM_MUST_AGREE) {
+            Map<String, String> values = new TreeMap<>();
+            regionOf.keySet().forEach(name -> values.put(name, envs.get(name).getOrDefault(setting, "")));
+            if (new HashSet<>(values.values()).size() > 1) {
+                problem(setting + " must agree across the region coordinators: " + values);
+            }
+        }
+        Map<String, String> byRegion = new TreeMap<>();
+        regionOf.forEach((name, region) -> {
+            String other = byRegion.putIfAbsent(region, name);
+            if (other != null) {
+                problem(name + ": votes for region " + region + ", as " + other + " does");
+            }
+        });
+        if (!regionOf.isEmpty() && new HashSet<>(configured.values()).size() == 1) {
+            List<String> regions = configured.values().iterator().next();
+            for (String region : regions) {
+                if (!byRegion.containsKey(region)) {
+                    problem("no region coordinator votes for region " + region + " of " + RegionSettings.REGIONS);
+                }
             }
         }
     }

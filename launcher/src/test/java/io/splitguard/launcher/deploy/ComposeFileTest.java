@@ -68,6 +68,22 @@ class ComposeFileTest {
     }
 
     @Test
+    void shouldReportCoordinatorsThatFormNoOneQuorumWhenTheirRegionsDisagree() throws Exception {
+        assertThat(problemsOf(composeWith("SPLITGUARD_REGION: region-b", "SPLITGUARD_REGION: region-a")))
+                .contains(
+                        "region-b-coordinator: votes for region region-a, as region-a-coordinator does",
+                        "no region coordinator votes for region region-b of SPLITGUARD_REGIONS");
+        assertThat(problemsOf(composeWith("SPLITGUARD_REGION: region-c", "SPLITGUARD_REGION: region-z")))
+                .anySatisfy(
+                        p -> assertThat(p).startsWith("region-c-coordinator: ").contains("'region-z' is not one of"));
+        assertThat(problemsOf(composeWith(
+                        "SPLITGUARD_REGION: region-c",
+                        "SPLITGUARD_REGION: region-c\n      SPLITGUARD_REGION_INITIAL_PRIMARY: region-c")))
+                .anySatisfy(p -> assertThat(p)
+                        .startsWith("SPLITGUARD_REGION_INITIAL_PRIMARY must agree across the region coordinators"));
+    }
+
+    @Test
     void shouldReportAHealthCheckOnAPathOrPortTheServiceDoesNotServe() throws Exception {
         assertThat(problemsOf(composeWith("http://localhost:8082/health/ready", "http://localhost:8082/healthz")))
                 .contains("postgres-sink: health check path /healthz is not served by postgres-sink");
