@@ -17,13 +17,18 @@ import io.splitguard.testsupport.SharedInfra;
 import io.splitguard.testsupport.TestHttp;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -186,5 +191,57 @@ class RegionCoordinatorIT {
             assertThat(latestVotes(topics).get("region-a").healthy()).isFalse();
         });
         assertThat(TestHttp.localhost(b.port()).get("/health").statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void shouldLeaveTheQuorumGroupAndExitWhenTheProcessGetsSigterm() throws Exception {
+        String name = SharedInfra.uniqueName("coordinator-sigterm");
+        int port;
+        try (ServerSocket free = new ServerSocket(0)) {
+            port = free.getLocalPort();
+        }
+        Map<String, String> env = env(name, "region-a");
+        env.put(CoordinatorConfig.MANAGEMENT_PORT, Integer.toString(port));
+        ProcessBuilder builder = new ProcessBuilder(
+                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        "io.splitguard.coordinator.app.RegionCoordinatorMain")
+                .redirectErrorStream(true)
+                .redirectOutput(state.resolve("coordinator.log").toFile());
+        builder.environment().putAll(env);
+        Process process = builder.start();
+        open.add(process::destroyForcibly);
+        TopicCatalog topics = TopicCatalog.fromEnv(env);
+
+        // refused until the process serves its port
+        await().atMost(Duration.ofSeconds(90)).ignoreExceptions().untilAsserted(() -> {
+            assertThat(process.isAlive()).as("the coordinator process runs").isTrue();
+            assertThat(TestHttp.localhost(port).get("/health").statusCode()).isEqualTo(200);
+            assertThat(latestVotes(topics)).containsKey("region-a");
+        });
+        try (Admin admin = Admin.create(Map.of(
+                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, SharedInfra.kafka().bootstrapServers()))) {
+            await().atMost(Duration.ofSeconds(60))
+                    .untilAsserted(
+                            () -> assertThat(group(admin, name).members()).hasSize(1));
+
+            process.destroy(); // SIGTERM
+
+            assertThat(process.waitFor(30, TimeUnit.SECONDS))
+                    .as("exits within 30 s of SIGTERM")
+                    .isTrue();
+            await().atMost(Duration.ofSeconds(10))
+                    .untilAsserted(() -> assertThat(group(admin, name).members())
+                            .as("left the quorum group at once rather than after a session timeout")
+                            .isEmpty());
+        }
+    }
+
+    private static ConsumerGroupDescription group(Admin admin, String groupId) throws Exception {
+        return admin.describeConsumerGroups(List.of(groupId))
+                .all()
+                .get(10, TimeUnit.SECONDS)
+                .get(groupId);
     }
 }
