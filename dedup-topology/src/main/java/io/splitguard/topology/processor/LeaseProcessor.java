@@ -35,8 +35,8 @@ import org.slf4j.MDC;
  * expiry, staleness and lock-delay. The gateway's {@code received_at} and the record timestamp decide
  * nothing.
  *
- * <p><b>Fencing token.</b> A grant's fencing token is the offset of the granting acquire on
- * lease-commands. Offsets increase strictly within a partition, and a resource always maps to the same
+ * <p><b>Fencing token.</b> A grant's fencing token is one more than the offset of the granting acquire
+ * on lease-commands (never 0, which clients may read as "no token"). Offsets increase strictly within a partition, and a resource always maps to the same
  * partition, so a resource's tokens increase strictly across grants, overrides, restarts, rebalances
  * and a lost store, without any counter that a restore could rewind; reprocessing a command under
  * exactly-once gives it the same offset and so the same token.
@@ -85,8 +85,9 @@ public final class LeaseProcessor implements Processor<String, byte[], Object, O
         }
         Instant now = Instant.ofEpochMilli(context.currentSystemTimeMs());
         long offset = context.recordMetadata()
-                .orElseThrow(() -> new IllegalStateException("a lease command without record metadata"))
-                .offset();
+                        .orElseThrow(() -> new IllegalStateException("a lease command without record metadata"))
+                        .offset()
+                + 1;
         Current current = settle(leases.get(command.resourceId()), now);
         Decided decided =
                 switch (command.type()) {

@@ -60,7 +60,7 @@ class LeaseTopologyTest {
     }
 
     @Test
-    void shouldGrantAFreeResourceWithANewTokenAndTheCommandsOffsetAsFencingTokenWhenAcquired() {
+    void shouldGrantAFreeResourceWithANewTokenAndOneMoreThanTheCommandsOffsetAsFencingTokenWhenAcquired() {
         LeaseDriver l = start(Map.of());
         l.fillLogTo(7);
 
@@ -69,7 +69,7 @@ class LeaseTopologyTest {
         assertThat(granted.outcome()).isEqualTo(Outcome.GRANTED);
         assertThat(granted.succeeded()).isTrue();
         assertThat(granted.lockToken()).isNotBlank();
-        assertThat(granted.fencingToken()).isEqualTo(7);
+        assertThat(granted.fencingToken()).isEqualTo(8);
         assertThat(granted.holderRegion()).isEqualTo("eu-west");
         assertThat(granted.expiresAt()).isEqualTo(T0.plus(TTL));
         assertThat(granted.correlationId()).isEqualTo("c1");
@@ -79,7 +79,7 @@ class LeaseTopologyTest {
         assertThat(l.audit.readValuesToList()).singleElement().satisfies(a -> {
             assertThat(a.decision()).isEqualTo(AuditRecord.Decision.LEASE_GRANTED);
             assertThat(a.sessionId()).isEqualTo("s1");
-            assertThat(a.sequence()).isEqualTo(7);
+            assertThat(a.sequence()).isEqualTo(8);
             assertThat(a.detail()).contains("eu-west").doesNotContain(granted.lockToken());
         });
     }

@@ -67,7 +67,7 @@ public final class TopicCatalog {
      * Lease commands the gateway accepted (acquire, heartbeat, release), key = resource id.
      * Co-partitioned with the session topics, so a session's lease (resource id = session id) is
      * decided by the task that also owns the session's mutations. Broker-stamped like mutations-in.
-     * The offset of a granting command is the lease's fencing token, so this topic's offsets are part
+     * The offset of a granting command (+1) is the lease's fencing token, so this topic's offsets are part
      * of the contract: never delete and re-create it on a running deployment.
      */
     public final Topic<String, LeaseCommand> leaseCommands;
