@@ -20,7 +20,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The pipeline runs the checkpoint topology too: a checkpoint written through its gateway is read back. */
+/**
+ * The pipeline runs the checkpoint topology too: a checkpoint written through its gateway is read back,
+ * and the sink stores it in {@code session_checkpoints}.
+ */
 @ExtendWith(SharedInfra.class)
 class PipelineCheckpointsIT {
 
@@ -36,8 +39,8 @@ class PipelineCheckpointsIT {
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
             TopicBootstrap.ensure(admin, topics, 60_000);
         }
-        PipelineSettings settings =
-                Pipelines.settings(bootstrap, SharedInfra.newDatabase(name), topics, dir.resolve("state"), name);
+        String databaseUrl = SharedInfra.newDatabase(name);
+        PipelineSettings settings = Pipelines.settings(bootstrap, databaseUrl, topics, dir.resolve("state"), name);
         try (Pipeline pipeline = Pipeline.start(settings)) {
             await().atMost(Duration.ofSeconds(90)).until(pipeline::checkpointTopologyRunning);
             TestHttp http = new TestHttp(URI.create(pipeline.gatewayUrl()));
@@ -64,6 +67,13 @@ class PipelineCheckpointsIT {
             assertThat(answer.path("restore").asBoolean()).as(read.body()).isTrue();
             assertThat(answer.path("sequence").asLong()).isEqualTo(42);
             assertThat(answer.path("variables").toString()).isEqualTo("{\"queue\":\"billing\"}");
+
+            // and the sink keeps the session's latest checkpoint in PostgreSQL
+            Database db = new Database(databaseUrl);
+            await().atMost(Duration.ofSeconds(60))
+                    .until(() -> db.queryLong("SELECT count(*) FROM session_checkpoints WHERE session_id = '" + session
+                                    + "' AND sequence = 42 AND variables = '{\"queue\":\"billing\"}'::jsonb")
+                            == 1);
         }
     }
 }

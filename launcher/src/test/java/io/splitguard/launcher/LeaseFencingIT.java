@@ -1,0 +1,135 @@
+package io.splitguard.launcher;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.splitguard.schemas.json.Json;
+import io.splitguard.schemas.topics.TopicBootstrap;
+import io.splitguard.schemas.topics.TopicCatalog;
+import io.splitguard.testsupport.SharedInfra;
+import io.splitguard.testsupport.TestHttp;
+import java.net.URI;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A lease's fencing token guards the session's CRM writes end to end: the holder's writes carry its
+ * token; after the lease passed to another region (release, then a new grant with a greater token) and
+ * the new holder wrote, a write of the old holder with its old token is acknowledged by the gateway but
+ * never applied, and the refusal is recorded.
+ */
+@ExtendWith(SharedInfra.class)
+class LeaseFencingIT {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void shouldNeverApplyAWriteCarryingASupersededFencingTokenWhenTheLeaseMovedToAnotherRegion() throws Exception {
+        String name = SharedInfra.uniqueName("lease-fencing");
+        String bootstrap = SharedInfra.kafka().bootstrapServers();
+        TopicCatalog topics =
+                TopicCatalog.builder().prefix(name + ".").sessionPartitions(3).build();
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+            TopicBootstrap.ensure(admin, topics, 60_000);
+        }
+        String databaseUrl = SharedInfra.newDatabase(name);
+        PipelineSettings settings = Pipelines.settings(bootstrap, databaseUrl, topics, dir.resolve("state"), name);
+        try (Pipeline pipeline = Pipeline.start(settings)) {
+            await().atMost(Duration.ofSeconds(90)).until(pipeline::topologyRunning);
+            TestHttp http = new TestHttp(URI.create(pipeline.gatewayUrl()));
+            String token = "Bearer " + pipeline.token(Duration.ofMinutes(10), "session:write", "session:read");
+            String session = name + "-sess";
+
+            JsonNode first = acquire(http, token, session, "us-east");
+            long oldToken = first.path("fencing_token").asLong();
+            assertThat(update(http, token, session, "by-us-east-1", oldToken).statusCode())
+                    .isEqualTo(200);
+            assertThat(post(
+                                    http,
+                                    token,
+                                    "/api/v1/state/locks/release",
+                                    "{\"resource_id\":\"" + session + "\",\"lock_token\":\""
+                                            + first.path("lock_token").asText() + "\"}")
+                            .statusCode())
+                    .isEqualTo(200);
+            long newToken = acquire(http, token, session, "eu-west")
+                    .path("fencing_token")
+                    .asLong();
+            assertThat(newToken).isGreaterThan(oldToken);
+            assertThat(update(http, token, session, "by-eu-west-1", newToken).statusCode())
+                    .isEqualTo(200);
+
+            // the old holder, paused through all of this, wakes up and writes with its old token
+            HttpResponse<String> zombie = update(http, token, session, "by-us-east-2", oldToken);
+            assertThat(zombie.statusCode())
+                    .as("durably recorded is all a 200 promises")
+                    .isEqualTo(200);
+
+            Database db = new Database(databaseUrl);
+            await().atMost(Duration.ofSeconds(60))
+                    .until(() -> db.queryLong("SELECT count(*) FROM sink_refusals WHERE session_id = '" + session
+                                    + "' AND reason = 'stale_fencing_token'")
+                            == 1);
+            assertThat(db.queryLong("SELECT count(*) FROM crm_contact_updates WHERE session_id = '" + session
+                            + "' AND idempotency_key = 'by-us-east-2'"))
+                    .isZero();
+            assertThat(db.queryLong("SELECT count(*) FROM crm_contact_updates WHERE session_id = '" + session + "'"))
+                    .isEqualTo(2);
+            assertThat(db.queryLong(
+                            "SELECT max(fencing_token) FROM crm_contact_updates WHERE session_id = '" + session + "'"))
+                    .isEqualTo(newToken);
+        }
+    }
+
+    private static JsonNode acquire(TestHttp http, String token, String session, String region) throws Exception {
+        HttpResponse<String> r = await().atMost(Duration.ofSeconds(60))
+                .until(
+                        () -> post(
+                                http,
+                                token,
+                                "/api/v1/state/locks/acquire",
+                                "{\"resource_id\":\"" + session + "\",\"region_origin\":\"" + region
+                                        + "\",\"lock_ttl_ms\":30000,\"correlation_id\":\"" + UUID.randomUUID()
+                                        + "\"}"),
+                        response -> response.statusCode() != 503);
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        return Json.mapper().readTree(r.body());
+    }
+
+    private static HttpResponse<String> update(
+            TestHttp http, String token, String session, String key, long fencingToken) {
+        String body = "{\"session_id\":\"" + session + "\",\"contact_id\":\"c-1\",\"operation\":\"UPDATE_CONTACT\","
+                + "\"payload\":{\"notes\":\"" + key + "\"}}";
+        return http.post(
+                "/api/v2/integrations/crm/contact/update",
+                body.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                "Content-Type",
+                "application/json",
+                "Authorization",
+                token,
+                "Idempotency-Key",
+                key,
+                "X-Fencing-Token",
+                Long.toString(fencingToken));
+    }
+
+    private static HttpResponse<String> post(TestHttp http, String token, String path, String body) {
+        return http.post(
+                path,
+                body.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                "Content-Type",
+                "application/json",
+                "Authorization",
+                token);
+    }
+}
