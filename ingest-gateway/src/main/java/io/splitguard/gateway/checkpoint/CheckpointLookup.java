@@ -3,6 +3,7 @@ package io.splitguard.gateway.checkpoint;
 import io.splitguard.gateway.config.CheckpointSettings;
 import io.splitguard.schemas.json.JsonSerde;
 import io.splitguard.schemas.model.StoredCheckpoint;
+import jakarta.annotation.PreDestroy;
 import jakarta.inject.Singleton;
 import java.io.IOException;
 import java.net.ConnectException;
@@ -15,8 +16,11 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -46,15 +50,34 @@ public class CheckpointLookup {
         }
     }
 
+    private static final int LOOKUP_THREADS = 32;
+    private static final int LOOKUP_QUEUE = 4096;
+
     private static final JsonSerde<StoredCheckpoint> SERDE = JsonSerde.unchecked(StoredCheckpoint.class);
 
     private final CheckpointSettings settings;
     private final HttpClient client;
+    /** Reads in flight, each blocking one thread for at most the query timeout; beyond the queue, 503. */
+    private final ThreadPoolExecutor pool;
     /** Spreads the questions over the configured instances. */
     private final AtomicInteger next = new AtomicInteger();
 
     public CheckpointLookup(CheckpointSettings settings) {
         this.settings = settings;
+        AtomicInteger n = new AtomicInteger();
+        this.pool = new ThreadPoolExecutor(
+                LOOKUP_THREADS,
+                LOOKUP_THREADS,
+                60,
+                TimeUnit.SECONDS,
+                new ArrayBlockingQueue<>(LOOKUP_QUEUE),
+                r -> {
+                    Thread t = new Thread(r, "gateway-checkpoint-lookup-" + n.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                },
+                new ThreadPoolExecutor.AbortPolicy());
+        this.pool.allowCoreThreadTimeOut(true);
         this.client = HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(settings.getQueryTimeout())
@@ -76,41 +99,57 @@ public class CheckpointLookup {
                 + position.map(p -> "?min_offset=" + URLEncoder.encode(p, StandardCharsets.UTF_8))
                         .orElse("");
         int first = Math.floorMod(next.getAndIncrement(), bases.size());
-        return ask(bases, first, 0, path);
+        return ask(bases, first, path);
     }
 
     /**
-     * Asks the {@code tried}-th instance after {@code first}; an instance that cannot even be connected
-     * to (stopped, restarting) passes the question to the next one. Any other failure (a timeout, an
-     * error answer) is the answer: the instance that got the question had its chance to forward it.
+     * Asks the instances in turn from {@code first}, on the lookup pool: an instance that cannot even be
+     * connected to (stopped, restarting) passes the question to the next one. Any other failure (a
+     * timeout, an error answer) is the answer: the instance that got the question had its chance to
+     * forward it.
+     *
+     * <p>The blocking {@code send} on a pool of our own, not {@code sendAsync}: the JDK client completes
+     * asynchronous responses through the common fork-join pool's executor, which on a two-core machine
+     * (parallelism 1) starts a new thread for every response.
      */
-    private CompletableFuture<Found> ask(List<String> bases, int first, int tried, String path) {
-        String base = bases.get((first + tried) % bases.size());
-        HttpRequest request;
+    private CompletableFuture<Found> ask(List<String> bases, int first, String path) {
         try {
-            request = HttpRequest.newBuilder(URI.create(base.replaceAll("/+$", "") + path))
-                    .timeout(settings.getQueryTimeout())
-                    .GET()
-                    .build();
-        } catch (IllegalArgumentException e) {
-            return CompletableFuture.failedFuture(new Unavailable("bad checkpoint query URL " + base, e));
+            return CompletableFuture.supplyAsync(
+                    () -> {
+                        for (int tried = 0; ; tried++) {
+                            String base = bases.get((first + tried) % bases.size());
+                            HttpRequest request;
+                            try {
+                                request = HttpRequest.newBuilder(URI.create(base.replaceAll("/+$", "") + path))
+                                        .timeout(settings.getQueryTimeout())
+                                        .GET()
+                                        .build();
+                            } catch (IllegalArgumentException e) {
+                                throw new Unavailable("bad checkpoint query URL " + base, e);
+                            }
+                            try {
+                                return decode(client.send(request, HttpResponse.BodyHandlers.ofByteArray()));
+                            } catch (ConnectException | HttpConnectTimeoutException e) {
+                                if (tried + 1 >= bases.size()) {
+                                    throw new Unavailable("no checkpoint topology instance could be reached: " + e, e);
+                                }
+                            } catch (IOException e) {
+                                throw new Unavailable("the checkpoint topology did not answer: " + e, e);
+                            } catch (InterruptedException e) {
+                                Thread.currentThread().interrupt();
+                                throw new Unavailable("interrupted", e);
+                            }
+                        }
+                    },
+                    pool);
+        } catch (RejectedExecutionException e) {
+            return CompletableFuture.failedFuture(new Unavailable("too many checkpoint reads in flight", e));
         }
-        return client.sendAsync(request, HttpResponse.BodyHandlers.ofByteArray())
-                .handle((response, error) -> {
-                    if (error == null) {
-                        return CompletableFuture.completedFuture(decode(response));
-                    }
-                    Throwable cause =
-                            error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
-                    boolean notReached =
-                            cause instanceof ConnectException || cause instanceof HttpConnectTimeoutException;
-                    if (notReached && tried + 1 < bases.size()) {
-                        return ask(bases, first, tried + 1, path);
-                    }
-                    return CompletableFuture.<Found>failedFuture(
-                            new Unavailable("the checkpoint topology did not answer: " + cause, cause));
-                })
-                .thenCompose(f -> f);
+    }
+
+    @PreDestroy
+    void close() {
+        pool.shutdownNow();
     }
 
     private static Found decode(HttpResponse<byte[]> response) {
