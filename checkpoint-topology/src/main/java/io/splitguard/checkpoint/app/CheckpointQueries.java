@@ -54,7 +54,9 @@ import org.slf4j.LoggerFactory;
  *       any other instance forwards the request once to the owner's {@code application.server} and
  *       passes its answer on. When the owner cannot be reached (a rebalance, a dead instance), an
  *       instance holding a standby copy whose lag is within the configured bound serves from it
- *       ({@code X-Checkpoint-Served-From: standby}) rather than fail.
+ *       ({@code X-Checkpoint-Served-From: standby}) rather than fail, but only a checkpoint it holds:
+ *       without a position bound a standby never answers 404 (its copy may be a wiped one being
+ *       restored), it answers 503.
  *   <li>{@code min_offset=P:O} (the write's position on checkpoints-in) asks for read-your-writes: the
  *       store is queried with a position bound of that offset and the read waits, up to the configured
  *       bound, until the store has processed it; past it the answer is 503, never an older checkpoint.
@@ -181,6 +183,12 @@ public final class CheckpointQueries implements HttpHandler, AutoCloseable {
         // the owner cannot answer: a standby copy here may, within the lag bound
         if (self != null && metadata.standbyHosts().contains(self) && lagWithinBound(partition)) {
             Answer standby = local(sessionId, partition, bound, false);
+            if (standby.status() == 404 && bound == null) {
+                // A standby copy cannot prove that a session has no checkpoint: right after a restart under
+                // exactly-once its store may have been wiped and not restored yet while its lag still reads
+                // as small (the chaos harness saw "none" served after newer checkpoints). Not knowing is 503.
+                return unavailable("a standby copy cannot tell that the session has no checkpoint");
+            }
             Map<String, String> headers = new LinkedHashMap<>(standby.headers());
             headers.put(SERVED_FROM, "standby");
             return new Answer(standby.status(), standby.body(), headers);
