@@ -115,13 +115,14 @@ class CheckpointWorkloadTest {
         try (History history = new History(dir.resolve("history.jsonl"));
                 CheckpointWorkload workload = new CheckpointWorkload(serve(regions), "token", 5, 40, 40, 7, history)) {
             workload.start();
-            await().atMost(Duration.ofSeconds(30))
+            // a second at this pace; generous for a loaded machine
+            await().atMost(Duration.ofSeconds(90))
                     .until(() -> history.checkpointOps().stream()
                                     .filter(o -> CheckpointOp.STALE_WRITE.equals(o.type()))
                                     .count()
-                            >= 5);
+                            >= 3);
             workload.stopGenerating();
-            await().atMost(Duration.ofSeconds(30)).until(() -> workload.pending() == 0);
+            await().atMost(Duration.ofSeconds(90)).until(() -> workload.pending() == 0);
             ops = history.checkpointOps();
         }
 
@@ -152,7 +153,7 @@ class CheckpointWorkloadTest {
         try (History history = new History(dir.resolve("history.jsonl"));
                 CheckpointWorkload workload = new CheckpointWorkload(serve(regions), "token", 2, 40, 80, 11, history)) {
             workload.start();
-            await().atMost(Duration.ofSeconds(30))
+            await().atMost(Duration.ofSeconds(90))
                     .until(() -> !CheckpointChecker.check(history.checkpointOps(), regions.end())
                             .violations()
                             .isEmpty());
