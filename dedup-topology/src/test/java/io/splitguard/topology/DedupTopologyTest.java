@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.tuple;
 import io.splitguard.schemas.config.CommonSettings;
 import io.splitguard.schemas.model.AuditRecord;
 import io.splitguard.schemas.model.IdempotencyOutcome;
+import io.splitguard.schemas.model.LeaseState;
 import io.splitguard.schemas.model.MutationRequest;
 import io.splitguard.schemas.model.SequencedMutation;
 import io.splitguard.schemas.model.Verdict;
@@ -137,6 +138,43 @@ class DedupTopologyTest {
         assertThat(audit.readValuesToList())
                 .extracting(AuditRecord::decision)
                 .containsExactly(AuditRecord.Decision.APPLIED);
+    }
+
+    @Test
+    void shouldFenceAFirstDeliveryWhoseTokenIsOlderThanTheSessionLeaseWhenTheLeaseMovedOn() {
+        KeyValueStore<String, LeaseState> leases = driver.getKeyValueStore(DedupNodes.LEASE_STORE);
+        leases.put("s1", LeaseState.granted("s1", 20, "eu-west", "tok", "c-1", null, 30_000, T0));
+        MutationRequest zombie = Fixtures.request("s1", "k-old", "late", T0, 10L);
+        MutationRequest holder = Fixtures.request("s1", "k-new", "current", T0, 20L);
+        MutationRequest untokened = Fixtures.request("s1", "k-none", "no lease", T0, null);
+
+        send(zombie, T0);
+        send(holder, T0.plusSeconds(1));
+        send(untokened, T0.plusSeconds(2));
+        // the fenced key was not remembered: the same key with the current token applies
+        send(Fixtures.request("s1", "k-old", "late", T0, 20L), T0.plusSeconds(3));
+
+        assertThat(mutations.readValuesToList())
+                .extracting(m -> m.idempotencyKey() + "/" + m.sequence() + "/" + m.fencingToken())
+                .containsExactly("k-new/1/20", "k-none/2/null", "k-old/3/20");
+        assertThat(outcomes.readKeyValuesToMap()).doesNotContainValue(null).hasSize(3);
+        assertThat(audit.readValuesToList())
+                .extracting(a -> a.decision() + "/" + a.sequence())
+                .containsExactly("FENCED/10", "APPLIED/1", "APPLIED/2", "APPLIED/3");
+    }
+
+    @Test
+    void shouldAnswerAReplayOfAnAppliedKeyAsADuplicateEvenWhenItsTokenWasSupersededSince() {
+        MutationRequest first = Fixtures.request("s2", "k1", "hello", T0, 5L);
+        send(first, T0);
+        driver.<String, LeaseState>getKeyValueStore(DedupNodes.LEASE_STORE)
+                .put("s2", LeaseState.granted("s2", 9, "eu-west", "tok", "c-9", null, 30_000, T0));
+
+        send(Fixtures.request("s2", "k1", "hello", T0, 5L), T0.plusSeconds(1));
+
+        assertThat(audit.readValuesToList())
+                .extracting(AuditRecord::decision)
+                .containsExactly(AuditRecord.Decision.APPLIED, AuditRecord.Decision.DUPLICATE);
     }
 
     @Test

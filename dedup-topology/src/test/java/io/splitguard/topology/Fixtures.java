@@ -13,6 +13,24 @@ public final class Fixtures {
 
     private Fixtures() {}
 
+    /** {@link #request} carrying a lease's fencing token. */
+    public static MutationRequest request(String session, String key, String notes, Instant at, Long fencingToken) {
+        MutationRequest r = request(session, key, notes, at);
+        return new MutationRequest(
+                r.schemaVersion(),
+                r.requestId(),
+                r.tenant(),
+                r.route(),
+                r.sessionId(),
+                r.idempotencyKey(),
+                r.keyDerived(),
+                r.scopedKey(),
+                r.payloadHash(),
+                r.receivedAt(),
+                fencingToken,
+                r.body());
+    }
+
     public static MutationRequest request(String session, String key, String notes, Instant at) {
         JsonNode body = Json.mapper()
                 .createObjectNode()

@@ -4,6 +4,7 @@ import io.splitguard.schemas.json.JsonSerde;
 import io.splitguard.schemas.json.PayloadHash;
 import io.splitguard.schemas.model.AuditRecord;
 import io.splitguard.schemas.model.IdempotencyOutcome;
+import io.splitguard.schemas.model.LeaseState;
 import io.splitguard.schemas.model.MutationRequest;
 import io.splitguard.schemas.model.SequencedMutation;
 import io.splitguard.schemas.model.Verdict;
@@ -46,6 +47,7 @@ public final class DedupProcessor implements Processor<String, byte[], Object, O
     private ProcessorContext<Object, Object> context;
     private WindowStore<String, IdempotencyOutcome> keys;
     private KeyValueStore<String, SessionSequence> sequences;
+    private KeyValueStore<String, LeaseState> leases;
 
     /** Sessions each purge punctuation looks at, at most. */
     static final int PURGE_BATCH = 10_000;
@@ -100,6 +102,7 @@ public final class DedupProcessor implements Processor<String, byte[], Object, O
         this.context = context;
         this.keys = context.getStateStore(DedupNodes.DEDUP_STORE);
         this.sequences = context.getStateStore(DedupNodes.SEQUENCE_STORE);
+        this.leases = context.getStateStore(DedupNodes.LEASE_STORE);
         IdleSessionPurger purger = new IdleSessionPurger(sequences, idleHorizon.toMillis(), PURGE_BATCH);
         context.schedule(purgeInterval, PunctuationType.WALL_CLOCK_TIME, purger);
     }
@@ -120,12 +123,52 @@ public final class DedupProcessor implements Processor<String, byte[], Object, O
         record = record.withTimestamp(now);
         Optional<IdempotencyOutcome> remembered = rememberedOutcome(request.scopedKey(), now);
         if (remembered.isEmpty()) {
-            apply(record, request, decidedAt);
+            Optional<LeaseState> superseding = supersedingLease(request);
+            if (superseding.isPresent()) {
+                fence(record, request, superseding.get(), decidedAt);
+            } else {
+                apply(record, request, decidedAt);
+            }
         } else if (isDuplicate(remembered.get(), request)) {
             report(record, remembered.get(), request, Verdict.DUPLICATE, decidedAt);
         } else {
             report(record, remembered.get(), request, Verdict.CONFLICT, decidedAt);
         }
+    }
+
+    /**
+     * The session's lease (resource id = session id) when it was granted with a newer fencing token than
+     * the one {@code request} carries: the writer lost the lease (override, expiry, release) and must not
+     * write any more. A request without a token, or a session without a lease entry, is not fenced here
+     * (the sink still compares tokens with the session's latest applied one).
+     */
+    private Optional<LeaseState> supersedingLease(MutationRequest request) {
+        Long token = request.fencingToken();
+        if (token == null) {
+            return Optional.empty();
+        }
+        LeaseState lease = leases.get(request.sessionId());
+        return lease != null && token < lease.fencingToken() ? Optional.of(lease) : Optional.empty();
+    }
+
+    /**
+     * Refuses a first delivery whose fencing token is superseded: nothing is sequenced or emitted, the key
+     * is not remembered (a retry with a current token may still apply it), and the refusal is audited.
+     */
+    private void fence(Record<String, byte[]> record, MutationRequest request, LeaseState lease, Instant decidedAt) {
+        audit(
+                record,
+                new AuditRecord(
+                        AuditRecord.Decision.FENCED,
+                        request.sessionId(),
+                        request.requestId(),
+                        request.scopedKey(),
+                        request.payloadHash(),
+                        request.fencingToken(),
+                        decidedAt,
+                        "fencing token " + request.fencingToken() + " is older than the session lease's "
+                                + lease.fencingToken(),
+                        rawHash(request)));
     }
 
     /** Same key and same payload hash as the applied delivery. */

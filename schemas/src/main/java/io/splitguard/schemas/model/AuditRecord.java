@@ -72,7 +72,13 @@ public record AuditRecord(
          * A lease command was refused: {@code detail} starts with the outcome ({@code conflict}, {@code lost},
          * {@code not_holder}), then a colon.
          */
-        LEASE_REFUSED;
+        LEASE_REFUSED,
+        /**
+         * The dedup topology refused a first delivery whose fencing token is older than the session lease's
+         * ({@code sequence} is the refused token; {@code detail} names the lease's). Nothing was applied and
+         * the key was not remembered.
+         */
+        FENCED;
 
         @JsonValue
         public String wireName() {
