@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.splitguard.gateway.app.GatewayServer;
 import io.splitguard.schemas.config.CommonSettings;
+import io.splitguard.schemas.model.AuditRecord;
 import io.splitguard.schemas.topics.TopicCatalog;
 import io.splitguard.testsupport.SharedInfra;
 import io.splitguard.testsupport.TestHttp;
@@ -21,6 +22,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -38,7 +47,10 @@ class LeaseApiIT {
     private static final String READ = Fixtures.token("acme", "session:read");
 
     private static TestHttp gateway;
+    private static TestHttp otherRegion;
     private static TestHttp noDecider;
+    private static String bootstrapServers;
+    private static TopicCatalog topics;
 
     @BeforeAll
     static void start() throws IOException {
@@ -63,6 +75,11 @@ class LeaseApiIT {
         GatewayServer server = Fixtures.start(Fixtures.properties(bootstrap, prefix));
         OPEN.add(server);
         gateway = new TestHttp(server.url());
+        GatewayServer second = Fixtures.start(Fixtures.properties(bootstrap, prefix));
+        OPEN.add(second);
+        otherRegion = new TestHttp(second.url());
+        bootstrapServers = bootstrap;
+        topics = catalog;
 
         // the same topics, nobody deciding: every command waits out the decision bound
         String orphan = SharedInfra.uniqueName("leases-orphan") + ".";
@@ -148,6 +165,136 @@ class LeaseApiIT {
                 acquire(resource, "eu-west", UUID.randomUUID().toString());
         assertThat(next.statusCode()).as(next.body()).isEqualTo(200);
         assertThat(Fixtures.json(next).path("fencing_token").asLong()).isGreaterThan(fencingToken);
+    }
+
+    @Test
+    void shouldNeverGrantTwoHoldersOfOneResourceWhenTwoRegionsContendForTwoHundredResources() throws Exception {
+        String run = UUID.randomUUID().toString().substring(0, 8);
+        List<String> resources = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            resources.add("contend-" + run + "-" + i);
+        }
+        Map<String, List<Long>> grantedTokens = new ConcurrentHashMap<>();
+        ExecutorService pool = Executors.newFixedThreadPool(16);
+        try {
+            List<Future<?>> work = new ArrayList<>();
+            for (String[] region : new String[][] {{"us-east", "a"}, {"eu-west", "b"}}) {
+                TestHttp via = region[1].equals("a") ? gateway : otherRegion;
+                for (String resource : resources) {
+                    work.add(pool.submit(() -> {
+                        for (int round = 0; round < 2; round++) {
+                            HttpResponse<String> r = post(
+                                    via,
+                                    "acquire",
+                                    "{\"resource_id\":\"" + resource + "\",\"region_origin\":\"" + region[0]
+                                            + "\",\"lock_ttl_ms\":30000,\"correlation_id\":\"" + UUID.randomUUID()
+                                            + "\"}",
+                                    WRITE);
+                            if (r.statusCode() == 200) {
+                                JsonNode grant = Fixtures.json(r);
+                                grantedTokens
+                                        .computeIfAbsent(
+                                                resource,
+                                                k -> java.util.Collections.synchronizedList(new ArrayList<>()))
+                                        .add(grant.path("fencing_token").asLong());
+                                HttpResponse<String> released = post(
+                                        via,
+                                        "release",
+                                        "{\"resource_id\":\"" + resource + "\",\"lock_token\":\""
+                                                + grant.path("lock_token").asText() + "\"}",
+                                        WRITE);
+                                assertThat(released.statusCode())
+                                        .as(released.body())
+                                        .isEqualTo(200);
+                            } else {
+                                assertThat(r.statusCode()).as(r.body()).isIn(409, 503);
+                            }
+                        }
+                        return null;
+                    }));
+                }
+            }
+            for (Future<?> f : work) {
+                f.get(5, java.util.concurrent.TimeUnit.MINUTES);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(grantedTokens).as("a run without grants proves nothing").hasSizeGreaterThan(100);
+
+        // the decisions in the order the owner made them, from the audit topic
+        Map<String, List<AuditRecord>> history = leaseAudit(resources.size() * 4, run);
+        int grants = 0;
+        for (String resource : resources) {
+            Long holding = null;
+            long lastToken = 0;
+            List<Long> seen = new ArrayList<>();
+            for (AuditRecord a : history.getOrDefault(resource, List.of())) {
+                switch (a.decision()) {
+                    case LEASE_GRANTED -> {
+                        assertThat(holding)
+                                .as(resource + ": granted while token " + holding + " is held")
+                                .isNull();
+                        assertThat(a.sequence())
+                                .as(resource + ": tokens strictly increase")
+                                .isGreaterThan(lastToken);
+                        holding = a.sequence();
+                        lastToken = a.sequence();
+                        seen.add(a.sequence());
+                        grants++;
+                    }
+                    case LEASE_RELEASED, LEASE_EXPIRED, LEASE_OVERRIDDEN -> {
+                        assertThat(a.sequence())
+                                .as(resource + ": ends the lease it holds")
+                                .isEqualTo(holding);
+                        holding = null;
+                    }
+                    default -> {}
+                }
+            }
+            // every grant a client was told about is one the owner recorded, and no other
+            assertThat(seen)
+                    .as(resource)
+                    .containsExactlyInAnyOrderElementsOf(grantedTokens.getOrDefault(resource, List.of()));
+        }
+        assertThat(grants)
+                .isEqualTo(grantedTokens.values().stream().mapToInt(List::size).sum());
+    }
+
+    /** Lease audit records of this run's resources, per resource in topic order, once the topic has them all. */
+    private static Map<String, List<AuditRecord>> leaseAudit(int atLeast, String run) {
+        Map<String, Object> config = new java.util.HashMap<>();
+        config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        Map<String, List<AuditRecord>> found = new java.util.HashMap<>();
+        try (KafkaConsumer<String, AuditRecord> consumer = new KafkaConsumer<>(
+                config,
+                topics.audit.keySerde().deserializer(),
+                topics.audit.valueSerde().deserializer())) {
+            List<TopicPartition> partitions = new ArrayList<>();
+            for (int i = 0; i < topics.sessionPartitions(); i++) {
+                partitions.add(new TopicPartition(topics.audit.name(), i));
+            }
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+            await().atMost(Duration.ofSeconds(60)).until(() -> {
+                for (ConsumerRecord<String, AuditRecord> r : consumer.poll(Duration.ofMillis(200))) {
+                    if (r.key() != null && r.key().startsWith("contend-" + run)) {
+                        found.computeIfAbsent(r.key(), k -> new ArrayList<>()).add(r.value());
+                    }
+                }
+                for (Map.Entry<TopicPartition, Long> e : end.entrySet()) {
+                    if (consumer.position(e.getKey()) < e.getValue()) {
+                        return false;
+                    }
+                }
+                return true;
+            });
+        }
+        assertThat(found.values().stream().mapToInt(List::size).sum()).isGreaterThanOrEqualTo(atLeast / 4);
+        return found;
     }
 
     @Test
