@@ -99,6 +99,96 @@ class LeaseFencingIT {
         }
     }
 
+    @Test
+    void shouldOverrideAHolderPausedPastTheStaleThresholdAndRefuseItsHeartbeatAndItsWrites() throws Exception {
+        String name = SharedInfra.uniqueName("lease-stale");
+        String bootstrap = SharedInfra.kafka().bootstrapServers();
+        TopicCatalog topics =
+                TopicCatalog.builder().prefix(name + ".").sessionPartitions(3).build();
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+            TopicBootstrap.ensure(admin, topics, 60_000);
+        }
+        String databaseUrl = SharedInfra.newDatabase(name);
+        PipelineSettings base = Pipelines.settings(bootstrap, databaseUrl, topics, dir.resolve("state"), name);
+        // a 2 s stale threshold and no lock-delay, so the test does not wait the production 15 s + 5 s
+        PipelineSettings settings = new PipelineSettings(
+                base.bootstrapServers(),
+                base.jdbcUrl(),
+                base.dbUser(),
+                base.dbPassword(),
+                base.topics(),
+                base.stateDir(),
+                base.httpPort(),
+                base.jwtSecret(),
+                base.dedupApplicationId(),
+                base.sinkGroupId(),
+                base.commitInterval(),
+                Map.of("SPLITGUARD_LEASE_STALE_THRESHOLD", "PT2S", "SPLITGUARD_LEASE_LOCK_DELAY", "PT0S"));
+        try (Pipeline pipeline = Pipeline.start(settings)) {
+            await().atMost(Duration.ofSeconds(90)).until(pipeline::topologyRunning);
+            TestHttp http = new TestHttp(URI.create(pipeline.gatewayUrl()));
+            String token = "Bearer " + pipeline.token(Duration.ofMinutes(10), "session:write", "session:read");
+            String session = name + "-sess";
+
+            JsonNode paused = acquire(http, token, session, "us-east");
+            // us-east stops heartbeating (a GC pause, a partition); eu-west keeps asking until the owner
+            // finds the holder stale and overrides it
+            HttpResponse<String> override = await().atMost(Duration.ofSeconds(30))
+                    .pollInterval(Duration.ofMillis(500))
+                    .until(
+                            () -> post(
+                                    http,
+                                    token,
+                                    "/api/v1/state/locks/acquire",
+                                    "{\"resource_id\":\"" + session
+                                            + "\",\"region_origin\":\"eu-west\",\"lock_ttl_ms\":30000,"
+                                            + "\"correlation_id\":\"" + UUID.randomUUID() + "\"}"),
+                            r -> r.statusCode() == 200);
+            JsonNode taken = Json.mapper().readTree(override.body());
+            assertThat(taken.path("overrode").path("holder_region").asText()).isEqualTo("us-east");
+            assertThat(taken.path("overrode").path("fencing_token").asLong())
+                    .isEqualTo(paused.path("fencing_token").asLong());
+            assertThat(taken.path("fencing_token").asLong())
+                    .isGreaterThan(paused.path("fencing_token").asLong());
+
+            // the paused holder wakes up: its heartbeat is refused, and so is its write
+            HttpResponse<String> heartbeat = post(
+                    http,
+                    token,
+                    "/api/v1/state/locks/heartbeat",
+                    "{\"resource_id\":\"" + session + "\",\"lock_token\":\""
+                            + paused.path("lock_token").asText() + "\"}");
+            assertThat(heartbeat.statusCode()).as(heartbeat.body()).isEqualTo(409);
+            assertThat(Json.mapper().readTree(heartbeat.body()).path("status").asText())
+                    .isEqualTo("lost");
+            assertThat(update(
+                                    http,
+                                    token,
+                                    session,
+                                    "late-us-east",
+                                    paused.path("fencing_token").asLong())
+                            .statusCode())
+                    .isEqualTo(200);
+            assertThat(update(
+                                    http,
+                                    token,
+                                    session,
+                                    "eu-west-1",
+                                    taken.path("fencing_token").asLong())
+                            .statusCode())
+                    .isEqualTo(200);
+
+            Database db = new Database(databaseUrl);
+            await().atMost(Duration.ofSeconds(60))
+                    .until(() -> db.queryLong("SELECT count(*) FROM crm_contact_updates WHERE idempotency_key ="
+                                    + " 'eu-west-1' AND session_id = '" + session + "'")
+                            == 1);
+            assertThat(db.queryLong("SELECT count(*) FROM crm_contact_updates WHERE session_id = '" + session + "'"))
+                    .as("the paused holder's write was fenced")
+                    .isEqualTo(1);
+        }
+    }
+
     private static JsonNode acquire(TestHttp http, String token, String session, String region) throws Exception {
         HttpResponse<String> r = await().atMost(Duration.ofSeconds(60))
                 .until(
