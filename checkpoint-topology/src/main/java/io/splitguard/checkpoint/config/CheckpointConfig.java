@@ -242,11 +242,14 @@ public record CheckpointConfig(
             .define(
                     STANDBY_MAX_LAG,
                     Type.LONG,
-                    1000L,
+                    0L,
                     ConfigDef.Range.atLeast(0),
                     Importance.LOW,
                     "Largest offset lag of a standby copy that may answer a read when the owner of the"
-                            + " session's partition cannot (during a rebalance or after it died).")
+                            + " session's partition cannot (during a rebalance or after it died). 0: only a copy"
+                            + " that has caught up with the changelog answers. A copy with any lag may serve an"
+                            + " older checkpoint than one already served (a restored copy reads the changelog"
+                            + " from its start), so a larger bound trades never-regress for availability.")
             .define(
                     MANAGEMENT_PORT,
                     Type.INT,
