@@ -3,6 +3,7 @@ package io.splitguard.checkpoint;
 import io.splitguard.checkpoint.config.CheckpointConfig;
 import io.splitguard.checkpoint.processor.CheckpointNodes;
 import io.splitguard.checkpoint.processor.CheckpointProcessor;
+import io.splitguard.checkpoint.processor.ServingPartitions;
 import io.splitguard.schemas.json.JsonSerde;
 import io.splitguard.schemas.model.CheckpointRequest;
 import io.splitguard.schemas.model.StoredCheckpoint;
@@ -25,14 +26,24 @@ public final class CheckpointTopology {
     private CheckpointTopology() {}
 
     public static Topology build(CheckpointConfig config, TopicCatalog topics) {
-        return build(config, topics, Stores.persistentKeyValueStore(CheckpointNodes.LATEST_STORE));
+        return build(config, topics, persistentStore(), new ServingPartitions());
+    }
+
+    /** The store the topology keeps its checkpoints in: persistent (RocksDB), named {@link CheckpointNodes#LATEST_STORE}. */
+    public static KeyValueBytesStoreSupplier persistentStore() {
+        return Stores.persistentKeyValueStore(CheckpointNodes.LATEST_STORE);
     }
 
     /**
      * The same topology with the store taken from {@code latestStore} (named {@link
-     * CheckpointNodes#LATEST_STORE}); tests wrap the persistent store to inject storage failures.
+     * CheckpointNodes#LATEST_STORE}; tests wrap the persistent store to inject storage failures), each
+     * task announcing in {@code serving} when its partition runs, which interactive queries check.
      */
-    public static Topology build(CheckpointConfig config, TopicCatalog topics, KeyValueBytesStoreSupplier latestStore) {
+    public static Topology build(
+            CheckpointConfig config,
+            TopicCatalog topics,
+            KeyValueBytesStoreSupplier latestStore,
+            ServingPartitions serving) {
         if (!CheckpointNodes.LATEST_STORE.equals(latestStore.name())) {
             throw new IllegalArgumentException("the checkpoint store must be named " + CheckpointNodes.LATEST_STORE);
         }
@@ -46,7 +57,7 @@ public final class CheckpointTopology {
         topology.addProcessor(
                 CheckpointNodes.PROCESSOR,
                 () -> new CheckpointProcessor(
-                        requestSerde, config.excludedVariables(), config.maxTtl(), config.purgeInterval()),
+                        requestSerde, config.excludedVariables(), config.maxTtl(), config.purgeInterval(), serving),
                 CheckpointNodes.SOURCE);
         topology.addStateStore(
                 Stores.keyValueStoreBuilder(latestStore, Serdes.String(), storeSerde())

@@ -61,6 +61,7 @@ public final class CheckpointMain {
             CheckpointStreams streams, CheckpointConfig config, TopicCatalog topics, Map<String, Object> settings) {
         return new CheckpointQueries(
                 streams.kafkaStreams(),
+                streams.serving(),
                 topics.checkpointsIn.name(),
                 config.applicationServer(),
                 Settings.duration(settings.get(CheckpointConfig.QUERY_MAX_WAIT)),

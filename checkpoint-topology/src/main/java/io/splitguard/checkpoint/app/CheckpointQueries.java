@@ -5,6 +5,7 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import io.splitguard.checkpoint.CheckpointTopology;
 import io.splitguard.checkpoint.processor.CheckpointNodes;
+import io.splitguard.checkpoint.processor.ServingPartitions;
 import io.splitguard.schemas.json.Json;
 import io.splitguard.schemas.json.JsonSerde;
 import io.splitguard.schemas.model.StoredCheckpoint;
@@ -50,8 +51,11 @@ import org.slf4j.LoggerFactory;
  * the {@value CheckpointNodes#LATEST_STORE} store, through Kafka Streams interactive queries (IQv2).
  *
  * <ul>
- *   <li>The instance that owns the session's partition ({@code queryMetadataForKey}) reads its store;
- *       any other instance forwards the request once to the owner's {@code application.server} and
+ *   <li>The instance that owns the session's partition ({@code queryMetadataForKey}) reads its store,
+ *       but only while its task for that partition is running with the store restored, the same task
+ *       incarnation before and after the read ({@link ServingPartitions}); a task revived after an error
+ *       restores a wiped store while Kafka Streams already calls it active, and what it holds then may
+ *       be nothing or an older checkpoint. Any other instance forwards the request once to the owner's {@code application.server} and
  *       passes its answer on. When the owner cannot be reached (a rebalance, a dead instance), an
  *       instance holding a standby copy whose lag is within the configured bound serves from it
  *       ({@code X-Checkpoint-Served-From: standby}) rather than fail, but only a checkpoint it holds:
@@ -77,6 +81,7 @@ public final class CheckpointQueries implements HttpHandler, AutoCloseable {
     private static final Pattern OFFSET = Pattern.compile("([0-9]{1,9}):([0-9]{1,18})");
 
     private final KafkaStreams streams;
+    private final ServingPartitions serving;
     private final String inputTopic;
     private final HostInfo self;
     private final Duration maxWait;
@@ -87,6 +92,7 @@ public final class CheckpointQueries implements HttpHandler, AutoCloseable {
     private final ThreadPoolExecutor pool;
 
     /**
+     * @param serving the partitions whose active task runs here, restored ({@link CheckpointStreams#serving()})
      * @param inputTopic checkpoints-in, whose offsets the store's position tracks
      * @param applicationServer this instance's {@code host:port} (Streams' {@code application.server},
      *     the management port serving this route); blank: a single instance that never forwards
@@ -95,12 +101,14 @@ public final class CheckpointQueries implements HttpHandler, AutoCloseable {
      */
     public CheckpointQueries(
             KafkaStreams streams,
+            ServingPartitions serving,
             String inputTopic,
             String applicationServer,
             Duration maxWait,
             long standbyMaxLag,
             Clock clock) {
         this.streams = streams;
+        this.serving = serving;
         this.inputTopic = inputTopic;
         this.self = applicationServer == null || applicationServer.isBlank()
                 ? null
@@ -196,7 +204,12 @@ public final class CheckpointQueries implements HttpHandler, AutoCloseable {
         return unavailable("the owner of the session's partition cannot answer now");
     }
 
-    /** Reads the local copy of {@code partition} (null: of every local partition, the one holding the key). */
+    /**
+     * Reads the local copy of {@code partition} (null: of every local partition, the one holding the key).
+     * With {@code requireActive} only a running active task's store answers, and only if the same task
+     * incarnation ran its partition before and after the read ({@link ServingPartitions}): Kafka Streams'
+     * own "active" includes a task still restoring a wiped store.
+     */
     private Answer local(String sessionId, Integer partition, Position bound, boolean requireActive) {
         StateQueryRequest<StoredCheckpoint> request = StateQueryRequest.inStore(CheckpointNodes.LATEST_STORE)
                 .withQuery(KeyQuery.<String, StoredCheckpoint>withKey(sessionId));
@@ -210,14 +223,29 @@ public final class CheckpointQueries implements HttpHandler, AutoCloseable {
         }
         long deadline = System.nanoTime() + maxWait.toNanos();
         while (true) {
-            QueryResult<StoredCheckpoint> result;
-            try {
-                StateQueryResult<StoredCheckpoint> all = streams.query(request);
-                result = partition == null
-                        ? merged(all)
-                        : all.getPartitionResults().get(partition);
-            } catch (RuntimeException e) {
-                return unavailable("the store cannot be queried: " + e.getMessage());
+            Map<Integer, Long> before = serving.snapshot();
+            QueryResult<StoredCheckpoint> result = null;
+            boolean running = !requireActive || partition == null || before.containsKey(partition);
+            if (running) {
+                try {
+                    StateQueryResult<StoredCheckpoint> all = streams.query(request);
+                    running = !requireActive
+                            || servedThroughout(
+                                    before, all.getPartitionResults().keySet());
+                    result = partition == null
+                            ? merged(all)
+                            : all.getPartitionResults().get(partition);
+                } catch (RuntimeException e) {
+                    return unavailable("the store cannot be queried: " + e.getMessage());
+                }
+            }
+            if (!running) {
+                // a read-your-writes read waits for the task to run again, within its bound; a plain read does not
+                if (bound == null || System.nanoTime() > deadline) {
+                    return unavailable("the session's partition is not running here now (restoring or moving)");
+                }
+                LockSupport.parkNanos(Duration.ofMillis(10).toNanos());
+                continue;
             }
             if (result == null) {
                 return unavailable("this instance holds no copy of the session's partition");
@@ -233,6 +261,17 @@ public final class CheckpointQueries implements HttpHandler, AutoCloseable {
             }
             LockSupport.parkNanos(Duration.ofMillis(10).toNanos());
         }
+    }
+
+    /** Whether every partition read was run by the same task incarnation before the read and after it. */
+    private boolean servedThroughout(Map<Integer, Long> before, Set<Integer> read) {
+        for (Integer p : read) {
+            Long generation = before.get(p);
+            if (generation == null || generation != serving.generation(p)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**

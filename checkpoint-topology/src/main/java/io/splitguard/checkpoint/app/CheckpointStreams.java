@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
 import io.splitguard.checkpoint.CheckpointTopology;
 import io.splitguard.checkpoint.config.CheckpointConfig;
+import io.splitguard.checkpoint.processor.ServingPartitions;
 import io.splitguard.health.Health;
 import io.splitguard.health.StreamsFacts;
 import io.splitguard.health.StreamsStatus;
@@ -13,7 +14,10 @@ import java.util.List;
 import java.util.Map;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
+import org.apache.kafka.streams.processor.StateRestoreListener;
+import org.apache.kafka.streams.state.KeyValueBytesStoreSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,27 +32,57 @@ public final class CheckpointStreams implements AutoCloseable {
     private final KafkaStreams streams;
     private final CheckpointConfig config;
     private final List<String> topics;
+    private final ServingPartitions serving;
 
-    private CheckpointStreams(KafkaStreams streams, CheckpointConfig config, List<String> topics) {
+    private CheckpointStreams(
+            KafkaStreams streams, CheckpointConfig config, List<String> topics, ServingPartitions serving) {
         this.streams = streams;
         this.config = config;
         this.topics = topics;
+        this.serving = serving;
     }
 
     public static CheckpointStreams start(CheckpointConfig config, TopicCatalog topics) {
-        return start(config, CheckpointTopology.build(config, topics));
+        return start(config, topics, CheckpointTopology.persistentStore());
     }
 
-    /** Runs {@code topology} (built by {@link CheckpointTopology}) with {@code config}'s settings. */
-    public static CheckpointStreams start(CheckpointConfig config, org.apache.kafka.streams.Topology topology) {
+    /**
+     * Runs the checkpoint topology with {@code config}'s settings and its store from {@code latestStore}
+     * (see {@link CheckpointTopology#build(CheckpointConfig, TopicCatalog, KeyValueBytesStoreSupplier,
+     * ServingPartitions)}).
+     */
+    public static CheckpointStreams start(
+            CheckpointConfig config, TopicCatalog catalog, KeyValueBytesStoreSupplier latestStore) {
+        return start(config, catalog, latestStore, null);
+    }
+
+    /**
+     * As {@link #start(CheckpointConfig, TopicCatalog, KeyValueBytesStoreSupplier)}, with {@code restores}
+     * (may be null) told of every store restoration, which runs before a partition is served.
+     */
+    public static CheckpointStreams start(
+            CheckpointConfig config,
+            TopicCatalog catalog,
+            KeyValueBytesStoreSupplier latestStore,
+            StateRestoreListener restores) {
+        ServingPartitions serving = new ServingPartitions();
+        Topology topology = CheckpointTopology.build(config, catalog, latestStore, serving);
         KafkaStreams streams = new KafkaStreams(topology, config.streamsProperties());
         streams.setUncaughtExceptionHandler(error -> {
             LOG.error("stream thread failed; replacing it", error);
             return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
         });
         streams.setStateListener((now, before) -> LOG.info("checkpoint topology {} -> {}", before, now));
+        if (restores != null) {
+            streams.setGlobalStateRestoreListener(restores);
+        }
         streams.start();
-        return new CheckpointStreams(streams, config, StreamsFacts.topics(topology));
+        return new CheckpointStreams(streams, config, StreamsFacts.topics(topology), serving);
+    }
+
+    /** The partitions whose active task runs here, restored: the only ones interactive queries trust. */
+    public ServingPartitions serving() {
+        return serving;
     }
 
     /** The topics the topology reads and writes, which {@code kafka_quorum} watches. */

@@ -50,20 +50,24 @@ public final class CheckpointProcessor implements Processor<String, byte[], Obje
     private final long maxTtlSeconds;
     private final Duration purgeInterval;
     private final int purgeBatch;
+    private final ServingPartitions serving;
     private ProcessorContext<Object, Object> context;
+    private long generation = ServingPartitions.NOT_SERVING;
     private KeyValueStore<String, StoredCheckpoint> latest;
 
     /**
      * @param excludedVariables top-level variables dropped before anything is stored
      * @param maxTtl the longest TTL applied; a request asking for more gets this
      * @param purgeInterval how often (wall clock) the purge of expired checkpoints runs
+     * @param serving where this task announces that its partition is running (for interactive queries)
      */
     public CheckpointProcessor(
             JsonSerde<CheckpointRequest> requestSerde,
             List<String> excludedVariables,
             Duration maxTtl,
-            Duration purgeInterval) {
-        this(requestSerde, excludedVariables, maxTtl, purgeInterval, PURGE_BATCH);
+            Duration purgeInterval,
+            ServingPartitions serving) {
+        this(requestSerde, excludedVariables, maxTtl, purgeInterval, PURGE_BATCH, serving);
     }
 
     CheckpointProcessor(
@@ -71,7 +75,9 @@ public final class CheckpointProcessor implements Processor<String, byte[], Obje
             List<String> excludedVariables,
             Duration maxTtl,
             Duration purgeInterval,
-            int purgeBatch) {
+            int purgeBatch,
+            ServingPartitions serving) {
+        this.serving = Objects.requireNonNull(serving, "serving");
         this.requestSerde = Objects.requireNonNull(requestSerde, "requestSerde");
         this.excludedVariables = List.copyOf(excludedVariables);
         if (maxTtl.toSeconds() < CheckpointRequest.MIN_TTL_SECONDS) {
@@ -91,6 +97,15 @@ public final class CheckpointProcessor implements Processor<String, byte[], Obje
         this.latest = context.getStateStore(CheckpointNodes.LATEST_STORE);
         ExpiredCheckpointPurger purger = new ExpiredCheckpointPurger(latest, purgeBatch, this::purged);
         context.schedule(purgeInterval, PunctuationType.WALL_CLOCK_TIME, purger);
+        // last: the store is restored (Kafka Streams initialises processors only then) and ready to serve
+        generation = serving.started(context.taskId().partition());
+    }
+
+    @Override
+    public void close() {
+        if (context != null) {
+            serving.stopped(context.taskId().partition(), generation);
+        }
     }
 
     @Override

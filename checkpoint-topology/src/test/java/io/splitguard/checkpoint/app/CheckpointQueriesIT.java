@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.splitguard.checkpoint.CheckpointTopology;
 import io.splitguard.checkpoint.Fixtures;
 import io.splitguard.checkpoint.config.CheckpointConfig;
 import io.splitguard.health.ManagementServer;
@@ -18,9 +19,11 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -28,15 +31,20 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.KeyQueryMetadata;
+import org.apache.kafka.streams.processor.StateRestoreListener;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -237,6 +245,99 @@ class CheckpointQueriesIT {
         }
     }
 
+    /**
+     * Under exactly-once a crashed instance's store is wiped and restored from the changelog; Kafka Streams
+     * calls the restoring task "active" already. The owner must answer 503 while it restores, never "none"
+     * (or an older checkpoint) from the half-restored store, and the latest once it runs.
+     */
+    @Test
+    void shouldAnswer503NotNoneWhenTheOwnerIsRestoringAWipedStore() throws Exception {
+        String bootstrap = SharedInfra.kafka().bootstrapServers();
+        String name = SharedInfra.uniqueName("checkpoint-queries-restore");
+        TopicCatalog topics = TopicCatalog.builder()
+                .prefix(name + ".")
+                .sessionPartitions(PARTITIONS)
+                .build();
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+            TopicBootstrap.ensure(admin, topics, 60_000);
+        }
+        int port = freePort();
+        String session = "sess-" + UUID.randomUUID();
+        RecordMetadata written;
+        try (Instance a = Instance.start(bootstrap, name, topics, stateA, port)) {
+            await().atMost(Duration.ofSeconds(90)).until(a.streams::isRunning);
+            try (KafkaProducer<String, CheckpointRequest> producer = producer(bootstrap, topics)) {
+                written = send(producer, topics, Fixtures.checkpoint(session, 5, "saved", 3600));
+            }
+            HttpResponse<String> r = TestHttp.localhost(port)
+                    .get(CheckpointQueries.PREFIX + session + "?min_offset=" + written.partition() + ":"
+                            + written.offset());
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        }
+        // what exactly-once does to the store of a crashed instance: gone, to be restored from the changelog
+        try (Stream<Path> files = Files.list(stateA)) {
+            for (Path p : files.toList()) {
+                deleteTree(p);
+            }
+        }
+        CountDownLatch restoring = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        StateRestoreListener holdRestore = new StateRestoreListener() {
+            @Override
+            public void onRestoreStart(TopicPartition partition, String store, long start, long end) {
+                if (partition.partition() == written.partition()) {
+                    restoring.countDown();
+                    try {
+                        release.await(120, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+            }
+
+            @Override
+            public void onBatchRestored(TopicPartition partition, String store, long end, long restored) {}
+
+            @Override
+            public void onRestoreEnd(TopicPartition partition, String store, long restored) {}
+        };
+        try (Instance a = Instance.start(bootstrap, name, topics, stateA, port, 0, holdRestore)) {
+            assertThat(restoring.await(90, TimeUnit.SECONDS)).isTrue();
+            TestHttp http = TestHttp.localhost(port);
+            // the task is assigned here and restoring: no answer may say the session has no checkpoint
+            await().atMost(Duration.ofSeconds(30)).until(() -> isActiveHere(a, session));
+            for (int i = 0; i < 5; i++) {
+                HttpResponse<String> during = http.get(CheckpointQueries.PREFIX + session);
+                assertThat(during.statusCode()).as(during.body()).isEqualTo(503);
+            }
+            release.countDown();
+            await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+                HttpResponse<String> after = http.get(CheckpointQueries.PREFIX + session);
+                assertThat(after.statusCode()).as(after.body()).isEqualTo(200);
+                assertThat(Json.mapper().readTree(after.body()).path("sequence").asLong())
+                        .isEqualTo(5);
+            });
+        } finally {
+            release.countDown();
+        }
+    }
+
+    private static boolean isActiveHere(Instance instance, String session) {
+        KeyQueryMetadata owner = instance.streams
+                .kafkaStreams()
+                .queryMetadataForKey(
+                        "latest-checkpoints", session, Serdes.String().serializer());
+        return owner != null && owner.activeHost() != null && owner.activeHost().port() == instance.port;
+    }
+
+    private static void deleteTree(Path root) throws IOException {
+        try (Stream<Path> walk = Files.walk(root)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+
     private static int activeTasks(KafkaStreams streams) {
         return streams.metadataForLocalThreads().stream()
                 .mapToInt(t -> t.activeTasks().size())
@@ -276,6 +377,17 @@ class CheckpointQueriesIT {
 
         static Instance start(
                 String bootstrap, String name, TopicCatalog topics, Path state, int port, int standbyReplicas) {
+            return start(bootstrap, name, topics, state, port, standbyReplicas, null);
+        }
+
+        static Instance start(
+                String bootstrap,
+                String name,
+                TopicCatalog topics,
+                Path state,
+                int port,
+                int standbyReplicas,
+                StateRestoreListener restores) {
             Map<String, String> env = new HashMap<>();
             env.put(CheckpointConfig.STANDBY_REPLICAS, Integer.toString(standbyReplicas));
             env.put("SPLITGUARD_KAFKA_BOOTSTRAP_SERVERS", bootstrap);
@@ -285,7 +397,8 @@ class CheckpointQueriesIT {
             env.put(CheckpointConfig.QUERY_MAX_WAIT, "PT1S");
             env.put(CheckpointConfig.PURGE_INTERVAL, "PT1H");
             CheckpointConfig config = CheckpointConfig.fromEnv(env, topics.deadLetters.name());
-            CheckpointStreams streams = CheckpointStreams.start(config, topics);
+            CheckpointStreams streams =
+                    CheckpointStreams.start(config, topics, CheckpointTopology.persistentStore(), restores);
             CheckpointQueries queries =
                     CheckpointMain.queries(streams, config, topics, Settings.parse(CheckpointConfig.DEFINITION, env));
             return new Instance(streams, queries, CheckpointMain.serve(streams, port, queries), port);

@@ -3,7 +3,6 @@ package io.splitguard.checkpoint.app;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.splitguard.checkpoint.CheckpointTopology;
 import io.splitguard.checkpoint.Fixtures;
 import io.splitguard.checkpoint.config.CheckpointConfig;
 import io.splitguard.checkpoint.processor.CheckpointNodes;
@@ -81,8 +80,7 @@ class CheckpointStreamsIT {
                 new FailingStoreSupplier(Stores.persistentKeyValueStore(CheckpointNodes.LATEST_STORE));
         store.failPut(10);
         List<String> sessions = IntStream.range(0, 4).mapToObj(i -> "s" + i).toList();
-        try (CheckpointStreams streams =
-                        CheckpointStreams.start(config, CheckpointTopology.build(config, topics, store));
+        try (CheckpointStreams streams = CheckpointStreams.start(config, topics, store);
                 KafkaProducer<String, CheckpointRequest> producer = new KafkaProducer<>(
                         Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap, ProducerConfig.ACKS_CONFIG, "all"),
                         topics.checkpointsIn.keySerde().serializer(),

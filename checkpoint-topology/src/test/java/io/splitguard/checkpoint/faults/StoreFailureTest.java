@@ -7,6 +7,7 @@ import io.splitguard.checkpoint.CheckpointTopology;
 import io.splitguard.checkpoint.Fixtures;
 import io.splitguard.checkpoint.config.CheckpointConfig;
 import io.splitguard.checkpoint.processor.CheckpointNodes;
+import io.splitguard.checkpoint.processor.ServingPartitions;
 import io.splitguard.schemas.config.CommonSettings;
 import io.splitguard.schemas.model.AuditRecord;
 import io.splitguard.schemas.model.CheckpointRequest;
@@ -50,7 +51,9 @@ class StoreFailureTest {
         FailingStoreSupplier store =
                 new FailingStoreSupplier(Stores.persistentKeyValueStore(CheckpointNodes.LATEST_STORE));
         try (TopologyTestDriver driver = new TopologyTestDriver(
-                CheckpointTopology.build(config, topics, store), config.streamsProperties(), T0)) {
+                CheckpointTopology.build(config, topics, store, new ServingPartitions()),
+                config.streamsProperties(),
+                T0)) {
             TestInputTopic<String, CheckpointRequest> in = driver.createInputTopic(
                     topics.checkpointsIn.name(),
                     Serdes.String().serializer(),
