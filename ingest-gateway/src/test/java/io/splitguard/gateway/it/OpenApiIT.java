@@ -235,6 +235,7 @@ class OpenApiIT {
                 "POST /api/v2/integrations/crm/contact/update 409",
                 "POST /api/v2/integrations/crm/contact/update 413",
                 "POST /api/v2/sessions/{session_id}/state/checkpoint 413",
+                "POST /api/v2/webhooks/{platform} 413",
                 "POST /api/v1/state/locks/heartbeat 200",
                 "POST /api/v1/state/locks/release 200"));
         assertThat(statusesSent).isEqualTo(documented);
