@@ -154,7 +154,14 @@ public final class BenchMain {
                 String.join(File.pathSeparator, fullClasspath),
                 PipelineHost.class.getName(),
                 List.of(),
-                Map.of("SPLITGUARD_DATA_DIR", work.resolve("data").toString(), "SPLITGUARD_HTTP_PORT", "0"),
+                Map.of(
+                        "SPLITGUARD_DATA_DIR",
+                        work.resolve("data").toString(),
+                        "SPLITGUARD_HTTP_PORT",
+                        "0",
+                        // one bench token is one client: its budget must not cap the throughput measured
+                        "SPLITGUARD_GATEWAY_RATE_LIMIT_LIMIT_FOR_PERIOD",
+                        "100000000"),
                 work.resolve("pipeline.log"));
         EndToEnd.Result e2e = null;
         try {

@@ -14,6 +14,7 @@ public class GatewaySettings {
     private Duration maxWait = Duration.ofSeconds(30);
     private int sendThreads = 2;
     private int sendQueue = 4096;
+    private int maxInFlight = 8192;
     private int retryAfterSeconds = 1;
     private Duration sendHandoffTimeout = Duration.ofMillis(500);
     private Duration verdictWait = Duration.ofSeconds(3);
@@ -113,6 +114,22 @@ public class GatewaySettings {
 
     public void setSendQueue(int sendQueue) {
         this.sendQueue = sendQueue;
+    }
+
+    /**
+     * Produces this instance may have in flight (queued for a send thread or awaiting the broker's
+     * acknowledgement); beyond it a write is answered 503 with Retry-After at once, nothing recorded,
+     * instead of queueing into timeouts.
+     */
+    public int getMaxInFlight() {
+        return maxInFlight;
+    }
+
+    public void setMaxInFlight(int maxInFlight) {
+        if (maxInFlight < 1) {
+            throw new IllegalArgumentException("max-in-flight must be at least 1");
+        }
+        this.maxInFlight = maxInFlight;
     }
 
     /** The {@code Retry-After} of 409 and 503 answers, in seconds. */

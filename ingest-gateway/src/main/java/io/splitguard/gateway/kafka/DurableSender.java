@@ -18,6 +18,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -41,7 +42,8 @@ import org.slf4j.LoggerFactory;
  * bounded queue, never on the event loop; values are serialized there too. A send that certainly
  * appended nothing fails with {@link NotSentException}: not handed to the producer within the hand-off
  * bound (and then never started later, since its request was already answered), a full queue, a
- * shutdown, a value that cannot be serialized, or a record the producer refused synchronously. Any
+ * shutdown, more produces in flight than {@code max-in-flight}, a value that cannot be serialized, or a
+ * record the producer refused synchronously. Any
  * other failure is the producer's error: indeterminate, the record may have been appended.
  */
 @Singleton
@@ -65,6 +67,10 @@ public class DurableSender implements AutoCloseable {
     private final ThreadPoolExecutor sendPool;
     private final ScheduledThreadPoolExecutor deadlines;
     private final Duration handoff;
+    /** One permit per produce in flight, from the call to its completion. */
+    private final Semaphore inFlight;
+
+    private final int maxInFlight;
 
     @Inject
     public DurableSender(KafkaSettings kafka, GatewaySettings gateway, ClientProperties extra) {
@@ -80,6 +86,8 @@ public class DurableSender implements AutoCloseable {
     DurableSender(GatewaySettings gateway, Producer<String, byte[]> producer) {
         this.producer = producer;
         this.handoff = gateway.getSendHandoffTimeout();
+        this.maxInFlight = gateway.getMaxInFlight();
+        this.inFlight = new Semaphore(maxInFlight);
         AtomicInteger n = new AtomicInteger();
         this.sendPool = new ThreadPoolExecutor(
                 gateway.getSendThreads(),
@@ -135,6 +143,13 @@ public class DurableSender implements AutoCloseable {
      */
     public <V> CompletableFuture<RecordMetadata> send(String topic, String key, V value, Serializer<V> values) {
         CompletableFuture<RecordMetadata> result = new CompletableFuture<>();
+        if (!inFlight.tryAcquire()) {
+            // at the bound: answered at once, nothing handed to the producer, so nothing can be appended
+            result.completeExceptionally(
+                    new NotSentException(maxInFlight + " produces are already in flight on this instance", null));
+            return result;
+        }
+        result.whenComplete((metadata, error) -> inFlight.release());
         AtomicInteger stage = new AtomicInteger(QUEUED);
         ScheduledFuture<?> deadline;
         try {

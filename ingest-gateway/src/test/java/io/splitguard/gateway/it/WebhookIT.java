@@ -20,10 +20,16 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -244,6 +250,107 @@ class WebhookIT {
         assertThat(records).hasSize(1);
         assertThat(records.get(0).tenant()).isEqualTo("acme");
         assertThat(records.get(0).route()).isEqualTo("webhook.cxone");
+    }
+
+    /**
+     * A platform's queue flushing after a network blip: 500 deliveries of one notification within 10 s,
+     * beside steady legitimate events. The notification is produced once; every other delivery is
+     * answered from memory (a replay, or 409 while the first is in flight) without a produce, and every
+     * legitimate event is accepted.
+     */
+    @Test
+    void shouldProduceAStormedNotificationOnceAndKeepAcceptingOthersWhenAQueueFlushes() throws Exception {
+        ObjectNode event = genesysEvent(UUID.randomUUID().toString());
+        String correlation = event.path("metadata").path("CorrelationId").asText();
+        byte[] body = bytes(event);
+        String messageId = "msg_" + UUID.randomUUID();
+        String writer = Fixtures.token("acme", "session:write");
+        ScheduledExecutorService pacer = Executors.newScheduledThreadPool(2);
+        List<CompletableFuture<HttpResponse<String>>> storm = new ArrayList<>();
+        List<CompletableFuture<HttpResponse<String>>> legitimate = new ArrayList<>();
+        List<String> legitimateKeys = new ArrayList<>();
+        try {
+            List<ScheduledFuture<?>> scheduled = new ArrayList<>();
+            for (int i = 0; i < 500; i++) {
+                CompletableFuture<HttpResponse<String>> answer = new CompletableFuture<>();
+                storm.add(answer);
+                scheduled.add(pacer.schedule(
+                        () -> {
+                            long ts = Instant.now().getEpochSecond();
+                            http.postAsync(
+                                            GENESYS,
+                                            body,
+                                            "Content-Type",
+                                            "application/json",
+                                            StandardWebhooks.ID,
+                                            messageId,
+                                            StandardWebhooks.TIMESTAMP,
+                                            Long.toString(ts),
+                                            StandardWebhooks.SIGNATURE,
+                                            StandardWebhooks.signature(SECRET, messageId, ts, body))
+                                    .whenComplete((r, e) -> complete(answer, r, e));
+                        },
+                        i * 20L,
+                        TimeUnit.MILLISECONDS));
+            }
+            for (int i = 0; i < 50; i++) {
+                ObjectNode other = fixture("cxone-contact-queued.json");
+                String eventId = UUID.randomUUID().toString();
+                legitimateKeys.add(eventId);
+                other.put("eventId", eventId);
+                other.put("contactId", Long.toString(1_000_000L + i));
+                byte[] otherBody = bytes(other);
+                CompletableFuture<HttpResponse<String>> answer = new CompletableFuture<>();
+                legitimate.add(answer);
+                scheduled.add(pacer.schedule(
+                        () -> http.postAsync(
+                                        CXONE, otherBody, "Content-Type", "application/json", "Authorization", writer)
+                                .whenComplete((r, e) -> complete(answer, r, e)),
+                        i * 200L,
+                        TimeUnit.MILLISECONDS));
+            }
+            CompletableFuture.allOf(storm.toArray(CompletableFuture[]::new)).get(120, TimeUnit.SECONDS);
+            CompletableFuture.allOf(legitimate.toArray(CompletableFuture[]::new))
+                    .get(120, TimeUnit.SECONDS);
+        } finally {
+            pacer.shutdownNow();
+        }
+
+        int fresh = 0;
+        int replayed = 0;
+        int inFlight = 0;
+        for (CompletableFuture<HttpResponse<String>> f : storm) {
+            HttpResponse<String> r = f.join();
+            if (r.statusCode() == 409) {
+                inFlight++;
+            } else {
+                assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+                if (r.headers().firstValue("Idempotent-Replayed").isPresent()) {
+                    replayed++;
+                } else {
+                    fresh++;
+                }
+            }
+        }
+        assertThat(fresh).isEqualTo(1);
+        assertThat(replayed + inFlight).isEqualTo(499);
+        assertThat(Fixtures.mutationsWithKey(bootstrap, catalog, correlation))
+                .as("one produce for 500 deliveries: every other one was answered from memory")
+                .hasSize(1);
+        for (CompletableFuture<HttpResponse<String>> f : legitimate) {
+            assertThat(f.join().statusCode()).as(f.join().body()).isEqualTo(200);
+        }
+        assertThat(Fixtures.mutationsWithKey(bootstrap, catalog, legitimateKeys.get(49)))
+                .hasSize(1);
+    }
+
+    private static void complete(
+            CompletableFuture<HttpResponse<String>> answer, HttpResponse<String> response, Throwable error) {
+        if (error != null) {
+            answer.completeExceptionally(error);
+        } else {
+            answer.complete(response);
+        }
     }
 
     @Test

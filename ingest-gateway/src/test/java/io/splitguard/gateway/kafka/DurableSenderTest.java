@@ -118,4 +118,33 @@ class DurableSenderTest {
         assertThat(failure(during)).isInstanceOf(NotSentException.class).hasMessageContaining("shutting down");
         assertThat(mock.history()).isEmpty();
     }
+
+    @Test
+    void shouldRefuseAtOnceAsNotSentWhenMaxInFlightProducesAwaitTheBroker() {
+        MockProducer<String, byte[]> mock = mock(false);
+        GatewaySettings settings = new GatewaySettings();
+        settings.setMaxInFlight(2);
+        try (DurableSender sender = new DurableSender(settings, mock)) {
+            CompletableFuture<RecordMetadata> first = sender.send("t.topic", "s1", "a", TEXT);
+            CompletableFuture<RecordMetadata> second = sender.send("t.topic", "s2", "b", TEXT);
+            await().atMost(Duration.ofSeconds(10)).until(() -> mock.history().size() == 2);
+
+            CompletableFuture<RecordMetadata> third = sender.send("t.topic", "s3", "c", TEXT);
+
+            assertThat(third).isCompletedExceptionally();
+            assertThat(failure(third)).isInstanceOf(NotSentException.class).hasMessageContaining("in flight");
+            assertThat(mock.history()).hasSize(2);
+
+            // one acknowledgement (whichever send thread handed its record first) frees one permit
+            mock.completeNext();
+            await().atMost(Duration.ofSeconds(10)).until(() -> first.isDone() || second.isDone());
+            CompletableFuture<RecordMetadata> fourth = sender.send("t.topic", "s4", "d", TEXT);
+            await().atMost(Duration.ofSeconds(10)).until(() -> mock.history().size() == 3);
+            mock.completeNext();
+            mock.completeNext();
+            assertThat(first.join().topic()).isEqualTo("t.topic");
+            assertThat(second.join().topic()).isEqualTo("t.topic");
+            assertThat(fourth.join().topic()).isEqualTo("t.topic");
+        }
+    }
 }
