@@ -55,6 +55,9 @@ public class CheckpointController {
     public static final String PATH = "/api/v2/sessions/{session_id}/state/checkpoint";
     public static final String LATEST = "/api/v2/sessions/{session_id}/state/latest";
 
+    /** The longest session id a path may carry. */
+    static final int MAX_SESSION_ID = 255;
+
     private static final java.util.regex.Pattern POSITION = java.util.regex.Pattern.compile("[0-9]{1,9}:[0-9]{1,18}");
 
     private static final Logger LOG = LoggerFactory.getLogger(CheckpointController.class);
@@ -84,8 +87,11 @@ public class CheckpointController {
             @Nullable @QueryValue("flow_version") String flowVersion,
             @Nullable @QueryValue("position") String position) {
         RequestLogging.describe(request, sessionId, null);
-        if (sessionId == null || sessionId.isBlank() || Storable.problemWith(sessionId) != null) {
-            return done(render(malformed("The session id in the path is empty or not storable."), request));
+        if (!wellFormedSession(sessionId)) {
+            return done(render(
+                    malformed("The session id in the path is empty, longer than " + MAX_SESSION_ID
+                            + " characters or not storable."),
+                    request));
         }
         Optional<Integer> version = Optional.empty();
         if (schemaVersion != null) {
@@ -180,8 +186,9 @@ public class CheckpointController {
                     "Unsupported media type",
                     "The body must be sent as application/json."));
         }
-        if (sessionId == null || sessionId.isBlank() || Storable.problemWith(sessionId) != null) {
-            throw new ProblemException(malformed("The session id in the path is empty or not storable."));
+        if (!wellFormedSession(sessionId)) {
+            throw new ProblemException(malformed("The session id in the path is empty, longer than " + MAX_SESSION_ID
+                    + " characters or not storable."));
         }
         if (body == null || body.length == 0) {
             throw new ProblemException(malformed("The body is empty."));
@@ -298,5 +305,12 @@ public class CheckpointController {
 
     private static CompletableFuture<HttpResponse<?>> done(HttpResponse<?> response) {
         return CompletableFuture.completedFuture(response);
+    }
+
+    private static boolean wellFormedSession(String sessionId) {
+        return sessionId != null
+                && !sessionId.isBlank()
+                && sessionId.length() <= MAX_SESSION_ID
+                && Storable.problemWith(sessionId) == null;
     }
 }
