@@ -96,9 +96,11 @@ public final class ConfigurationDoc {
         out.append("\n## Ingest gateway\n\n")
                 .append("Besides the common settings (`SPLITGUARD_KAFKA_BOOTSTRAP_SERVERS` is"
                         + " `splitguard.kafka.bootstrap-servers`), and Micronaut's own (`MICRONAUT_SERVER_PORT`,"
-                        + " the JWT secret `MICRONAUT_SECURITY_TOKEN_JWT_SIGNATURES_SECRET_GENERATOR_SECRET`). Kafka"
-                        + " client settings pass through as `splitguard.kafka.producer.*` /"
-                        + " `splitguard.kafka.consumer.*`.\n\n")
+                        + " the JWT secret `MICRONAUT_SECURITY_TOKEN_JWT_SIGNATURES_SECRET_GENERATOR_SECRET`, or the"
+                        + " JWKS settings of docs/AUTHENTICATION.md). Kafka client settings pass through as"
+                        + " `splitguard.kafka.client.*` (every client: producer, consumers, admin; the place for"
+                        + " `security.protocol`, `ssl.*`, `sasl.*`) and `splitguard.kafka.producer.*` /"
+                        + " `splitguard.kafka.consumer.*` (that kind of client only).\n\n")
                 .append(gatewayTable());
         out.append("\n## Local launcher (`./run-local.sh`)\n\n")
                 .append("The launcher reads every setting above and these of its own.\n\n")

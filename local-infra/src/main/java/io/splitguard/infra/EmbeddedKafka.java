@@ -26,20 +26,38 @@ public final class EmbeddedKafka implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(EmbeddedKafka.class);
 
+    /**
+     * A TLS listener beside the plaintext one: the broker's key store, and the trust store of the client
+     * certificates it accepts; with {@code requireClientCertificate} a client without one is refused
+     * (mutual TLS). PKCS12 stores.
+     */
+    public record TlsListener(Path keystore, Path truststore, String password, boolean requireClientCertificate) {}
+
     private final Path dataDir;
     private final int port;
     private final int controllerPort;
+    private final TlsListener tls;
+    private final int tlsPort;
     private KafkaRaftServer server;
 
-    private EmbeddedKafka(Path dataDir, int port, int controllerPort) {
+    private EmbeddedKafka(Path dataDir, int port, int controllerPort, TlsListener tls, int tlsPort) {
         this.dataDir = dataDir;
         this.port = port;
         this.controllerPort = controllerPort;
+        this.tls = tls;
+        this.tlsPort = tlsPort;
     }
 
     /** Formats {@code dataDir} when it holds no cluster yet and starts the broker; port 0 picks a free one. */
     public static EmbeddedKafka start(Path dataDir, int port) {
-        EmbeddedKafka kafka = new EmbeddedKafka(dataDir, port == 0 ? Ports.free() : port, Ports.free());
+        EmbeddedKafka kafka = new EmbeddedKafka(dataDir, port == 0 ? Ports.free() : port, Ports.free(), null, 0);
+        kafka.start();
+        return kafka;
+    }
+
+    /** As {@link #start(Path, int)} on free ports, with a TLS listener as well ({@link #tlsBootstrapServers()}). */
+    public static EmbeddedKafka startWithTls(Path dataDir, TlsListener tls) {
+        EmbeddedKafka kafka = new EmbeddedKafka(dataDir, Ports.free(), Ports.free(), tls, Ports.free());
         kafka.start();
         return kafka;
     }
@@ -92,6 +110,14 @@ public final class EmbeddedKafka implements AutoCloseable {
         return "127.0.0.1:" + port;
     }
 
+    /** The TLS listener's address; only for a broker started with {@link #startWithTls}. */
+    public String tlsBootstrapServers() {
+        if (tls == null) {
+            throw new IllegalStateException("this broker has no TLS listener");
+        }
+        return "127.0.0.1:" + tlsPort;
+    }
+
     public Path dataDir() {
         return dataDir;
     }
@@ -106,9 +132,26 @@ public final class EmbeddedKafka implements AutoCloseable {
         p.put("process.roles", "broker,controller");
         p.put("node.id", "1");
         p.put("controller.quorum.voters", "1@127.0.0.1:" + controllerPort);
-        p.put("listeners", "PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort);
-        p.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + port);
-        p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+        if (tls == null) {
+            p.put("listeners", "PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort);
+            p.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + port);
+            p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+        } else {
+            p.put(
+                    "listeners",
+                    "PLAINTEXT://127.0.0.1:" + port + ",SSL://127.0.0.1:" + tlsPort + ",CONTROLLER://127.0.0.1:"
+                            + controllerPort);
+            p.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + port + ",SSL://127.0.0.1:" + tlsPort);
+            p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,SSL:SSL,CONTROLLER:PLAINTEXT");
+            p.put("listener.name.ssl.ssl.keystore.type", "PKCS12");
+            p.put("listener.name.ssl.ssl.keystore.location", tls.keystore().toString());
+            p.put("listener.name.ssl.ssl.keystore.password", tls.password());
+            p.put("listener.name.ssl.ssl.key.password", tls.password());
+            p.put("listener.name.ssl.ssl.truststore.type", "PKCS12");
+            p.put("listener.name.ssl.ssl.truststore.location", tls.truststore().toString());
+            p.put("listener.name.ssl.ssl.truststore.password", tls.password());
+            p.put("listener.name.ssl.ssl.client.auth", tls.requireClientCertificate() ? "required" : "none");
+        }
         p.put("controller.listener.names", "CONTROLLER");
         p.put("inter.broker.listener.name", "PLAINTEXT");
         p.put("log.dirs", dataDir.toString());

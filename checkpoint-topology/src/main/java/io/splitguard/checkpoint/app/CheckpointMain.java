@@ -10,6 +10,7 @@ import io.splitguard.health.KafkaQuorumCheck;
 import io.splitguard.health.ManagementServer;
 import io.splitguard.health.PlatformConnectivityCheck;
 import io.splitguard.health.StreamsCheck;
+import io.splitguard.health.StreamsFacts;
 import io.splitguard.schemas.config.Settings;
 import io.splitguard.schemas.topics.TopicBootstrap;
 import io.splitguard.schemas.topics.TopicCatalog;
@@ -19,7 +20,6 @@ import java.time.Clock;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 
 /**
  * Runs the checkpoint topology as its own process, configured by environment variables, until SIGTERM;
@@ -33,8 +33,8 @@ public final class CheckpointMain {
         Map<String, String> env = System.getenv();
         TopicCatalog topics = TopicCatalog.forService(env);
         CheckpointConfig config = CheckpointConfig.fromEnv(env, topics.deadLetters.name());
-        try (Admin admin =
-                Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers()))) {
+        // the topology's own client settings (TLS, SASL through SPLITGUARD_STREAMS_*), bootstrap included
+        try (Admin admin = Admin.create(StreamsFacts.adminProperties(config.streamsProperties()))) {
             TopicBootstrap.ensure(admin, topics, 60_000);
         }
         CountDownLatch stopped = new CountDownLatch(1);

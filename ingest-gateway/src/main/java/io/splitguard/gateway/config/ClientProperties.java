@@ -7,9 +7,11 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * Pass-through Kafka client properties: everything under {@code splitguard.kafka.producer.*} or
- * {@code splitguard.kafka.consumer.*} is handed to the client unchanged (e.g.
- * {@code splitguard.kafka.producer.compression.type=lz4}).
+ * Pass-through Kafka client properties: everything under {@code splitguard.kafka.client.*} is handed to
+ * every Kafka client of the gateway (producer, consumers and admin clients: the place for {@code
+ * security.protocol}, {@code ssl.*} and {@code sasl.*}), everything under {@code
+ * splitguard.kafka.producer.*} or {@code splitguard.kafka.consumer.*} to that kind of client only, over
+ * the common ones (e.g. {@code splitguard.kafka.producer.compression.type=lz4}).
  */
 @Singleton
 public class ClientProperties {
@@ -21,11 +23,22 @@ public class ClientProperties {
     }
 
     public Map<String, Object> producer() {
-        return read("splitguard.kafka.producer");
+        return merged("splitguard.kafka.producer");
     }
 
     public Map<String, Object> consumer() {
-        return read("splitguard.kafka.consumer");
+        return merged("splitguard.kafka.consumer");
+    }
+
+    /** The settings of the gateway's admin clients (topic bootstrap, the kafka_quorum health check). */
+    public Map<String, Object> admin() {
+        return read("splitguard.kafka.client");
+    }
+
+    private Map<String, Object> merged(String prefix) {
+        Map<String, Object> out = new HashMap<>(read("splitguard.kafka.client"));
+        out.putAll(read(prefix));
+        return out;
     }
 
     private Map<String, Object> read(String prefix) {

@@ -5,6 +5,7 @@ import io.micronaut.context.annotation.Factory;
 import io.micronaut.context.annotation.Requires;
 import io.micronaut.context.env.Environment;
 import io.micronaut.core.value.PropertyResolver;
+import io.splitguard.gateway.config.ClientProperties;
 import io.splitguard.gateway.config.GatewaySettings;
 import io.splitguard.gateway.config.KafkaSettings;
 import io.splitguard.gateway.config.LookupSettings;
@@ -35,11 +36,13 @@ public class GatewayBeans {
      * {@code SPLITGUARD_ALLOW_REDUCED_DURABILITY} is true.
      */
     @Singleton
-    TopicCatalog topicCatalog(Environment environment, TopicSettings topics, KafkaSettings kafka) {
+    TopicCatalog topicCatalog(
+            Environment environment, TopicSettings topics, KafkaSettings kafka, ClientProperties clients) {
         TopicCatalog catalog = TopicCatalog.forService(commonSettings(environment));
         if (topics.isBootstrap()) {
-            try (Admin admin =
-                    Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.getBootstrapServers()))) {
+            Map<String, Object> config = new HashMap<>(clients.admin());
+            config.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.getBootstrapServers());
+            try (Admin admin = Admin.create(config)) {
                 ensureWithRetries(admin, catalog);
             }
         }

@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micronaut.context.annotation.Context;
 import io.micronaut.core.annotation.Nullable;
 import io.micronaut.core.value.PropertyResolver;
+import io.splitguard.gateway.config.ClientProperties;
 import io.splitguard.gateway.config.KafkaSettings;
 import io.splitguard.gateway.idempotency.StoredOutcomes;
 import io.splitguard.health.ApplicationCheck;
@@ -42,6 +43,7 @@ public class GatewayHealth implements AutoCloseable {
     public GatewayHealth(
             PropertyResolver properties,
             KafkaSettings kafka,
+            ClientProperties clients,
             TopicCatalog catalog,
             MeterRegistry registry,
             @Nullable StoredOutcomes storedOutcomes) {
@@ -50,7 +52,7 @@ public class GatewayHealth implements AutoCloseable {
         Clock clock = Clock.systemUTC();
         KafkaQuorumCheck quorum = KafkaQuorumCheck.create(
                 kafka.getBootstrapServers(),
-                Map.of(),
+                clients.admin(),
                 List.of(catalog.mutationsIn.name(), catalog.idempotencyOutcomes.name()),
                 settings.timeout());
         CompositeHealth.Builder builder = CompositeHealth.builder()
