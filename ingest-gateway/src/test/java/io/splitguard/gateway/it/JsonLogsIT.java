@@ -42,6 +42,9 @@ class JsonLogsIT {
     private static final String DB_PASSWORD = "db-password-" + UNIQUE;
     private static final String URL_PASSWORD = "url-password-" + UNIQUE;
     private static final String BAD_TOKEN = "Bearer not-a-jwt-" + UNIQUE;
+    private static final String SIGNING_SECRET = "whsec_"
+            + java.util.Base64.getEncoder()
+                    .encodeToString(("signing-secret-" + UNIQUE).getBytes(StandardCharsets.UTF_8));
 
     private static LoggerContext context;
     private static CapturedLogs logs;
@@ -72,6 +75,7 @@ class JsonLogsIT {
         properties.put("splitguard.idempotency.lookup.user", "gw");
         properties.put("splitguard.idempotency.lookup.password", DB_PASSWORD);
         properties.put("splitguard.idempotency.lookup.timeout", "1s");
+        properties.put("splitguard.gateway.webhooks.platforms.genesys.signing-secrets", List.of(SIGNING_SECRET));
         gateway = Fixtures.start(properties);
         http = new TestHttp(gateway.url());
         await().atMost(Duration.ofSeconds(30))
@@ -103,7 +107,8 @@ class JsonLogsIT {
         String key = "key-log-" + UNIQUE;
         String correlation = "corr-" + UNIQUE;
         List<String> markers = new ArrayList<>();
-        for (String what : List.of("first", "other", "invalid", "malformed", "text", "unauthorized")) {
+        for (String what : List.of(
+                "first", "other", "invalid", "malformed", "text", "unauthorized", "webhook", "badsig", "nosession")) {
             markers.add("BODY-MARKER-" + what + "-" + UNIQUE);
         }
         String json = "application/json";
@@ -133,9 +138,26 @@ class JsonLogsIT {
         HttpResponse<String> lookup = http.get("/api/v2/idempotency/unknown-" + UNIQUE, "Authorization", token);
         assertThat(lookup.statusCode()).isEqualTo(503);
 
+        // platform webhooks: a signed delivery, one with a wrong signature, one that cannot be placed
+        List<String> signatures = new ArrayList<>();
+        assertThat(webhook(
+                        "{\"topicName\":\"v2.detail.events.conversation." + session + ".customer.start\","
+                                + "\"eventBody\":{\"conversationId\":\"" + session + "\",\"note\":\""
+                                + markers.get(6) + "\"},\"metadata\":{\"CorrelationId\":\"corr-wh-" + UNIQUE
+                                + "\"}}",
+                        SIGNING_SECRET,
+                        signatures))
+                .isEqualTo(200);
+        String wrongSecret =
+                "whsec_" + java.util.Base64.getEncoder().encodeToString("not-it".getBytes(StandardCharsets.UTF_8));
+        assertThat(webhook("{\"note\":\"" + markers.get(7) + "\"}", wrongSecret, signatures))
+                .isEqualTo(401);
+        assertThat(webhook("{\"eventBody\":{\"note\":\"" + markers.get(8) + "\"}}", SIGNING_SECRET, signatures))
+                .isEqualTo(422);
+
         // one request line per request above, written before each answer left
         await().atMost(Duration.ofSeconds(10))
-                .until(() -> requestLines(logs.text()).size() >= 7);
+                .until(() -> requestLines(logs.text()).size() >= 10);
 
         String output = logs.text();
         List<String> secrets = new ArrayList<>(markers);
@@ -145,6 +167,11 @@ class JsonLogsIT {
         secrets.add(Fixtures.SECRET);
         secrets.add(DB_PASSWORD);
         secrets.add(URL_PASSWORD);
+        secrets.add(SIGNING_SECRET);
+        secrets.add(SIGNING_SECRET.substring("whsec_".length()));
+        for (String signature : signatures) {
+            secrets.add(signature.substring("v1,".length()));
+        }
         assertThat(LogLeakCheck.problems(output, secrets)).isEmpty();
 
         List<JsonNode> lines = LogLeakCheck.lines(output);
@@ -191,6 +218,27 @@ class JsonLogsIT {
         List<String> headers = new ArrayList<>(List.of("Authorization", token, "Content-Type", contentType));
         headers.addAll(List.of(more));
         return http.post(Fixtures.UPDATE, body.getBytes(StandardCharsets.UTF_8), headers.toArray(String[]::new))
+                .statusCode();
+    }
+
+    /** Posts a Genesys notification signed with {@code secret}; remembers the signature sent. */
+    private static int webhook(String body, String secret, List<String> signatures) {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        String id = "msg_" + UUID.randomUUID();
+        long ts = java.time.Instant.now().getEpochSecond();
+        String signature = io.splitguard.gateway.webhook.StandardWebhooks.signature(secret, id, ts, bytes);
+        signatures.add(signature);
+        return http.post(
+                        "/api/v2/webhooks/genesys",
+                        bytes,
+                        "Content-Type",
+                        "application/json",
+                        "webhook-id",
+                        id,
+                        "webhook-timestamp",
+                        Long.toString(ts),
+                        "webhook-signature",
+                        signature)
                 .statusCode();
     }
 
