@@ -79,14 +79,20 @@ public final class ChaosRun {
     static final double CHECKPOINT_STEPS_PER_SECOND = 4;
     static final double CHECKPOINT_READS_PER_SECOND = 4;
 
+    /** The gateways' environment key for the Standard Webhooks secrets Genesys notifications are signed with. */
+    static final String GENESYS_SIGNING_SECRETS = "SPLITGUARD_GATEWAY_WEBHOOKS_PLATFORMS_GENESYS_SIGNING_SECRETS";
+
     private final Profile profile;
     private final long seed;
     private final Path dir;
+    /** The run's Genesys signing secret, drawn from the seed: both gateways verify with it, the workload signs with it. */
+    private final String webhookSecret;
 
     public ChaosRun(Profile profile, long seed, Path dir) {
         this.profile = profile;
         this.seed = seed;
         this.dir = dir;
+        this.webhookSecret = Workload.signingSecret(seed);
     }
 
     /**
@@ -164,7 +170,8 @@ public final class ChaosRun {
                                 profile.eventsPerSecond(),
                                 seed,
                                 history,
-                                Duration.ofSeconds(90));
+                                Duration.ofSeconds(90),
+                                webhookSecret);
                         CheckpointWorkload flows = new CheckpointWorkload(
                                 services.gatewayUrls(),
                                 token,
@@ -258,7 +265,9 @@ public final class ChaosRun {
                 Statement s = c.createStatement();
                 ResultSet rs =
                         s.executeQuery("select idempotency_key, session_id, session_epoch, sequence, payload_hash,"
-                                + " (extract(epoch from written_at) * 1000)::bigint from crm_contact_updates")) {
+                                + " (extract(epoch from written_at) * 1000)::bigint, route, operation,"
+                                + " case when route like 'webhook.%' then payload::text end"
+                                + " from crm_contact_updates")) {
             while (rs.next()) {
                 rows.add(new Observed.Row(
                         rs.getString(1),
@@ -266,7 +275,10 @@ public final class ChaosRun {
                         rs.getLong(3),
                         rs.getLong(4),
                         rs.getString(5),
-                        rs.getLong(6)));
+                        rs.getLong(6),
+                        rs.getString(7),
+                        rs.getString(8),
+                        storedPayloadHash(rs.getString(9))));
             }
         } catch (SQLException e) {
             LOG.warn("cannot read rows yet: {}", e.getMessage());
@@ -288,11 +300,32 @@ public final class ChaosRun {
                 for (ConsumerRecord<String, SequencedMutation> r : consumer.poll(Duration.ofMillis(500))) {
                     SequencedMutation m = r.value();
                     committed.add(new Observed.Applied(
-                            m.idempotencyKey(), m.sessionId(), m.sessionEpoch(), m.sequence(), m.payloadHash()));
+                            m.idempotencyKey(),
+                            m.sessionId(),
+                            m.sessionEpoch(),
+                            m.sequence(),
+                            m.payloadHash(),
+                            m.route()));
                 }
             }
         }
         return new Observed(rows, committed);
+    }
+
+    /**
+     * The hash of a stored payload as read back ({@code payload::text} of a webhook row), computed as the
+     * gateway hashes what it was sent; null when there is none or it cannot be read.
+     */
+    static String storedPayloadHash(String payload) {
+        if (payload == null) {
+            return null;
+        }
+        try {
+            return io.splitguard.schemas.json.PayloadHash.of(
+                    io.splitguard.schemas.json.Json.mapper().readTree(payload));
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
     }
 
     /**
@@ -624,6 +657,8 @@ public final class ChaosRun {
             env.put("MICRONAUT_SERVER_HOST", "127.0.0.1");
             env.put("MICRONAUT_SECURITY_TOKEN_JWT_SIGNATURES_SECRET_GENERATOR_SECRET", SECRET);
             env.put("SPLITGUARD_GATEWAY_DELIVERY_TIMEOUT", "10s");
+            // Genesys notifications authenticate by signature (tenant platform:genesys), no bearer token
+            env.put(GENESYS_SIGNING_SECRETS, webhookSecret);
             if (profile.gatewayCacheMaxEntries() != Profile.PRODUCT_DEFAULT) {
                 env.put("SPLITGUARD_GATEWAY_CACHE_MAX_ENTRIES", Long.toString(profile.gatewayCacheMaxEntries()));
             }

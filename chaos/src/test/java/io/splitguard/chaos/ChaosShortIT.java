@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.splitguard.chaos.check.CheckpointChecker;
 import io.splitguard.chaos.faults.FaultSchedule;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -13,7 +15,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The short chaos profile: three broker processes, PostgreSQL and two instances of every service,
  * a few faults (topology SIGKILL, sink killed right after a commit, broker SIGKILL, topology
- * SIGSTOP past its session timeout, PostgreSQL stopped), then every invariant checked.
+ * SIGSTOP past its session timeout, PostgreSQL stopped), then every invariant checked. The workload
+ * includes signed Genesys notifications from both regions and a few with bad signatures; the report is
+ * kept in {@code target/chaos-short-it}.
  */
 class ChaosShortIT {
 
@@ -32,6 +36,10 @@ class ChaosShortIT {
 
         ChaosRun.Result result = new ChaosRun(profile, 7, dir).run();
         Report.write(result);
+        // the run directory is temporary: keep the report where the build leaves its results
+        Path kept = Files.createDirectories(Path.of("target", "chaos-short-it"));
+        Files.copy(dir.resolve("report.md"), kept.resolve("report.md"), StandardCopyOption.REPLACE_EXISTING);
+        Files.copy(dir.resolve("report.json"), kept.resolve("report.json"), StandardCopyOption.REPLACE_EXISTING);
 
         assertThat(result.stalls()).hasSizeGreaterThanOrEqualTo(profile.kinds().size());
         assertThat(result.stalls()).anySatisfy(s -> assertThat(
@@ -39,6 +47,9 @@ class ChaosShortIT {
                 .isTrue());
         assertThat(result.commit()).isNotBlank();
         assertThat(result.check().counts().get("keys_acknowledged")).isGreaterThan(1_000L);
+        // signed platform notifications from both regions were acknowledged, and bad signatures refused
+        assertThat(result.check().counts().get("webhook_keys_acknowledged")).isGreaterThan(100L);
+        assertThat(result.check().counts().get("webhook_forged_401")).isPositive();
         // the checkpoint part ran: its rules were counted and reads were compared against acknowledged writes
         assertThat(result.check().counts()).containsKeys(CheckpointChecker.RULES.toArray(String[]::new));
         assertThat(result.check().counts().get("checkpoint_ryw_reads_checked")).isPositive();

@@ -33,11 +33,7 @@ class ReportTest {
 
     @Test
     void shouldRecordCommitSeedVerdictAndOperationsByKindAndResult() {
-        ChaosRun.Result result = result(
-                List.of(ok("k1")),
-                new Observed(
-                        List.of(new Observed.Row("k1", "s1", 0, 1, "h-k1", 0)),
-                        List.of(new Observed.Applied("k1", "s1", 0, 1, "h-k1"))));
+        ChaosRun.Result result = result(withNotifications(ok("k1")), observedK1());
 
         JsonNode json = Report.json(result);
         String md = Report.markdown(result);
@@ -79,11 +75,7 @@ class ReportTest {
 
     @Test
     void shouldSayCheckpointsWereNotCheckedWhenTheRunHadNoCheckpointRules() {
-        ChaosRun.Result result = result(
-                List.of(ok("k1")),
-                new Observed(
-                        List.of(new Observed.Row("k1", "s1", 0, 1, "h-k1", 0)),
-                        List.of(new Observed.Applied("k1", "s1", 0, 1, "h-k1"))));
+        ChaosRun.Result result = result(withNotifications(ok("k1")), observedK1());
 
         assertThat(Report.json(result).path("checkpoints_checked").asBoolean()).isFalse();
         assertThat(Report.markdown(result)).contains("were not checked");
@@ -101,7 +93,7 @@ class ReportTest {
                 Profile.full(),
                 1,
                 "abc",
-                Checker.check(List.of(ok("k1")), observedK1(), 0.9),
+                Checker.check(withNotifications(ok("k1")), observedK1(), 0.9),
                 stalls,
                 dir,
                 1_000,
@@ -122,10 +114,25 @@ class ReportTest {
                 .contains("| GATEWAY_CLOCK_SKEW | 1 |", "| TOPOLOGY_STATE_DIR_FULL | 1 |");
     }
 
+    /** k1 and the notification w1 stored, as {@link #withNotifications} sent them. */
     private static Observed observedK1() {
         return new Observed(
-                List.of(new Observed.Row("k1", "s1", 0, 1, "h-k1", 0)),
-                List.of(new Observed.Applied("k1", "s1", 0, 1, "h-k1")));
+                List.of(
+                        new Observed.Row("k1", "s1", 0, 1, "h-k1", 0),
+                        new Observed.Row("w1", "s1", 0, 2, "h-w1", 0, Op.GENESYS_ROUTE, "topic-w1", "h-w1")),
+                List.of(
+                        new Observed.Applied("k1", "s1", 0, 1, "h-k1"),
+                        new Observed.Applied("w1", "s1", 0, 2, "h-w1", Op.GENESYS_ROUTE)));
+    }
+
+    /** {@code crm} and a notification acknowledged (w1) and one with a bad signature refused 401 (f1). */
+    private static List<Op> withNotifications(Op... crm) {
+        List<Op> history = new java.util.ArrayList<>(List.of(crm));
+        history.add(new Op(
+                2, "w", Op.WEBHOOK, "w1", "s1", "h-w1", 0, 1, Op.OK, 200, "", "h-w1", Op.GENESYS_ROUTE, "topic-w1"));
+        history.add(new Op(
+                3, "w", Op.WEBHOOK_FORGED, "f1", "s1", "h-f1", 0, 1, Op.FAIL, 401, "", null, Op.GENESYS_ROUTE, "t"));
+        return history;
     }
 
     @Test

@@ -1,6 +1,7 @@
 package io.splitguard.chaos.workload;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.splitguard.gateway.webhook.StandardWebhooks;
 import io.splitguard.schemas.json.Json;
 import io.splitguard.schemas.json.PayloadHash;
 import java.io.IOException;
@@ -10,10 +11,13 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -23,6 +27,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Supplier;
 
 /**
  * Platforms in several regions sending the same webhooks: most updates are delivered by two regions
@@ -32,10 +37,19 @@ import java.util.concurrent.atomic.LongAdder;
  * answers exist for real), and a few are hostile: bodies the database cannot store, which the gateway
  * must refuse. Every attempt is recorded in the {@link History}, with the hash of the body sent
  * (computed the way the gateway computes it) and the {@code payload_hash} a 2xx answer named.
+ *
+ * <p>A share of the events are Genesys Cloud notifications about the same sessions, posted to {@code
+ * POST /api/v2/webhooks/genesys} with a Standard Webhooks signature and no bearer token, as the platform
+ * posts them: one region delivers the notification, and the platform's retry of it (same {@code
+ * webhook-id} and CorrelationId, fresh {@code webhook-timestamp} and signature) comes through the other
+ * region's gateway a moment later, racing the first or replaying it. A few notifications carry a
+ * signature that does not hold (another secret, a body changed after signing, a stale timestamp); the
+ * gateway must answer those 401 and store nothing.
  */
 public final class Workload implements AutoCloseable {
 
     private static final String PATH = "/api/v2/integrations/crm/contact/update";
+    static final String WEBHOOK_PATH = "/api/v2/webhooks/genesys";
 
     private final List<String> gateways;
     private final String token;
@@ -44,6 +58,7 @@ public final class Workload implements AutoCloseable {
     private final Random random;
     private final History history;
     private final Duration retryFor;
+    private final String signingSecret;
     private final HttpClient http =
             HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build();
     private final ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(2, r -> {
@@ -55,6 +70,20 @@ public final class Workload implements AutoCloseable {
     static final double HOSTILE_SHARE = 0.01;
     /** Share of new updates sent by a single client that gives up after an indeterminate answer. */
     static final double ONCE_SHARE = 0.04;
+    /** Share of new events that are Genesys notifications whose signature does not hold. */
+    static final double FORGED_SHARE = 0.01;
+    /**
+     * Share of new events that are genuine Genesys notifications (each delivered by two regions, like a
+     * CRM update): about an eighth of the writes, taken from the CRM updates so the load stays the same.
+     */
+    static final double WEBHOOK_SHARE = 0.12;
+
+    static final int FORGED_VARIANTS = 3;
+    /** How far back a stale delivery's timestamp lies: beyond the gateway's default 5 minutes' tolerance. */
+    static final Duration STALE = Duration.ofMinutes(10);
+
+    private static final List<String> GENESYS_TOPICS =
+            List.of("customer.start", "acd.start", "agent.start", "agent.end", "customer.end");
 
     private final Semaphore inFlight = new Semaphore(96);
     private final AtomicLong events = new AtomicLong();
@@ -72,6 +101,22 @@ public final class Workload implements AutoCloseable {
             long seed,
             History history,
             Duration retryFor) {
+        this(gateways, token, sessions, eventsPerSecond, seed, history, retryFor, signingSecret(seed));
+    }
+
+    /**
+     * @param signingSecret the Standard Webhooks secret ({@code whsec_<base64>}) the gateways verify Genesys
+     *     notifications with
+     */
+    public Workload(
+            List<String> gateways,
+            String token,
+            int sessions,
+            double eventsPerSecond,
+            long seed,
+            History history,
+            Duration retryFor,
+            String signingSecret) {
         this.gateways = List.copyOf(gateways);
         this.token = token;
         this.sessions = sessions;
@@ -79,6 +124,14 @@ public final class Workload implements AutoCloseable {
         this.random = new Random(seed);
         this.history = history;
         this.retryFor = retryFor;
+        this.signingSecret = signingSecret;
+    }
+
+    /** The run's Genesys signing secret, {@code whsec_} and 32 bytes drawn from {@code seed}, in base64. */
+    public static String signingSecret(long seed) {
+        byte[] key = new byte[32];
+        new Random(seed ^ 0x5157_4845_4348_4b53L).nextBytes(key);
+        return "whsec_" + Base64.getEncoder().encodeToString(key);
     }
 
     public void start() {
@@ -120,11 +173,12 @@ public final class Workload implements AutoCloseable {
         double share = random.nextDouble();
         if (share < HOSTILE_SHARE) {
             deliver(
-                    "region-a",
-                    Op.HOSTILE,
-                    "hostile-" + n,
-                    session,
-                    hostileBody(session, n, random.nextInt(HOSTILE_VARIANTS)),
+                    crm(
+                            "region-a",
+                            Op.HOSTILE,
+                            "hostile-" + n,
+                            session,
+                            hostileBody(session, n, random.nextInt(HOSTILE_VARIANTS))),
                     gateways.get(first),
                     Instant.now().plus(retryFor),
                     true);
@@ -132,31 +186,27 @@ public final class Workload implements AutoCloseable {
         }
         if (share < HOSTILE_SHARE + ONCE_SHARE) {
             deliver(
-                    "region-d",
-                    Op.ONCE,
-                    key,
-                    session,
-                    body,
+                    crm("region-d", Op.ONCE, key, session, body),
                     gateways.get(first),
                     Instant.now().plus(retryFor),
                     false);
             return;
         }
+        if (share < HOSTILE_SHARE + ONCE_SHARE + FORGED_SHARE) {
+            newForgedNotification(n, session, gateways.get(first));
+            return;
+        }
+        if (share < HOSTILE_SHARE + ONCE_SHARE + FORGED_SHARE + WEBHOOK_SHARE) {
+            newNotification(n, session, first);
+            return;
+        }
         deliver(
-                "region-a",
-                Op.WRITE,
-                key,
-                session,
-                body,
+                crm("region-a", Op.WRITE, key, session, body),
                 gateways.get(first),
                 Instant.now().plus(retryFor),
                 true);
         deliver(
-                "region-b",
-                Op.WRITE,
-                key,
-                session,
-                body,
+                crm("region-b", Op.WRITE, key, session, body),
                 gateways.get((first + 1) % gateways.size()),
                 Instant.now().plus(retryFor),
                 true);
@@ -166,11 +216,7 @@ public final class Workload implements AutoCloseable {
             later(
                     delay,
                     () -> deliver(
-                            "region-c",
-                            Op.REPLAY,
-                            key,
-                            session,
-                            body,
+                            crm("region-c", Op.REPLAY, key, session, body),
                             gateways.get(random.nextInt(gateways.size())),
                             Instant.now().plus(retryFor),
                             true));
@@ -179,10 +225,167 @@ public final class Workload implements AutoCloseable {
             long delay = 1_000 + random.nextInt(4_000);
             later(delay, () -> {
                 pending.incrementAndGet();
-                attempt("region-c", Op.CONFLICT, key, session, other, gateways.get(random.nextInt(gateways.size())))
+                attempt(
+                                crm("region-c", Op.CONFLICT, key, session, other),
+                                gateways.get(random.nextInt(gateways.size())))
                         .whenComplete((r, e) -> pending.decrementAndGet());
             });
         }
+    }
+
+    /**
+     * A genuine Genesys notification about {@code session}: region a delivers it through one gateway, and
+     * the platform's retry (same {@code webhook-id} and CorrelationId, fresh timestamp and signature) comes
+     * through the other gateway 0 to 3 s later, so it races the first delivery or replays its answer. Each
+     * delivery is retried like the CRM updates (409, indeterminate answers), each attempt signed anew.
+     */
+    private void newNotification(long n, String session, int first) {
+        String correlation = uuid();
+        String webhookId = "msg_" + uuid();
+        String topic = genesysTopic(session, GENESYS_TOPICS.get(random.nextInt(GENESYS_TOPICS.size())));
+        String notification = genesysNotification(session, correlation, topic, System.currentTimeMillis(), n);
+        deliver(
+                webhook("region-a", Op.WEBHOOK, correlation, webhookId, session, topic, notification, Forgery.NONE),
+                gateways.get(first),
+                Instant.now().plus(retryFor),
+                true);
+        long delay = random.nextInt(3_000);
+        String other = gateways.get((first + 1) % gateways.size());
+        later(
+                delay,
+                () -> deliver(
+                        webhook(
+                                "region-b",
+                                Op.WEBHOOK_RETRY,
+                                correlation,
+                                webhookId,
+                                session,
+                                topic,
+                                notification,
+                                Forgery.NONE),
+                        other,
+                        Instant.now().plus(retryFor),
+                        true));
+    }
+
+    /**
+     * A notification whose signature does not hold, under a CorrelationId nobody delivers genuinely; sent
+     * once (nothing to retry: the only right answer is 401).
+     */
+    private void newForgedNotification(long n, String session, String gateway) {
+        String correlation = uuid();
+        String topic = genesysTopic(session, GENESYS_TOPICS.get(random.nextInt(GENESYS_TOPICS.size())));
+        String notification = genesysNotification(session, correlation, topic, System.currentTimeMillis(), n);
+        Forgery forgery = Forgery.values()[1 + random.nextInt(FORGED_VARIANTS)];
+        deliver(
+                webhook(
+                        "region-e",
+                        Op.WEBHOOK_FORGED,
+                        correlation,
+                        "msg_" + uuid(),
+                        session,
+                        topic,
+                        notification,
+                        forgery),
+                gateway,
+                Instant.now().plus(retryFor),
+                false);
+    }
+
+    private String uuid() {
+        return new UUID(random.nextLong(), random.nextLong()).toString();
+    }
+
+    /** How a delivery's signature is made not to hold. */
+    enum Forgery {
+        NONE,
+        /** signed with a secret the gateway does not have */
+        OTHER_SECRET,
+        /** signed, then the body changed (the note of one field) */
+        BODY_CHANGED,
+        /** correctly signed, but with a timestamp far outside the gateway's tolerance (an old capture) */
+        STALE
+    }
+
+    static String genesysTopic(String conversation, String suffix) {
+        return "v2.detail.events.conversation." + conversation + "." + suffix;
+    }
+
+    /**
+     * A Genesys Cloud notification as the platform sends it: {@code topicName}, {@code version}, the event
+     * body with the conversation id (the session) and a millisecond event time, and {@code
+     * metadata.CorrelationId} (the idempotency key).
+     */
+    static String genesysNotification(String conversation, String correlation, String topic, long eventTimeMs, long n) {
+        return "{\"topicName\":\"" + topic + "\",\"version\":\"2\",\"eventBody\":{\"eventTime\":" + eventTimeMs
+                + ",\"conversationId\":\"" + conversation + "\",\"participantId\":\"participant-" + n
+                + "\",\"mediaType\":\"VOICE\",\"ani\":\"tel:+1555"
+                + String.format(java.util.Locale.ROOT, "%07d", n % 10_000_000)
+                + "\",\"queue\":{\"name\":\"Support \u00e9quipe\"}},\"metadata\":{\"CorrelationId\":\"" + correlation
+                + "\"}}";
+    }
+
+    /**
+     * The headers of one delivery attempt of {@code notification}: {@code webhook-id}, a {@code
+     * webhook-timestamp} of now (or a stale one) and a {@code webhook-signature} made with {@code secret}
+     * (or another one), as name/value pairs; with {@link Forgery#BODY_CHANGED} the signature is of a
+     * different body than the one sent.
+     */
+    static List<String> webhookHeaders(
+            String secret, String webhookId, String notification, Forgery forgery, Instant now) {
+        long timestamp = (forgery == Forgery.STALE ? now.minus(STALE) : now).getEpochSecond();
+        String key = forgery == Forgery.OTHER_SECRET ? signingSecret(~webhookId.hashCode()) : secret;
+        String signed = forgery == Forgery.BODY_CHANGED ? notification.replace("VOICE", "CHAT") : notification;
+        List<String> headers = new ArrayList<>();
+        headers.add("Content-Type");
+        headers.add("application/json");
+        headers.add(StandardWebhooks.ID);
+        headers.add(webhookId);
+        headers.add(StandardWebhooks.TIMESTAMP);
+        headers.add(Long.toString(timestamp));
+        headers.add(StandardWebhooks.SIGNATURE);
+        headers.add(StandardWebhooks.signature(
+                key, webhookId, timestamp, signed.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        return headers;
+    }
+
+    /** One request as a client sends it, again and again while it retries; {@code headers} is asked per attempt. */
+    private record Send(
+            String client,
+            String kind,
+            String key,
+            String session,
+            String body,
+            String route,
+            String operation,
+            String path,
+            Supplier<List<String>> headers) {}
+
+    private Send crm(String client, String kind, String key, String session, String body) {
+        List<String> headers =
+                List.of("Authorization", "Bearer " + token, "Content-Type", "application/json", "Idempotency-Key", key);
+        return new Send(client, kind, key, session, body, Op.CRM_ROUTE, null, PATH, () -> headers);
+    }
+
+    private Send webhook(
+            String client,
+            String kind,
+            String correlation,
+            String webhookId,
+            String session,
+            String topic,
+            String notification,
+            Forgery forgery) {
+        return new Send(
+                client,
+                kind,
+                correlation,
+                session,
+                notification,
+                Op.GENESYS_ROUTE,
+                topic,
+                WEBHOOK_PATH,
+                () -> webhookHeaders(signingSecret, webhookId, notification, forgery, Instant.now()));
     }
 
     private void later(long delayMs, Runnable action) {
@@ -210,39 +413,21 @@ public final class Workload implements AutoCloseable {
      * @param retryIndeterminate whether the client retries after an indeterminate answer; a client that
      *     does not gives the key up there (409, "in flight", is still retried: it is not an answer)
      */
-    private void deliver(
-            String client,
-            String kind,
-            String key,
-            String session,
-            String body,
-            String gateway,
-            Instant giveUpAt,
-            boolean retryIndeterminate) {
+    private void deliver(Send send, String gateway, Instant giveUpAt, boolean retryIndeterminate) {
         pending.incrementAndGet();
-        retryLoop(client, kind, key, session, body, gateway, giveUpAt, 200, retryIndeterminate)
-                .whenComplete((r, e) -> pending.decrementAndGet());
+        retryLoop(send, gateway, giveUpAt, 200, retryIndeterminate).whenComplete((r, e) -> pending.decrementAndGet());
     }
 
     private CompletableFuture<Void> retryLoop(
-            String client,
-            String kind,
-            String key,
-            String session,
-            String body,
-            String gateway,
-            Instant giveUpAt,
-            long backoffMs,
-            boolean retryIndeterminate) {
-        return attempt(client, kind, key, session, body, gateway).thenCompose(op -> {
+            Send send, String gateway, Instant giveUpAt, long backoffMs, boolean retryIndeterminate) {
+        return attempt(send, gateway).thenCompose(op -> {
             if (!retries(op, retryIndeterminate) || Instant.now().isAfter(giveUpAt)) {
                 return CompletableFuture.completedFuture(null);
             }
             long next = Math.min(backoffMs * 2, 2_000);
             return CompletableFuture.runAsync(
                             () -> {}, CompletableFuture.delayedExecutor(backoffMs, TimeUnit.MILLISECONDS))
-                    .thenCompose(x ->
-                            retryLoop(client, kind, key, session, body, gateway, giveUpAt, next, retryIndeterminate));
+                    .thenCompose(x -> retryLoop(send, gateway, giveUpAt, next, retryIndeterminate));
         });
     }
 
@@ -251,8 +436,7 @@ public final class Workload implements AutoCloseable {
         return op.status() == 409 || (retryIndeterminate && op.info());
     }
 
-    private CompletableFuture<Op> attempt(
-            String client, String kind, String key, String session, String body, String gateway) {
+    private CompletableFuture<Op> attempt(Send send, String gateway) {
         try {
             inFlight.acquire();
         } catch (InterruptedException e) {
@@ -261,13 +445,11 @@ public final class Workload implements AutoCloseable {
         }
         long id = history.nextId();
         long invoked = System.currentTimeMillis();
-        String hash = hash(body);
-        HttpRequest request = HttpRequest.newBuilder(URI.create(gateway + PATH))
+        String hash = hash(send.body());
+        HttpRequest request = HttpRequest.newBuilder(URI.create(gateway + send.path()))
                 .timeout(Duration.ofSeconds(15))
-                .header("Authorization", "Bearer " + token)
-                .header("Content-Type", "application/json")
-                .header("Idempotency-Key", key)
-                .POST(HttpRequest.BodyPublishers.ofString(body))
+                .headers(send.headers().get().toArray(String[]::new))
+                .POST(HttpRequest.BodyPublishers.ofString(send.body()))
                 .build();
         return http.sendAsync(request, HttpResponse.BodyHandlers.ofString()).handle((response, error) -> {
             inFlight.release();
@@ -276,17 +458,19 @@ public final class Workload implements AutoCloseable {
             if (error != null) {
                 op = new Op(
                         id,
-                        client,
-                        kind,
-                        key,
-                        session,
+                        send.client(),
+                        send.kind(),
+                        send.key(),
+                        send.session(),
                         hash,
                         invoked,
                         completed,
                         Op.INFO,
                         0,
                         String.valueOf(error.getMessage()),
-                        null);
+                        null,
+                        send.route(),
+                        send.operation());
             } else {
                 int status = response.statusCode();
                 String result = resultOf(status);
@@ -296,17 +480,19 @@ public final class Workload implements AutoCloseable {
                         : trim(response.body());
                 op = new Op(
                         id,
-                        client,
-                        kind,
-                        key,
-                        session,
+                        send.client(),
+                        send.kind(),
+                        send.key(),
+                        send.session(),
                         hash,
                         invoked,
                         completed,
                         result,
                         status,
                         detail,
-                        ok ? answeredHash(response.body()) : null);
+                        ok ? answeredHash(response.body()) : null,
+                        send.route(),
+                        send.operation());
             }
             answers.computeIfAbsent(gateway, g -> new ConcurrentHashMap<>())
                     .computeIfAbsent(op.status(), st -> new LongAdder())

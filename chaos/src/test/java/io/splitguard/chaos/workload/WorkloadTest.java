@@ -4,7 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import io.splitguard.gateway.config.WebhookPlatformSettings;
+import io.splitguard.gateway.webhook.PlatformEvent;
+import io.splitguard.gateway.webhook.StandardWebhooks;
 import io.splitguard.schemas.json.Json;
 import io.splitguard.schemas.json.PayloadHash;
 import java.io.IOException;
@@ -13,6 +17,9 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
@@ -27,6 +34,7 @@ class WorkloadTest {
     Path dir;
 
     private HttpServer server;
+    private HttpServer other;
     /** What the workload counted for the test gateway, after its last run. */
     private Map<Integer, Long> answers;
 
@@ -35,6 +43,158 @@ class WorkloadTest {
         if (server != null) {
             server.stop(0);
         }
+        if (other != null) {
+            other.stop(0);
+        }
+    }
+
+    /** The gateway's default Genesys settings (application.yml), with the run's signing secret. */
+    private static WebhookPlatformSettings genesys(String secret) {
+        WebhookPlatformSettings genesys = new WebhookPlatformSettings("genesys");
+        genesys.setSessionIdPointer("/eventBody/conversationId");
+        genesys.setEventIdPointer("/metadata/CorrelationId");
+        genesys.setEventTimePointer("/eventBody/eventTime");
+        genesys.setEventTypePointer("/topicName");
+        genesys.setSigningSecrets(List.of(secret));
+        return genesys;
+    }
+
+    @Test
+    void shouldBePlacedBySessionCorrelationIdAndTopicWhenTheGatewayReadsANotification() throws IOException {
+        String topic = Workload.genesysTopic("sess-3", "agent.end");
+        String notification = Workload.genesysNotification("sess-3", "corr-1", topic, 1715788320123L, 42);
+        JsonNode node = Json.mapper().readTree(notification);
+
+        PlatformEvent event = PlatformEvent.of(genesys(Workload.signingSecret(1)), node);
+
+        assertThat(event.sessionId()).isEqualTo("sess-3");
+        assertThat(event.eventId()).isEqualTo("corr-1");
+        assertThat(event.eventType()).isEqualTo(topic);
+        assertThat(event.eventTime()).isEqualTo("1715788320123");
+        assertThat(event.document().path("payload")).isEqualTo(node);
+        assertThat(event.document().path("operation").asText()).isEqualTo(topic);
+        assertThat(Workload.hash(notification)).isEqualTo(PayloadHash.of(node));
+    }
+
+    @Test
+    void shouldBeAcceptedWhenGenuineAndRefusedWhenForgedInAnyVariant() {
+        String secret = Workload.signingSecret(7);
+        String notification = Workload.genesysNotification(
+                "sess-1", "corr-7", Workload.genesysTopic("sess-1", "customer.start"), 1715788320123L, 7);
+        byte[] body = notification.getBytes(StandardCharsets.UTF_8);
+        StandardWebhooks verifier = new StandardWebhooks(List.of(secret), Duration.ofMinutes(5));
+        Instant now = Instant.now();
+
+        for (Workload.Forgery forgery : Workload.Forgery.values()) {
+            Map<String, String> headers = pairs(Workload.webhookHeaders(secret, "msg_1", notification, forgery, now));
+
+            assertThat(headers)
+                    .containsEntry("Content-Type", "application/json")
+                    .doesNotContainKey("Authorization");
+            assertThat(verifier.refusal(
+                            headers.get(StandardWebhooks.ID),
+                            headers.get(StandardWebhooks.TIMESTAMP),
+                            headers.get(StandardWebhooks.SIGNATURE),
+                            body,
+                            now))
+                    .as(forgery.name())
+                    .matches(refusal -> refusal.isPresent() == (forgery != Workload.Forgery.NONE));
+        }
+        assertThat(Workload.signingSecret(7)).startsWith("whsec_").isNotEqualTo(Workload.signingSecret(8));
+        assertThat(Workload.Forgery.values()).hasSize(Workload.FORGED_VARIANTS + 1);
+    }
+
+    @Test
+    void shouldRetryThroughTheOtherGatewayWithTheSameIdWhenAPlatformRedeliversANotification() throws Exception {
+        // Given two gateways that verify signatures as the product does: 401 when it does not hold
+        String secret = Workload.signingSecret(11);
+        StandardWebhooks verifier = new StandardWebhooks(List.of(secret), Duration.ofMinutes(5));
+        List<String> seen = Collections.synchronizedList(new ArrayList<>());
+        server = verifying(verifier, "a", seen);
+        other = verifying(verifier, "b", seen);
+        List<String> urls = List.of(url(server), url(other));
+
+        List<Op> ops;
+        try (History history = new History(dir.resolve("history.jsonl"));
+                Workload workload = new Workload(urls, "token", 5, 50, 11, history, Duration.ofSeconds(3), secret)) {
+            workload.start();
+            await().atMost(Duration.ofSeconds(30))
+                    .until(() -> history.ops().stream().filter(Op::forged).count() >= 2
+                            && history.ops().stream()
+                                            .filter(o -> o.kind().equals(Op.WEBHOOK_RETRY))
+                                            .count()
+                                    >= 5);
+            workload.stopGenerating();
+            await().atMost(Duration.ofSeconds(60)).until(() -> workload.pending() == 0);
+            ops = history.ops();
+        }
+
+        // Then genuine deliveries were accepted, forged ones refused, all under the Genesys route
+        List<Op> webhooks = ops.stream().filter(Op::webhook).toList();
+        assertThat(webhooks).allSatisfy(o -> {
+            assertThat(o.route()).isEqualTo(Op.GENESYS_ROUTE);
+            assertThat(o.operation()).startsWith("v2.detail.events.conversation." + o.session() + ".");
+            assertThat(o.status()).as(o.detail()).isEqualTo(o.forged() ? 401 : 200);
+        });
+        assertThat(ops.stream().filter(o -> !o.webhook()))
+                .allSatisfy(o -> assertThat(o.route()).isEqualTo(Op.CRM_ROUTE));
+        // and each notification's two deliveries went through different gateways with one webhook-id
+        Map<String, List<String>> byCorrelation = seen.stream()
+                .filter(line -> !line.contains(" forged"))
+                .collect(Collectors.groupingBy(line -> line.split(" ")[1]));
+        assertThat(byCorrelation).isNotEmpty().allSatisfy((correlation, deliveries) -> {
+            assertThat(deliveries).as(correlation).hasSize(2);
+            assertThat(deliveries.stream().map(d -> d.split(" ")[0])).containsExactlyInAnyOrder("a", "b");
+            assertThat(deliveries.stream().map(d -> d.split(" ")[2]).distinct()).hasSize(1);
+        });
+    }
+
+    /**
+     * A gateway that answers 200 (naming the body's hash) to a webhook delivery whose signature holds,
+     * 401 otherwise, and notes "{@code name} CorrelationId webhook-id" (" forged" when refused) in {@code seen}.
+     */
+    private static HttpServer verifying(StandardWebhooks verifier, String name, List<String> seen) throws IOException {
+        HttpServer s = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        s.createContext("/", exchange -> {
+            byte[] body = exchange.getRequestBody().readAllBytes();
+            String text = new String(body, StandardCharsets.UTF_8);
+            if (!exchange.getRequestURI().getPath().equals(Workload.WEBHOOK_PATH)) {
+                respond(exchange, new Answer(200, "{\"payload_hash\":\"" + Workload.hash(text) + "\"}"));
+                return;
+            }
+            var headers = exchange.getRequestHeaders();
+            boolean genuine = headers.getFirst("Authorization") == null
+                    && verifier.refusal(
+                                    headers.getFirst(StandardWebhooks.ID),
+                                    headers.getFirst(StandardWebhooks.TIMESTAMP),
+                                    headers.getFirst(StandardWebhooks.SIGNATURE),
+                                    body,
+                                    Instant.now())
+                            .isEmpty();
+            String correlation =
+                    Json.mapper().readTree(text).at("/metadata/CorrelationId").asText();
+            seen.add(name + " " + correlation + " " + headers.getFirst(StandardWebhooks.ID)
+                    + (genuine ? "" : " forged"));
+            respond(
+                    exchange,
+                    genuine
+                            ? new Answer(200, "{\"payload_hash\":\"" + Workload.hash(text) + "\"}")
+                            : new Answer(401, "{\"title\":\"Invalid signature\"}"));
+        });
+        s.start();
+        return s;
+    }
+
+    private static String url(HttpServer s) {
+        return "http://127.0.0.1:" + s.getAddress().getPort();
+    }
+
+    private static Map<String, String> pairs(List<String> headers) {
+        Map<String, String> map = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < headers.size(); i += 2) {
+            map.put(headers.get(i), headers.get(i + 1));
+        }
+        return map;
     }
 
     @Test
@@ -133,15 +293,18 @@ class WorkloadTest {
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         server.createContext("/", exchange -> {
             String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
-            Answer a = answer.apply(body);
-            byte[] bytes = a.body().getBytes(StandardCharsets.UTF_8);
-            exchange.getResponseHeaders().add("Content-Type", "application/json");
-            exchange.sendResponseHeaders(a.status(), bytes.length);
-            try (OutputStream out = exchange.getResponseBody()) {
-                out.write(bytes);
-            }
+            respond(exchange, answer.apply(body));
         });
         server.start();
+    }
+
+    private static void respond(HttpExchange exchange, Answer a) throws IOException {
+        byte[] bytes = a.body().getBytes(StandardCharsets.UTF_8);
+        exchange.getResponseHeaders().add("Content-Type", "application/json");
+        exchange.sendResponseHeaders(a.status(), bytes.length);
+        try (OutputStream out = exchange.getResponseBody()) {
+            out.write(bytes);
+        }
     }
 
     private List<Op> run() throws Exception {
