@@ -82,19 +82,29 @@ class LeaseFencingIT {
             assertThat(update(http, token, session, "by-eu-west-2", newToken).statusCode())
                     .isEqualTo(200);
 
+            // a zombie that waits for the verdict learns it was fenced; the key is not remembered, so the
+            // same key retried with the current token applies (a fresh answer, not a replay)
+            HttpResponse<String> waited = update(http, token, session, "by-us-east-3", oldToken, "Prefer", "wait=20");
+            assertThat(waited.statusCode()).as(waited.body()).isEqualTo(409);
+            assertThat(Json.mapper().readTree(waited.body()).path("verdict").asText())
+                    .isEqualTo("fenced");
+            HttpResponse<String> retried = update(http, token, session, "by-us-east-3", newToken);
+            assertThat(retried.statusCode()).as(retried.body()).isEqualTo(200);
+            assertThat(retried.headers().firstValue("Idempotent-Replayed")).isEmpty();
+
             Database db = new Database(databaseUrl);
             await().atMost(Duration.ofSeconds(60))
                     .until(() -> db.queryLong("SELECT count(*) FROM crm_contact_updates WHERE session_id = '" + session
-                                    + "' AND idempotency_key = 'by-eu-west-2'")
-                            == 1);
+                                    + "' AND idempotency_key IN ('by-eu-west-2', 'by-us-east-3')")
+                            == 2);
             assertThat(db.queryLong("SELECT count(*) FROM crm_contact_updates WHERE session_id = '" + session
                             + "' AND idempotency_key = 'by-us-east-2'"))
                     .as("the dedup topology fenced the zombie's write against the session's lease")
                     .isZero();
             assertThat(db.queryLong("SELECT count(*) FROM crm_contact_updates WHERE session_id = '" + session + "'"))
-                    .isEqualTo(3);
+                    .isEqualTo(4);
             assertThat(db.queryLong("SELECT min(fencing_token) FROM crm_contact_updates WHERE session_id = '" + session
-                            + "' AND idempotency_key LIKE 'by-eu-west-%'"))
+                            + "' AND (idempotency_key LIKE 'by-eu-west-%' OR idempotency_key = 'by-us-east-3')"))
                     .isEqualTo(newToken);
         }
     }
@@ -205,7 +215,7 @@ class LeaseFencingIT {
     }
 
     private static HttpResponse<String> update(
-            TestHttp http, String token, String session, String key, long fencingToken) {
+            TestHttp http, String token, String session, String key, long fencingToken, String... extra) {
         String body = "{\"session_id\":\"" + session + "\",\"contact_id\":\"c-1\",\"operation\":\"UPDATE_CONTACT\","
                 + "\"payload\":{\"notes\":\"" + key + "\"}}";
         return http.post(
@@ -218,7 +228,9 @@ class LeaseFencingIT {
                 "Idempotency-Key",
                 key,
                 "X-Fencing-Token",
-                Long.toString(fencingToken));
+                Long.toString(fencingToken),
+                extra.length > 0 ? extra[0] : "X-Correlation-Id",
+                extra.length > 1 ? extra[1] : key);
     }
 
     private static HttpResponse<String> post(TestHttp http, String token, String path, String body) {

@@ -152,10 +152,15 @@ public final class DedupProcessor implements Processor<String, byte[], Object, O
     }
 
     /**
-     * Refuses a first delivery whose fencing token is superseded: nothing is sequenced or emitted, the key
-     * is not remembered (a retry with a current token may still apply it), and the refusal is audited.
+     * Refuses a first delivery whose fencing token is superseded: nothing is sequenced or emitted to the
+     * mutations topic, the key is not remembered (a retry with a current token may still apply it), the
+     * refusal is audited, and a {@code fenced} outcome tells the gateway.
      */
     private void fence(Record<String, byte[]> record, MutationRequest request, LeaseState lease, Instant decidedAt) {
+        // the decision for a gateway waiting on this request (Prefer: wait); the key stays unremembered
+        context.forward(
+                record.withKey(request.scopedKey()).withValue(IdempotencyOutcome.fenced(request, decidedAt)),
+                DedupNodes.OUTCOMES_SINK);
         audit(
                 record,
                 new AuditRecord(

@@ -179,6 +179,23 @@ public class IdempotentWrites {
             wait.ifPresent(w -> refused.header(ContactUpdateController.PREFERENCE_APPLIED, "wait=" + w.toSeconds()));
             return refused;
         }
+        if (outcome.lastVerdict() == Verdict.FENCED) {
+            metrics.conflict();
+            MutableHttpResponse<byte[]> fenced = render(
+                    Problem.of(
+                                    "fenced",
+                                    HttpStatus.CONFLICT,
+                                    "Fencing token superseded",
+                                    "The request was recorded but not applied: its "
+                                            + ContactUpdateController.FENCING_TOKEN
+                                            + " is older than the session lease's current fencing token (the lease"
+                                            + " moved on). The key is not remembered; take the lease again and"
+                                            + " retry with its token.")
+                            .with("verdict", "fenced"),
+                    request);
+            wait.ifPresent(w -> fenced.header(ContactUpdateController.PREFERENCE_APPLIED, "wait=" + w.toSeconds()));
+            return fenced;
+        }
         if (wait.isEmpty()) {
             if (outcome.lastVerdict() == Verdict.DUPLICATE) {
                 // the key was applied earlier (its answer had left this instance's cache): a replay

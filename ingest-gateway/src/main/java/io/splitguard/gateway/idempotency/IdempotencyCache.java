@@ -131,6 +131,10 @@ public final class IdempotencyCache {
             }
             uncertain.remove(key);
             IdempotencyOutcome early = current.outcome();
+            if (early != null && early.isFenced()) {
+                // fenced before its own acknowledgement arrived: nothing to remember for the key
+                return null;
+            }
             CachedEntry answered = early != null && !early.payloadHash().equals(current.payloadHash())
                     ? fromOutcome(early)
                     : current.done(status, body);
@@ -170,6 +174,10 @@ public final class IdempotencyCache {
      * INDETERMINATE one is decided by it.
      */
     public void record(IdempotencyOutcome outcome) {
+        if (outcome.isFenced()) {
+            fenced(outcome);
+            return;
+        }
         if (outcome.receivedAt() != null
                 && !clock.instant().isBefore(outcome.receivedAt().plus(window))) {
             return;
@@ -194,6 +202,25 @@ public final class IdempotencyCache {
             index(next, key);
             return null;
         });
+    }
+
+    /**
+     * The topology fenced the delivery {@code outcome} names: not applied, its key not remembered. The answer
+     * kept for that request is dropped (an in-flight one is marked, so its completion keeps nothing), so a
+     * retry under the key reaches the topology and may apply with a current fencing token.
+     */
+    private void fenced(IdempotencyOutcome outcome) {
+        String scopedKey = outcome.scopedKey();
+        String requestId = outcome.lastRequestId();
+        pending.computeIfPresent(
+                scopedKey,
+                (key, current) -> current.requestId().equals(requestId) ? current.withOutcome(outcome) : current);
+        uncertain.computeIfPresent(
+                scopedKey, (key, current) -> current.requestId().equals(requestId) ? null : current);
+        CachedEntry answered = done.getIfPresent(scopedKey);
+        if (answered != null && answered.requestId().equals(requestId)) {
+            done.asMap().remove(scopedKey, answered);
+        }
     }
 
     public Optional<CachedEntry> get(String scopedKey) {

@@ -319,6 +319,57 @@ class IdempotencyCacheTest {
                 .isEqualTo("s4");
     }
 
+    @Test
+    void shouldForgetTheAnswerOfAFencedRequestSoThatARetryReachesTheTopology() {
+        CachedEntry.Delivery first = delivery("t", "s1", "k1", "sha256:a", "r1");
+        assertThat(cache.claim(first)).isInstanceOf(Claim.Acquired.class);
+        cache.complete(first.scopedKey(), "r1", 200, body("{\"status\":\"accepted\"}"));
+        assertThat(cache.claim(delivery("t", "s1", "k1", "sha256:a", "r2"))).isInstanceOf(Claim.Replay.class);
+
+        cache.record(fenced(first.scopedKey(), "sha256:a", "r1", time.instant()));
+
+        assertThat(cache.claim(delivery("t", "s1", "k1", "sha256:a", "r3"))).isInstanceOf(Claim.Acquired.class);
+    }
+
+    @Test
+    void shouldKeepNothingWhenTheFencedDecisionArrivesBeforeTheRequestsOwnAcknowledgement() {
+        CachedEntry.Delivery first = delivery("t", "s1", "k1", "sha256:a", "r1");
+        assertThat(cache.claim(first)).isInstanceOf(Claim.Acquired.class);
+
+        cache.record(fenced(first.scopedKey(), "sha256:a", "r1", time.instant()));
+        assertThat(cache.complete(first.scopedKey(), "r1", 200, body("{}"))).isEmpty();
+
+        assertThat(cache.claim(delivery("t", "s1", "k1", "sha256:a", "r2"))).isInstanceOf(Claim.Acquired.class);
+    }
+
+    @Test
+    void shouldKeepAnotherRequestsAnswerWhenAnOlderRequestOfTheKeyWasFenced() {
+        CachedEntry.Delivery current = delivery("t", "s1", "k1", "sha256:a", "r2");
+        assertThat(cache.claim(current)).isInstanceOf(Claim.Acquired.class);
+        cache.complete(current.scopedKey(), "r2", 200, body("{}"));
+
+        cache.record(fenced(current.scopedKey(), "sha256:a", "r1", time.instant()));
+
+        assertThat(cache.claim(delivery("t", "s1", "k1", "sha256:a", "r3"))).isInstanceOf(Claim.Replay.class);
+    }
+
+    private static IdempotencyOutcome fenced(String scoped, String hash, String request, Instant at) {
+        return new IdempotencyOutcome(
+                scoped,
+                "k1",
+                "t",
+                "crm.contact.update",
+                "s1",
+                hash,
+                IdempotencyOutcome.STATUS_FENCED,
+                0,
+                at,
+                at,
+                request,
+                Verdict.FENCED,
+                hash);
+    }
+
     private static IdempotencyOutcome outcome(
             String scoped, String hash, String lastRequest, Verdict verdict, Instant received) {
         return new IdempotencyOutcome(

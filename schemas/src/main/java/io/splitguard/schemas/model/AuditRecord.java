@@ -90,6 +90,7 @@ public record AuditRecord(
                 case APPLIED -> APPLIED;
                 case DUPLICATE -> DUPLICATE;
                 case CONFLICT -> CONFLICT;
+                case FENCED -> FENCED;
             };
         }
     }

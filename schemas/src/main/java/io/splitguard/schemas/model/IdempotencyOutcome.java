@@ -24,6 +24,8 @@ public record IdempotencyOutcome(
         String lastPayloadHash) {
 
     public static final String STATUS_APPLIED = "applied";
+    /** The status of a {@link Verdict#FENCED} decision: nothing was applied, the key is not remembered. */
+    public static final String STATUS_FENCED = "fenced";
 
     public IdempotencyOutcome {
         Objects.requireNonNull(scopedKey, "scoped_key");
@@ -52,6 +54,33 @@ public record IdempotencyOutcome(
     }
 
     /** The same recorded outcome, noting a later delivery and what was decided for it. */
+    /**
+     * The decision that {@code request}, a first delivery, was fenced at {@code decidedAt}: not applied
+     * (sequence 0), the key not remembered. Published so that a waiting gateway learns it and forgets the
+     * answer it kept for the request, letting a retry with a current fencing token through.
+     */
+    public static IdempotencyOutcome fenced(MutationRequest request, Instant decidedAt) {
+        return new IdempotencyOutcome(
+                request.scopedKey(),
+                request.idempotencyKey(),
+                request.tenant(),
+                request.route(),
+                request.sessionId(),
+                request.payloadHash(),
+                STATUS_FENCED,
+                0,
+                request.receivedAt(),
+                decidedAt,
+                request.requestId(),
+                Verdict.FENCED,
+                request.payloadHash());
+    }
+
+    /** Whether this is the record of a fenced delivery rather than of an applied key. */
+    public boolean isFenced() {
+        return lastVerdict == Verdict.FENCED;
+    }
+
     public IdempotencyOutcome withLaterDelivery(String requestId, Verdict verdict, String deliveredHash) {
         return new IdempotencyOutcome(
                 scopedKey,

@@ -9,7 +9,12 @@ public enum Verdict {
     /** Same key, same payload hash as the applied delivery: dropped. */
     DUPLICATE,
     /** Same key, different payload hash: dropped and reported. */
-    CONFLICT;
+    CONFLICT,
+    /**
+     * A first delivery carrying a fencing token older than its session lease's: not applied, and its key is
+     * not remembered (a retry with a current token may still apply it).
+     */
+    FENCED;
 
     @JsonValue
     public String wireName() {
