@@ -89,7 +89,7 @@ public class CheckpointController {
         RequestLogging.describe(request, sessionId, null);
         if (!wellFormedSession(sessionId)) {
             return done(render(
-                    malformed("The session id in the path is empty, longer than " + MAX_SESSION_ID
+                    BodyChecks.malformed("The session id in the path is empty, longer than " + MAX_SESSION_ID
                             + " characters or not storable."),
                     request));
         }
@@ -101,12 +101,13 @@ public class CheckpointController {
                 version = Optional.of(0);
             }
             if (version.get() < 1) {
-                return done(render(malformed("schema_version must be an integer >= 1."), request));
+                return done(render(BodyChecks.malformed("schema_version must be an integer >= 1."), request));
             }
         }
         if (position != null && !POSITION.matcher(position).matches()) {
             return done(render(
-                    malformed("position must be the opaque value a checkpoint write answered (partition:offset)."),
+                    BodyChecks.malformed(
+                            "position must be the opaque value a checkpoint write answered (partition:offset)."),
                     request));
         }
         Optional<Integer> requested = version;
@@ -170,37 +171,22 @@ public class CheckpointController {
     /** Size, media type, JSON, path/body session, schema, content; throws the problem to answer. */
     CheckpointRequest validate(HttpRequest<?> request, String sessionId, byte[] body) {
         RequestLogging.describe(request, sessionId, null);
-        int max = settings.getMaxBodyBytes();
-        if (request.getContentLength() > max || (body != null && body.length > max)) {
-            throw new ProblemException(Problem.of(
-                    "payload-too-large",
-                    HttpStatus.REQUEST_ENTITY_TOO_LARGE,
-                    "Payload too large",
-                    "The body exceeds the limit of " + max + " bytes."));
-        }
-        MediaType type = request.getContentType().orElse(null);
-        if (type == null || !"application".equals(type.getType()) || !"json".equals(type.getSubtype())) {
-            throw new ProblemException(Problem.of(
-                    "unsupported-media-type",
-                    HttpStatus.UNSUPPORTED_MEDIA_TYPE,
-                    "Unsupported media type",
-                    "The body must be sent as application/json."));
-        }
+        BodyChecks.sizeAndMediaType(request, body, settings.getMaxBodyBytes(), "The body");
         if (!wellFormedSession(sessionId)) {
-            throw new ProblemException(malformed("The session id in the path is empty, longer than " + MAX_SESSION_ID
-                    + " characters or not storable."));
+            throw new ProblemException(BodyChecks.malformed("The session id in the path is empty, longer than "
+                    + MAX_SESSION_ID + " characters or not storable."));
         }
         if (body == null || body.length == 0) {
-            throw new ProblemException(malformed("The body is empty."));
+            throw new ProblemException(BodyChecks.malformed("The body is empty."));
         }
         JsonNode document;
         try {
             document = Json.mapper().readTree(body);
         } catch (IOException e) {
-            throw new ProblemException(malformed("The body is not well-formed JSON."));
+            throw new ProblemException(BodyChecks.malformed("The body is not well-formed JSON."));
         }
         if (document == null || !document.isObject()) {
-            throw new ProblemException(malformed("The body is not a JSON object."));
+            throw new ProblemException(BodyChecks.malformed("The body is not a JSON object."));
         }
         JsonNode bodySession = document.get("session_id");
         if (bodySession != null
@@ -279,24 +265,14 @@ public class CheckpointController {
     }
 
     private MutableHttpResponse<byte[]> unavailable(HttpRequest<?> request, boolean indeterminate) {
-        String detail = indeterminate
-                ? "The outcome is unknown: the write to Kafka failed or timed out after the checkpoint may have"
+        return BodyChecks.unavailable(
+                request,
+                indeterminate,
+                "The outcome is unknown: the write to Kafka failed or timed out after the checkpoint may have"
                         + " been recorded. Retry the same checkpoint: a checkpoint whose sequence is not newer than"
-                        + " the stored one is never stored over it."
-                : "Nothing was recorded: Kafka could not take the checkpoint in time. Retry later.";
-        return render(
-                        Problem.of(
-                                        indeterminate ? "outcome-unknown" : "kafka-unavailable",
-                                        HttpStatus.SERVICE_UNAVAILABLE,
-                                        "Service unavailable",
-                                        detail)
-                                .with("outcome", indeterminate ? "unknown" : "not_recorded"),
-                        request)
-                .header(HttpHeaders.RETRY_AFTER, Integer.toString(settings.getRetryAfterSeconds()));
-    }
-
-    private static Problem malformed(String detail) {
-        return Problem.of("malformed-request", HttpStatus.BAD_REQUEST, "Malformed request", detail);
+                        + " the stored one is never stored over it.",
+                "Nothing was recorded: Kafka could not take the checkpoint in time. Retry later.",
+                settings.getRetryAfterSeconds());
     }
 
     private static MutableHttpResponse<byte[]> render(Problem problem, HttpRequest<?> request) {

@@ -75,34 +75,18 @@ public class ContactUpdateController {
 
     /** Checks size, media type, JSON, schema and key, in that order; throws the problem to answer. */
     IdempotentWrites.Accepted validate(HttpRequest<?> request, byte[] body, String tenant) {
-        int max = settings.getMaxBodyBytes();
-        long declared = request.getContentLength();
-        if (declared > max || (body != null && body.length > max)) {
-            throw new ProblemException(Problem.of(
-                    "payload-too-large",
-                    HttpStatus.REQUEST_ENTITY_TOO_LARGE,
-                    "Payload too large",
-                    "The body exceeds the limit of " + max + " bytes."));
-        }
-        MediaType type = request.getContentType().orElse(null);
-        if (type == null || !"application".equals(type.getType()) || !"json".equals(type.getSubtype())) {
-            throw new ProblemException(Problem.of(
-                    "unsupported-media-type",
-                    HttpStatus.UNSUPPORTED_MEDIA_TYPE,
-                    "Unsupported media type",
-                    "The body must be sent as application/json."));
-        }
+        BodyChecks.sizeAndMediaType(request, body, settings.getMaxBodyBytes(), "The body");
         if (body == null || body.length == 0) {
-            throw new ProblemException(malformed("The body is empty."));
+            throw new ProblemException(BodyChecks.malformed("The body is empty."));
         }
         JsonNode document;
         try {
             document = Json.mapper().readTree(body);
         } catch (IOException e) {
-            throw new ProblemException(malformed("The body is not well-formed JSON."));
+            throw new ProblemException(BodyChecks.malformed("The body is not well-formed JSON."));
         }
         if (document == null || document.isMissingNode()) {
-            throw new ProblemException(malformed("The body is empty."));
+            throw new ProblemException(BodyChecks.malformed("The body is empty."));
         }
         List<String> violations = JsonSchemas.get().violations(SchemaId.CRM_CONTACT_UPDATE, document);
         if (!violations.isEmpty()) {
@@ -180,9 +164,5 @@ public class ContactUpdateController {
                 HttpStatus.BAD_REQUEST,
                 "Invalid fencing token",
                 FENCING_TOKEN + " must be the positive decimal fencing_token of a lease on the session."));
-    }
-
-    private static Problem malformed(String detail) {
-        return Problem.of("malformed-request", HttpStatus.BAD_REQUEST, "Malformed request", detail);
     }
 }

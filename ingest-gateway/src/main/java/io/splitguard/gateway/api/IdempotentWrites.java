@@ -249,20 +249,14 @@ public class IdempotentWrites {
     }
 
     private MutableHttpResponse<byte[]> unavailable(HttpRequest<?> request, boolean indeterminate) {
-        String detail = indeterminate
-                ? "The outcome is unknown: the write to Kafka failed or timed out after the request may have"
+        return BodyChecks.unavailable(
+                request,
+                indeterminate,
+                "The outcome is unknown: the write to Kafka failed or timed out after the request may have"
                         + " been recorded. Retry with the same Idempotency-Key and the same body; it will be"
-                        + " applied at most once. A different body under this key will be refused."
-                : "Nothing was recorded: Kafka could not take the request in time. Retry later.";
-        return render(
-                        Problem.of(
-                                        indeterminate ? "outcome-unknown" : "kafka-unavailable",
-                                        HttpStatus.SERVICE_UNAVAILABLE,
-                                        "Service unavailable",
-                                        detail)
-                                .with("outcome", indeterminate ? "unknown" : "not_recorded"),
-                        request)
-                .header(HttpHeaders.RETRY_AFTER, Integer.toString(settings.getRetryAfterSeconds()));
+                        + " applied at most once. A different body under this key will be refused.",
+                "Nothing was recorded: Kafka could not take the request in time. Retry later.",
+                settings.getRetryAfterSeconds());
     }
 
     private static MutableHttpResponse<byte[]> render(Problem problem, HttpRequest<?> request) {

@@ -165,30 +165,15 @@ public class LeaseController {
 
     /** Size, media type, JSON, fields, schema; throws the problem to answer. */
     LeaseCommand validate(HttpRequest<?> request, byte[] body, LeaseCommand.Type type) {
-        int max = settings.getMaxBodyBytes();
-        if (request.getContentLength() > max || (body != null && body.length > max)) {
-            throw new ProblemException(Problem.of(
-                    "payload-too-large",
-                    HttpStatus.REQUEST_ENTITY_TOO_LARGE,
-                    "Payload too large",
-                    "The body exceeds the limit of " + max + " bytes."));
-        }
-        MediaType mediaType = request.getContentType().orElse(null);
-        if (mediaType == null || !"application".equals(mediaType.getType()) || !"json".equals(mediaType.getSubtype())) {
-            throw new ProblemException(Problem.of(
-                    "unsupported-media-type",
-                    HttpStatus.UNSUPPORTED_MEDIA_TYPE,
-                    "Unsupported media type",
-                    "The body must be sent as application/json."));
-        }
+        BodyChecks.sizeAndMediaType(request, body, settings.getMaxBodyBytes(), "The body");
         JsonNode document;
         try {
             document = body == null || body.length == 0 ? null : Json.mapper().readTree(body);
         } catch (IOException e) {
-            throw new ProblemException(malformed("The body is not well-formed JSON."));
+            throw new ProblemException(BodyChecks.malformed("The body is not well-formed JSON."));
         }
         if (document == null || !document.isObject()) {
-            throw new ProblemException(malformed("The body must be a JSON object."));
+            throw new ProblemException(BodyChecks.malformed("The body must be a JSON object."));
         }
         List<String> unknown = new ArrayList<>();
         for (Iterator<String> names = document.fieldNames(); names.hasNext(); ) {
@@ -300,10 +285,6 @@ public class LeaseController {
                         "Invalid lease request",
                         "The body does not satisfy the lease request contract.")
                 .with("errors", errors);
-    }
-
-    private static Problem malformed(String detail) {
-        return Problem.of("malformed-request", HttpStatus.BAD_REQUEST, "Malformed request", detail);
     }
 
     private static MutableHttpResponse<byte[]> render(Problem problem, HttpRequest<?> request) {

@@ -108,22 +108,7 @@ public class WebhookController {
                     "No webhook platform named '" + (name.length() > 64 ? name.substring(0, 64) + "…" : name)
                             + "' is configured here."));
         }
-        int max = settings.getMaxBodyBytes();
-        if (request.getContentLength() > max || body.length > max) {
-            throw new ProblemException(Problem.of(
-                    "payload-too-large",
-                    HttpStatus.REQUEST_ENTITY_TOO_LARGE,
-                    "Payload too large",
-                    "The body exceeds the limit of " + max + " bytes."));
-        }
-        MediaType type = request.getContentType().orElse(null);
-        if (type == null || !"application".equals(type.getType()) || !"json".equals(type.getSubtype())) {
-            throw new ProblemException(Problem.of(
-                    "unsupported-media-type",
-                    HttpStatus.UNSUPPORTED_MEDIA_TYPE,
-                    "Unsupported media type",
-                    "The notification must be sent as application/json."));
-        }
+        BodyChecks.sizeAndMediaType(request, body, settings.getMaxBodyBytes(), "The notification");
         String tenant = authenticate(request, platform, body, authentication);
         JsonNode notification;
         try {
