@@ -345,7 +345,9 @@ public final class ChaosRun {
             }
         }
         java.net.http.HttpClient client = java.net.http.HttpClient.newHttpClient();
-        long deadline = System.currentTimeMillis() + Duration.ofMinutes(2).toMillis();
+        // generous: after the last heal a loaded machine may still be restoring checkpoint stores, and an
+        // owner answers only once its task runs again
+        long deadline = System.currentTimeMillis() + Duration.ofMinutes(4).toMillis();
         Map<String, List<CheckpointFinal.Served>> answers = new HashMap<>();
         List<String> incomplete = new ArrayList<>();
         for (String session : sessions) {
