@@ -91,7 +91,10 @@ public final class ConfigurationDoc {
                         + " region's view and its vote. The region quorum settings (`SPLITGUARD_REGIONS`,"
                         + " `SPLITGUARD_REGION`, `SPLITGUARD_REGION_*`) are in the health section above;"
                         + " `SPLITGUARD_STATE_DIR` and `SPLITGUARD_MANAGEMENT_PORT` mean what they mean for the"
-                        + " topologies (see \"Regions\" in ARCHITECTURE.md).\n\n")
+                        + " topologies (see \"Regions\" in ARCHITECTURE.md). Kafka client settings (TLS, SASL) pass"
+                        + " through as `SPLITGUARD_KAFKA_CLIENT_<NAME>` to every client of the coordinator, the names"
+                        + " the gateway reads too (`SPLITGUARD_KAFKA_CLIENT_SECURITY_PROTOCOL=SSL` is"
+                        + " `security.protocol`).\n\n")
                 .append(Settings.markdownTable(without(CoordinatorConfig.DEFINITION, shared)));
         out.append("\n## Ingest gateway\n\n")
                 .append("Besides the common settings (`SPLITGUARD_KAFKA_BOOTSTRAP_SERVERS` is"

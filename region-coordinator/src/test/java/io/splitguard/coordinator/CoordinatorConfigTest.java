@@ -56,6 +56,24 @@ class CoordinatorConfigTest {
     }
 
     @Test
+    void shouldPassKafkaClientSettingsToEveryClientWhenTheyAreSet() {
+        CoordinatorConfig config = CoordinatorConfig.fromEnv(Map.of(
+                "SPLITGUARD_KAFKA_CLIENT_SECURITY_PROTOCOL",
+                "SASL_SSL",
+                "SPLITGUARD_KAFKA_CLIENT_SASL_MECHANISM",
+                "SCRAM-SHA-512",
+                "SPLITGUARD_KAFKA_CLIENT_SSL_TRUSTSTORE_LOCATION",
+                "/etc/kafka/trust.p12"));
+
+        assertThat(config.clientProperties())
+                .containsOnly(
+                        Map.entry("security.protocol", "SASL_SSL"),
+                        Map.entry("sasl.mechanism", "SCRAM-SHA-512"),
+                        Map.entry("ssl.truststore.location", "/etc/kafka/trust.p12"));
+        assertThat(CoordinatorConfig.fromEnv(Map.of()).clientProperties()).isEmpty();
+    }
+
+    @Test
     void shouldReadServiceProbesInOrderWhenTheyAreNameUrlPairs() {
         CoordinatorConfig config = CoordinatorConfig.fromEnv(Map.of(
                 CoordinatorConfig.SERVICE_PROBES,

@@ -91,12 +91,12 @@ public final class RegionCoordinator implements AutoCloseable {
         try {
             PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
             RegionQuorumStreams quorum = RegionQuorumStreams.start(
-                    config.bootstrapServers(), topics, config.regions(), config.stateDir(), Map.of());
+                    config.bootstrapServers(), topics, config.regions(), config.stateDir(), config.clientProperties());
             started.push(quorum);
 
             KafkaQuorumCheck kafka = KafkaQuorumCheck.create(
                     config.bootstrapServers(),
-                    Map.of(),
+                    Map.copyOf(config.clientProperties()),
                     watchedTopics(topics),
                     config.health().timeout());
             CompositeHealth.Builder builder = CompositeHealth.builder()
@@ -112,10 +112,17 @@ public final class RegionCoordinator implements AutoCloseable {
             CompositeHealth health = builder.start();
             started.push(health);
 
-            RegionView view = RegionView.start(config.bootstrapServers(), Map.of(), topics, config.regions(), clock);
+            RegionView view = RegionView.start(
+                    config.bootstrapServers(), config.clientProperties(), topics, config.regions(), clock);
             started.push(view);
             started.push(RegionVoter.create(
-                            config.bootstrapServers(), Map.of(), topics, config.regions(), health::report, view, clock)
+                            config.bootstrapServers(),
+                            config.clientProperties(),
+                            topics,
+                            config.regions(),
+                            health::report,
+                            view,
+                            clock)
                     .start());
 
             ManagementServer management = ManagementServer.start(

@@ -4,6 +4,7 @@ import io.splitguard.coordinator.config.CoordinatorConfig;
 import io.splitguard.schemas.topics.TopicBootstrap;
 import io.splitguard.schemas.topics.TopicCatalog;
 import java.time.Clock;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import org.apache.kafka.clients.admin.Admin;
@@ -39,8 +40,9 @@ public final class RegionCoordinatorMain {
     public static RegionCoordinator start(Map<String, String> env) {
         TopicCatalog topics = TopicCatalog.forService(env);
         CoordinatorConfig config = CoordinatorConfig.fromEnv(env);
-        try (Admin admin =
-                Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers()))) {
+        Map<String, Object> adminConfig = new HashMap<>(config.clientProperties());
+        adminConfig.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
+        try (Admin admin = Admin.create(adminConfig)) {
             TopicBootstrap.ensure(admin, topics, 60_000);
         }
         return RegionCoordinator.start(config, topics, Clock.systemUTC());

@@ -35,11 +35,17 @@ public record CoordinatorConfig(
         HealthSettings health,
         Path stateDir,
         int managementPort,
-        Map<String, URI> serviceProbes) {
+        Map<String, URI> serviceProbes,
+        Map<String, String> clientProperties) {
 
     public static final String STATE_DIR = "SPLITGUARD_STATE_DIR";
     public static final String MANAGEMENT_PORT = "SPLITGUARD_MANAGEMENT_PORT";
     public static final String SERVICE_PROBES = "SPLITGUARD_COORDINATOR_SERVICE_PROBES";
+    /**
+     * {@code SPLITGUARD_KAFKA_CLIENT_SECURITY_PROTOCOL=SSL} sets {@code security.protocol} on every Kafka client
+     * of the coordinator (quorum topology, voter, view, admin clients), as the gateway's same-named settings do.
+     */
+    public static final String CLIENT_PREFIX = "SPLITGUARD_KAFKA_CLIENT_";
 
     /** The management port when none is set: next to the checkpoint topology's 8083. */
     public static final int DEFAULT_MANAGEMENT_PORT = 8084;
@@ -105,7 +111,8 @@ public record CoordinatorConfig(
                 HealthSettings.fromParsed(v),
                 stateDir((String) v.get(STATE_DIR)),
                 (Integer) v.get(MANAGEMENT_PORT),
-                HealthSettings.probes(probes));
+                HealthSettings.probes(probes),
+                Map.copyOf(Settings.passThrough(env, CLIENT_PREFIX)));
     }
 
     private static ConfigDef.Validator probesValidator() {
