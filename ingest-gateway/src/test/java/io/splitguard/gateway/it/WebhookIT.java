@@ -61,6 +61,11 @@ class WebhookIT {
         Fixtures.bootstrap(bootstrap, catalog);
         Map<String, Object> properties = Fixtures.properties(bootstrap, prefix);
         properties.put("splitguard.gateway.webhooks.platforms.genesys.signing-secrets", List.of(SECRET));
+        // a platform that authenticates with a shared secret in a header, two accepted during a rotation
+        properties.put("splitguard.gateway.webhooks.platforms.acd.session-id-pointer", "/call/id");
+        properties.put("splitguard.gateway.webhooks.platforms.acd.event-id-pointer", "/event_id");
+        properties.put("splitguard.gateway.webhooks.platforms.acd.secret-header", "X-Acd-Secret");
+        properties.put("splitguard.gateway.webhooks.platforms.acd.shared-secrets", List.of("old-acd", "new-acd"));
         gateway = Fixtures.start(properties);
         http = new TestHttp(gateway.url());
         await().atMost(Duration.ofSeconds(30))
@@ -351,6 +356,31 @@ class WebhookIT {
         } else {
             answer.complete(response);
         }
+    }
+
+    @Test
+    void shouldTakeASharedSecretPlatformsEventsOnlyWithAConfiguredSecretWhenItUsesASecretHeader() {
+        String eventId = "acd-" + UUID.randomUUID();
+        String call = "call-" + UUID.randomUUID();
+        byte[] body = ("{\"event_id\":\"" + eventId + "\",\"call\":{\"id\":\"" + call + "\"}}")
+                .getBytes(StandardCharsets.UTF_8);
+
+        assertProblem(http.post("/api/v2/webhooks/acd", body, "Content-Type", "application/json"), 401);
+        assertProblem(
+                http.post("/api/v2/webhooks/acd", body, "Content-Type", "application/json", "X-Acd-Secret", "guess"),
+                401);
+        HttpResponse<String> accepted =
+                http.post("/api/v2/webhooks/acd", body, "Content-Type", "application/json", "X-Acd-Secret", "new-acd");
+        HttpResponse<String> old =
+                http.post("/api/v2/webhooks/acd", body, "Content-Type", "application/json", "X-Acd-Secret", "old-acd");
+
+        assertThat(accepted.statusCode()).as(accepted.body()).isEqualTo(200);
+        assertThat(old.statusCode()).as(old.body()).isEqualTo(200);
+        assertThat(old.headers().firstValue("Idempotent-Replayed")).contains("true");
+        List<MutationRequest> records = Fixtures.mutationsWithKey(bootstrap, catalog, eventId);
+        assertThat(records).hasSize(1);
+        assertThat(records.get(0).tenant()).isEqualTo("platform:acd");
+        assertThat(records.get(0).sessionId()).isEqualTo(call);
     }
 
     @Test
