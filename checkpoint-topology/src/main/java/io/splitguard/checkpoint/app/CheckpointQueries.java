@@ -31,6 +31,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.KeyQueryMetadata;
@@ -212,7 +213,9 @@ public final class CheckpointQueries implements HttpHandler, AutoCloseable {
      */
     private Answer local(String sessionId, Integer partition, Position bound, boolean requireActive) {
         StateQueryRequest<StoredCheckpoint> request = StateQueryRequest.inStore(CheckpointNodes.LATEST_STORE)
-                .withQuery(KeyQuery.<String, StoredCheckpoint>withKey(sessionId));
+                .withQuery(KeyQuery.<String, StoredCheckpoint>withKey(sessionId))
+                // committed state only: an uncommitted write may still be rolled back
+                .withIsolationLevel(IsolationLevel.READ_COMMITTED);
         request = partition == null ? request.withAllPartitions() : request.withPartitions(Set.of(partition));
         if (bound != null) {
             // Kafka Streams ignores the position bound of a request that requires the active copy, so a

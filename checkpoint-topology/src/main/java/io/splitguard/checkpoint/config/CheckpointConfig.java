@@ -66,6 +66,8 @@ public record CheckpointConfig(
             StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
             StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG,
             StreamsConfig.APPLICATION_SERVER_CONFIG,
+            StreamsConfig.TRANSACTIONAL_STATE_STORES_CONFIG,
+            StreamsConfig.DEFAULT_INTERACTIVE_QUERY_ISOLATION_LEVEL_CONFIG,
             StreamsConfig.producerPrefix(ProducerConfig.ACKS_CONFIG),
             StreamsConfig.producerPrefix(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG),
             StreamsConfig.consumerPrefix(ConsumerConfig.ISOLATION_LEVEL_CONFIG),
@@ -118,6 +120,12 @@ public record CheckpointConfig(
         // Changelog records carry the store's position (input offsets), so a restored or standby copy
         // knows which checkpoints-in offsets it reflects: read-your-writes position bounds hold on any copy.
         p.put(StreamsConfig.InternalConfig.IQ_CONSISTENCY_OFFSET_VECTOR_ENABLED, true);
+        // Interactive queries see committed state only: a store write is otherwise visible before its
+        // transaction commits, and a checkpoint served from it is gone again if the transaction aborts
+        // (a broker kill, a fenced instance) until its input is processed anew, so a later read would
+        // regress. The chaos checker caught "none" served after a checkpoint had been.
+        p.put(StreamsConfig.TRANSACTIONAL_STATE_STORES_CONFIG, true);
+        p.put(StreamsConfig.DEFAULT_INTERACTIVE_QUERY_ISOLATION_LEVEL_CONFIG, "READ_COMMITTED");
         // The source reads raw bytes (String keys, byte[] values), which cannot fail to deserialize; the
         // processor decodes them and dead-letters what is proven poison itself, with the reason in headers.
         p.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, LogAndFailExceptionHandler.class);
