@@ -7,6 +7,7 @@ import io.splitguard.schemas.model.LeaseDecision;
 import io.splitguard.schemas.model.LeaseDecision.Outcome;
 import io.splitguard.schemas.model.LeaseDecision.PreviousHolder;
 import io.splitguard.schemas.model.LeaseState;
+import io.splitguard.schemas.model.LeaseView;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -26,7 +27,7 @@ import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
 /**
- * Decides lease commands (acquire, heartbeat, release) for the resources of the partition its task
+ * Decides lease commands (acquire, heartbeat, release; describe, an operator's read) for the resources of the partition its task
  * owns. One task owns a partition at a time and, under exactly-once, a fenced zombie's decisions and
  * store writes are aborted, so a resource's leases are decided by a single writer, in the order the
  * gateway's commands were appended.
@@ -94,6 +95,7 @@ public final class LeaseProcessor implements Processor<String, byte[], Object, O
                     case ACQUIRE -> acquire(command, current, now, offset);
                     case HEARTBEAT -> heartbeat(command, current, now);
                     case RELEASE -> release(command, current, now);
+                    case DESCRIBE -> describe(command, current, now);
                 };
         if (decided.state == null) {
             if (current.stored != null) {
@@ -290,6 +292,60 @@ public final class LeaseProcessor implements Processor<String, byte[], Object, O
             return new Decided(released, null, List.of(audit));
         }
         return refused(command, Outcome.NOT_HOLDER, state, heldUntil(state), null, now);
+    }
+
+    /**
+     * An operator's question: the lease as it stands once brought to {@code now}, decided in order with
+     * every other command on the resource. Nothing is granted, extended or audited; the lock token is
+     * never told.
+     */
+    private Decided describe(LeaseCommand command, Current current, Instant now) {
+        LeaseState state = current.state;
+        LeaseView view;
+        if (state == null) {
+            view = LeaseView.free();
+        } else if (state.isHeld()) {
+            view = new LeaseView(
+                    LeaseView.State.HELD,
+                    state.holderRegion(),
+                    state.fencingToken(),
+                    state.operationType(),
+                    state.correlationId(),
+                    state.grantedAt(),
+                    state.lastHeartbeatAt(),
+                    state.expiresAt(),
+                    state.lastHeartbeatAt().plus(rules.staleThreshold()),
+                    null,
+                    null);
+        } else {
+            view = new LeaseView(
+                    current.grantable ? LeaseView.State.FREE : LeaseView.State.COOLING,
+                    null,
+                    state.fencingToken(),
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    current.grantable ? null : state.blockedUntil(),
+                    state.previous() == null ? null : state.previous().holderRegion());
+        }
+        LeaseDecision described = new LeaseDecision(
+                command.requestId(),
+                view.correlationId(),
+                command.resourceId(),
+                command.type(),
+                Outcome.DESCRIBED,
+                null,
+                view.fencingToken(),
+                view.holderRegion(),
+                view.expiresAt(),
+                null,
+                null,
+                now,
+                view);
+        return new Decided(described, state, List.of());
     }
 
     /**

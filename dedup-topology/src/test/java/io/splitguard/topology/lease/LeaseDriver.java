@@ -135,6 +135,10 @@ final class LeaseDriver implements AutoCloseable {
         return send(LeaseCommand.release(resource, lockToken, UUID.randomUUID().toString(), now()));
     }
 
+    LeaseDecision describe(String resource) {
+        return send(LeaseCommand.describe(resource, UUID.randomUUID().toString(), now()));
+    }
+
     /**
      * Appends commands of an unrelated resource until the next offset is {@code offset}: a new driver's
      * partition starts at 0, while the real log keeps its offsets across restarts and wiped stores.

@@ -8,6 +8,7 @@ import io.splitguard.schemas.model.LeaseCommand;
 import io.splitguard.schemas.model.LeaseDecision;
 import io.splitguard.schemas.model.LeaseDecision.Outcome;
 import io.splitguard.schemas.model.LeaseState;
+import io.splitguard.schemas.model.LeaseView;
 import io.splitguard.schemas.topics.TopicCatalog;
 import io.splitguard.topology.DedupTopology;
 import io.splitguard.topology.config.DedupConfig;
@@ -274,6 +275,60 @@ class LeaseTopologyTest {
         assertThat(granted.outcome()).isEqualTo(Outcome.GRANTED);
         assertThat(granted.overrode().lockToken()).isEqualTo(afterExpiryDelay.lockToken());
         assertThat(granted.fencingToken()).isGreaterThan(afterExpiryDelay.fencingToken());
+    }
+
+    @Test
+    void shouldDescribeEveryStateOfALeaseWithoutItsTokenAndWithoutChangingItWhenAnOperatorAsks() {
+        LeaseDriver l = start(Map.of()); // 5 s lock-delay, 15 s stale threshold
+        LeaseView never = l.describe("a").lease();
+        LeaseDecision a = l.acquire("a", "eu-west", TTL, "c1");
+        l.advance(Duration.ofSeconds(4));
+        l.heartbeat("a", a.lockToken());
+        l.audit.readValuesToList();
+        List<KeyValue<String, byte[]>> changesBefore = l.changelogRecords();
+
+        LeaseDecision held = l.describe("a");
+
+        assertThat(never.state()).isEqualTo(LeaseView.State.FREE);
+        assertThat(never.fencingToken()).isNull();
+        assertThat(held.outcome()).isEqualTo(Outcome.DESCRIBED);
+        assertThat(held.succeeded()).isTrue();
+        assertThat(held.lockToken()).isNull();
+        assertThat(held.lease())
+                .isEqualTo(new LeaseView(
+                        LeaseView.State.HELD,
+                        "eu-west",
+                        a.fencingToken(),
+                        "crm_update",
+                        "c1",
+                        T0,
+                        T0.plusSeconds(4),
+                        T0.plusSeconds(34),
+                        T0.plusSeconds(19),
+                        null,
+                        null));
+        assertThat(Json.mapper().valueToTree(held).toString()).doesNotContain(a.lockToken());
+        assertThat(l.audit.readValuesToList()).isEmpty();
+        assertThat(changesBefore).isNotEmpty();
+        assertThat(l.changelogRecords()).isEmpty();
+        assertThat(l.heartbeat("a", a.lockToken()).outcome()).isEqualTo(Outcome.EXTENDED);
+
+        // overridden by a stale threshold's silence: cooling during the lock-delay, naming who lost it
+        l.advance(Duration.ofSeconds(15));
+        l.acquire("a", "us-east", TTL, "c2");
+        LeaseView cooling = l.describe("a").lease();
+        l.advance(Duration.ofSeconds(5));
+        LeaseView afterDelay = l.describe("a").lease();
+
+        assertThat(cooling.state()).isEqualTo(LeaseView.State.COOLING);
+        assertThat(cooling.blockedUntil()).isEqualTo(T0.plusSeconds(19 + 5)); // override at +19 s, 5 s delay
+        assertThat(cooling.overriddenHolderRegion()).isEqualTo("eu-west");
+        assertThat(cooling.fencingToken()).isEqualTo(a.fencingToken());
+        assertThat(cooling.holderRegion()).isNull();
+        assertThat(afterDelay.state()).isEqualTo(LeaseView.State.FREE);
+        assertThat(afterDelay.fencingToken()).isEqualTo(a.fencingToken());
+        assertThat(l.acquire("a", "us-east", TTL, "c2").overrode().holderRegion())
+                .isEqualTo("eu-west");
     }
 
     @Test

@@ -15,7 +15,9 @@ import java.util.Objects;
  * which puts it on the same partition number as the session's mutations.
  *
  * <p>Which fields a command carries depends on its {@link Type}: an acquire needs {@code regionOrigin},
- * {@code lockTtlMs} and {@code correlationId}; a heartbeat or a release needs {@code lockToken}.
+ * {@code lockTtlMs} and {@code correlationId}; a heartbeat or a release needs {@code lockToken}; a
+ * describe (an operator's read, decided in order with the rest so it sees every decision before it)
+ * needs nothing but the resource id.
  *
  * @param type what the caller asks for
  * @param resourceId the resource to lock, also the record key
@@ -50,7 +52,9 @@ public record LeaseCommand(
     public enum Type {
         ACQUIRE,
         HEARTBEAT,
-        RELEASE;
+        RELEASE,
+        /** An operator's question: the resource's lease as the owner sees it now. Changes nothing. */
+        DESCRIBE;
 
         @JsonValue
         public String wireName() {
@@ -74,6 +78,9 @@ public record LeaseCommand(
                 }
             }
             case HEARTBEAT, RELEASE -> Objects.requireNonNull(lockToken, "lock_token");
+            case DESCRIBE -> {
+                // the resource id is all a question needs
+            }
         }
         for (String text :
                 new String[] {resourceId, regionOrigin, operationType, correlationId, lockToken, requestId}) {
@@ -114,6 +121,11 @@ public record LeaseCommand(
     /** A heartbeat of the lease {@code lockToken} on {@code resourceId}. */
     public static LeaseCommand heartbeat(String resourceId, String lockToken, String requestId, Instant receivedAt) {
         return new LeaseCommand(Type.HEARTBEAT, resourceId, null, null, null, null, lockToken, requestId, receivedAt);
+    }
+
+    /** An operator's question about the lease on {@code resourceId}. */
+    public static LeaseCommand describe(String resourceId, String requestId, Instant receivedAt) {
+        return new LeaseCommand(Type.DESCRIBE, resourceId, null, null, null, null, null, requestId, receivedAt);
     }
 
     /** A release of the lease {@code lockToken} on {@code resourceId}. */

@@ -1,5 +1,6 @@
 package io.splitguard.schemas.model;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonValue;
 import java.time.Instant;
@@ -18,7 +19,8 @@ import java.util.Objects;
  *   <li>{@code conflict}: {@code holderRegion} and {@code expiresAt} of the current holder (or, while a
  *       lock-delay runs, of the previous one and the delay's end) and {@code retryAfterMs}; never a token;
  *   <li>{@code released}: {@code fencingToken} and {@code holderRegion} of the lease that ended;
- *   <li>{@code lost}, {@code not_holder}: the current holder's region and expiry when there is one.
+ *   <li>{@code lost}, {@code not_holder}: the current holder's region and expiry when there is one;
+ *   <li>{@code described} (a describe): {@code lease}, the resource's lease as the owner sees it.
  * </ul>
  * All instants are on the deciding instance's wall clock.
  *
@@ -34,6 +36,7 @@ import java.util.Objects;
  * @param retryAfterMs how long a refused acquire should wait (conflict)
  * @param overrode the stale holder this grant took over from (granted after an override only)
  * @param decidedAt when the owner decided
+ * @param lease the resource's lease (described only)
  */
 public record LeaseDecision(
         String requestId,
@@ -47,7 +50,8 @@ public record LeaseDecision(
         Instant expiresAt,
         Long retryAfterMs,
         PreviousHolder overrode,
-        Instant decidedAt) {
+        Instant decidedAt,
+        LeaseView lease) {
 
     public enum Outcome {
         /** Acquire: the caller holds the lease. */
@@ -61,7 +65,9 @@ public record LeaseDecision(
         /** Release with the current token: the resource is free at once. */
         RELEASED,
         /** Release with a token that is not the current one: nothing changed. */
-        NOT_HOLDER;
+        NOT_HOLDER,
+        /** Describe: the lease as the owner sees it ({@code lease}). */
+        DESCRIBED;
 
         @JsonValue
         public String wireName() {
@@ -70,7 +76,7 @@ public record LeaseDecision(
 
         /** Whether the HTTP answer is 200 (otherwise 409). */
         public boolean succeeded() {
-            return this == GRANTED || this == EXTENDED || this == RELEASED;
+            return this == GRANTED || this == EXTENDED || this == RELEASED || this == DESCRIBED;
         }
     }
 
@@ -88,6 +94,37 @@ public record LeaseDecision(
         }
     }
 
+    /** A decision of any outcome but {@code described}, which alone carries a {@link LeaseView}. */
+    public LeaseDecision(
+            String requestId,
+            String correlationId,
+            String resourceId,
+            LeaseCommand.Type type,
+            Outcome outcome,
+            String lockToken,
+            Long fencingToken,
+            String holderRegion,
+            Instant expiresAt,
+            Long retryAfterMs,
+            PreviousHolder overrode,
+            Instant decidedAt) {
+        this(
+                requestId,
+                correlationId,
+                resourceId,
+                type,
+                outcome,
+                lockToken,
+                fencingToken,
+                holderRegion,
+                expiresAt,
+                retryAfterMs,
+                overrode,
+                decidedAt,
+                null);
+    }
+
+    @JsonCreator
     public LeaseDecision {
         Objects.requireNonNull(resourceId, "resource_id");
         Objects.requireNonNull(type, "type");
@@ -95,6 +132,9 @@ public record LeaseDecision(
         Objects.requireNonNull(decidedAt, "decided_at");
         if (retryAfterMs != null && retryAfterMs < 0) {
             throw new IllegalArgumentException("retry_after_ms must not be negative: " + retryAfterMs);
+        }
+        if ((outcome == Outcome.DESCRIBED) != (lease != null)) {
+            throw new IllegalArgumentException("a lease view comes with a described outcome, and only with it");
         }
     }
 

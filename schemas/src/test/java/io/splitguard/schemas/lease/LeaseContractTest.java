@@ -12,6 +12,7 @@ import io.splitguard.schemas.model.AuditRecord;
 import io.splitguard.schemas.model.LeaseCommand;
 import io.splitguard.schemas.model.LeaseDecision;
 import io.splitguard.schemas.model.LeaseState;
+import io.splitguard.schemas.model.LeaseView;
 import io.splitguard.schemas.topics.TopicCatalog;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -112,6 +113,79 @@ class LeaseContractTest {
         assertThat(LeaseDecision.Outcome.NOT_HOLDER.wireName()).isEqualTo("not_holder");
         assertThat(granted.succeeded()).isTrue();
         assertThat(conflict.succeeded()).isFalse();
+    }
+
+    @Test
+    void shouldRoundTripADescribeAndItsViewWithoutAnyLockTokenWhenWrittenAndRead() {
+        LeaseCommand describe = LeaseCommand.describe("s1", "r9", T);
+        LeaseView held = new LeaseView(
+                LeaseView.State.HELD,
+                "eu-west",
+                42L,
+                "crm_update",
+                "c1",
+                T,
+                T.plusSeconds(5),
+                T.plusSeconds(35),
+                T.plusSeconds(20),
+                null,
+                null);
+        LeaseDecision described = new LeaseDecision(
+                "r9",
+                "c1",
+                "s1",
+                LeaseCommand.Type.DESCRIBE,
+                LeaseDecision.Outcome.DESCRIBED,
+                null,
+                42L,
+                "eu-west",
+                T.plusSeconds(35),
+                null,
+                null,
+                T,
+                held);
+
+        assertThat(COMMANDS.fromBytes(COMMANDS.toBytes(describe))).isEqualTo(describe);
+        assertThat(DECISIONS.fromBytes(DECISIONS.toBytes(described))).isEqualTo(described);
+        JsonNode wire = Json.mapper().valueToTree(described);
+        assertThat(wire.get("outcome").asText()).isEqualTo("described");
+        assertThat(wire.get("lease").get("state").asText()).isEqualTo("held");
+        assertThat(wire.get("lease").get("stale_at").asText()).isEqualTo("2026-12-01T10:00:20Z");
+        assertThat(wire.toString()).doesNotContain("lock_token");
+        assertThat(described.succeeded()).isTrue();
+        assertThat(DECISIONS.fromBytes(DECISIONS.toBytes(new LeaseDecision(
+                        "r8",
+                        null,
+                        "s2",
+                        LeaseCommand.Type.DESCRIBE,
+                        LeaseDecision.Outcome.DESCRIBED,
+                        null,
+                        null,
+                        null,
+                        null,
+                        null,
+                        null,
+                        T,
+                        LeaseView.free()))))
+                .extracting(LeaseDecision::lease)
+                .isEqualTo(LeaseView.free());
+        assertThatThrownBy(() -> new LeaseDecision(
+                        "r7",
+                        null,
+                        "s1",
+                        LeaseCommand.Type.DESCRIBE,
+                        LeaseDecision.Outcome.DESCRIBED,
+                        null,
+                        null,
+                        null,
+                        null,
+                        null,
+                        null,
+                        T))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new LeaseView(
+                        LeaseView.State.COOLING, null, 3L, null, null, null, null, null, null, null, null))
+                .isInstanceOf(NullPointerException.class);
     }
 
     @Test
