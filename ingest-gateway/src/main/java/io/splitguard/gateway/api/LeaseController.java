@@ -10,6 +10,8 @@ import io.micronaut.http.MediaType;
 import io.micronaut.http.MutableHttpResponse;
 import io.micronaut.http.annotation.Body;
 import io.micronaut.http.annotation.Controller;
+import io.micronaut.http.annotation.Get;
+import io.micronaut.http.annotation.PathVariable;
 import io.micronaut.http.annotation.Post;
 import io.micronaut.security.annotation.Secured;
 import io.splitguard.gateway.config.GatewaySettings;
@@ -23,6 +25,7 @@ import io.splitguard.schemas.json.JsonSchemas;
 import io.splitguard.schemas.json.SchemaId;
 import io.splitguard.schemas.model.LeaseCommand;
 import io.splitguard.schemas.model.LeaseDecision;
+import io.splitguard.schemas.model.LeaseView;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -92,6 +95,33 @@ public class LeaseController {
         return decide(request, body, LeaseCommand.Type.RELEASE);
     }
 
+    /**
+     * For operators: the lease on {@code resourceId} as its owner sees it now ({@code held}, {@code
+     * cooling} or {@code free}, with holder, fencing token, expiry and staleness), never its lock token.
+     * The question travels as a command on the resource's partition like any other, so the answer
+     * reflects every decision taken before it; 503 when no answer comes in time.
+     */
+    @Get(uri = BASE + "/{resource_id}", produces = MediaType.APPLICATION_JSON)
+    @Secured(Scopes.ADMIN)
+    public CompletableFuture<HttpResponse<?>> describe(HttpRequest<?> request, @PathVariable("resource_id") String resourceId) {
+        LeaseCommand command;
+        try {
+            command = LeaseCommand.describe(resourceId, UUID.randomUUID().toString(), Instant.now());
+        } catch (IllegalArgumentException | NullPointerException e) {
+            return CompletableFuture.completedFuture(render(
+                    Problem.of(
+                                    "invalid-resource-id",
+                                    HttpStatus.BAD_REQUEST,
+                                    "Invalid resource id",
+                                    "The resource id must be 1.." + LeaseCommand.MAX_ID_LENGTH
+                                            + " characters a database can store.")
+                            .with("errors", List.of(String.valueOf(e.getMessage()))),
+                    request));
+        }
+        RequestLogging.describe(request, resourceId, null);
+        return submit(request, command);
+    }
+
     private CompletableFuture<HttpResponse<?>> decide(HttpRequest<?> request, byte[] body, LeaseCommand.Type type) {
         LeaseCommand command;
         try {
@@ -99,6 +129,12 @@ public class LeaseController {
         } catch (ProblemException e) {
             return CompletableFuture.completedFuture(render(e.problem(), request));
         }
+        return submit(request, command);
+    }
+
+    /** Writes {@code command} and answers with its decision, or 503 when there is none to give. */
+    private CompletableFuture<HttpResponse<?>> submit(HttpRequest<?> request, LeaseCommand command) {
+        LeaseCommand.Type type = command.type();
         if (!replies.ready()) {
             return CompletableFuture.completedFuture(unavailable(
                     request,
@@ -157,6 +193,9 @@ public class LeaseController {
     }
 
     private static String retryDetail(LeaseCommand.Type type, String what) {
+        if (type == LeaseCommand.Type.DESCRIBE) {
+            return "No answer: " + what + ". Asking again changes nothing.";
+        }
         return "The outcome is unknown: " + what + "."
                 + (type == LeaseCommand.Type.ACQUIRE
                         ? " Retry with the same correlation_id: if the lease was granted, the retry gets the same grant."
@@ -241,6 +280,7 @@ public class LeaseController {
                     answer.put("fencing_token", d.fencingToken());
                 }
             }
+            case DESCRIBED -> describe(answer, d.lease(), d.decidedAt());
             case CONFLICT, LOST, NOT_HOLDER -> {
                 if (d.holderRegion() != null) {
                     answer.put("holder_region", d.holderRegion());
@@ -267,6 +307,31 @@ public class LeaseController {
             response.header(HttpHeaders.RETRY_AFTER, Long.toString(Math.max(1, (d.retryAfterMs() + 999) / 1000)));
         }
         return response;
+    }
+
+    /** The lease view, with {@code as_of}: the owner's clock when it answered, which its instants are on. */
+    private static void describe(ObjectNode answer, LeaseView lease, Instant asOf) {
+        answer.remove("status");
+        answer.put("as_of", asOf.toString());
+        answer.put("state", lease.state().wireName());
+        putIfSet(answer, "holder_region", lease.holderRegion());
+        if (lease.fencingToken() != null) {
+            answer.put("fencing_token", lease.fencingToken());
+        }
+        putIfSet(answer, "operation_type", lease.operationType());
+        putIfSet(answer, "correlation_id", lease.correlationId());
+        putIfSet(answer, "granted_at", lease.grantedAt());
+        putIfSet(answer, "last_heartbeat_at", lease.lastHeartbeatAt());
+        putIfSet(answer, "expires_at", lease.expiresAt());
+        putIfSet(answer, "stale_at", lease.staleAt());
+        putIfSet(answer, "blocked_until", lease.blockedUntil());
+        putIfSet(answer, "overridden_holder_region", lease.overriddenHolderRegion());
+    }
+
+    private static void putIfSet(ObjectNode answer, String field, Object value) {
+        if (value != null) {
+            answer.put(field, value.toString());
+        }
     }
 
     private MutableHttpResponse<byte[]> unavailable(

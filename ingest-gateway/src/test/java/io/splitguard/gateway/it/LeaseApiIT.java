@@ -45,6 +45,7 @@ class LeaseApiIT {
     private static final List<AutoCloseable> OPEN = new ArrayList<>();
     private static final String WRITE = Fixtures.token("acme", "session:write");
     private static final String READ = Fixtures.token("acme", "session:read");
+    private static final String ADMIN = Fixtures.token("acme", "admin");
 
     private static TestHttp gateway;
     private static TestHttp otherRegion;
@@ -295,6 +296,55 @@ class LeaseApiIT {
         }
         assertThat(found.values().stream().mapToInt(List::size).sum()).isGreaterThanOrEqualTo(atLeast / 4);
         return found;
+    }
+
+    @Test
+    void shouldShowOperatorsTheOwnersViewOfALeaseWithoutItsTokenWhenAskedWithTheAdminScope() {
+        String resource = "sess-" + UUID.randomUUID();
+        HttpResponse<String> granted = await().atMost(Duration.ofSeconds(30))
+                .until(() -> acquire(resource, "us-east", UUID.randomUUID().toString()), r -> r.statusCode() != 503);
+        assertThat(granted.statusCode()).as(granted.body()).isEqualTo(200);
+        JsonNode grant = Fixtures.json(granted);
+
+        // asked through the other gateway instance: the owner answers, in order after the grant
+        HttpResponse<String> held = otherRegion.get("/api/v1/state/locks/" + resource, "Authorization", ADMIN);
+
+        assertThat(held.statusCode()).as(held.body()).isEqualTo(200);
+        JsonNode view = Fixtures.json(held);
+        assertThat(view.path("state").asText()).isEqualTo("held");
+        assertThat(view.path("resource_id").asText()).isEqualTo(resource);
+        assertThat(view.path("holder_region").asText()).isEqualTo("us-east");
+        assertThat(view.path("fencing_token").asLong())
+                .isEqualTo(grant.path("fencing_token").asLong());
+        assertThat(view.path("operation_type").asText()).isEqualTo("crm_sync");
+        assertThat(view.path("expires_at").asText())
+                .isEqualTo(grant.path("expires_at").asText());
+        assertThat(Instant.parse(view.path("stale_at").asText()))
+                .isEqualTo(
+                        Instant.parse(view.path("last_heartbeat_at").asText()).plusSeconds(15));
+        assertThat(view.has("as_of")).isTrue();
+        assertThat(held.body())
+                .doesNotContain(grant.path("lock_token").asText())
+                .doesNotContain("lock_token");
+
+        assertThat(withToken("release", resource, grant.path("lock_token").asText())
+                        .statusCode())
+                .isEqualTo(200);
+        JsonNode free = Fixtures.json(gateway.get("/api/v1/state/locks/" + resource, "Authorization", ADMIN));
+        assertThat(free.path("state").asText()).isEqualTo("free");
+        assertThat(free.has("holder_region")).isFalse();
+
+        assertThat(gateway.get("/api/v1/state/locks/" + resource, "Authorization", WRITE)
+                        .statusCode())
+                .as("operators only")
+                .isEqualTo(403);
+        assertThat(gateway.get("/api/v1/state/locks/" + resource).statusCode()).isEqualTo(401);
+        assertThat(gateway.get("/api/v1/state/locks/" + "r".repeat(256), "Authorization", ADMIN)
+                        .statusCode())
+                .isEqualTo(400);
+        HttpResponse<String> unanswered = noDecider.get("/api/v1/state/locks/" + resource, "Authorization", ADMIN);
+        assertThat(unanswered.statusCode()).as(unanswered.body()).isEqualTo(503);
+        assertThat(unanswered.headers().firstValue("Retry-After")).isPresent();
     }
 
     @Test
