@@ -206,6 +206,7 @@ public final class LocalPipeline implements AutoCloseable {
         System.out.println("SplitGuard is up.");
         System.out.println("  gateway:   " + p.gatewayUrl());
         System.out.println("  token:     " + p.token(Duration.ofHours(12), "session:write", "session:read"));
+        System.out.println("  admin:     " + p.token(Duration.ofHours(12), "admin") + " (operators' routes)");
         System.out.println(
                 "  database:  " + local.jdbcUrl() + " (user " + p.settings().dbUser() + ")");
         System.out.println("  kafka:     " + p.settings().bootstrapServers());
