@@ -408,6 +408,11 @@ public final class BenchMain {
     }
 
     private String referenceClasspath() {
+        return referenceClasspath(fullClasspath);
+    }
+
+    /** {@code fullClasspath} without the jars a reference server must not see (also used by the lease bench). */
+    static String referenceClasspath(List<String> fullClasspath) {
         return fullClasspath.stream()
                 .filter(entry -> {
                     String name = Path.of(entry).getFileName().toString();

@@ -12,11 +12,13 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Runs one reference endpoint in its own JVM: {@code bare} (parse the JSON, answer) or {@code kafka}
- * (parse, produce with acks=all, answer from the producer callback). Prints {@code BENCH ready
- * port=N} once it listens and stops when its standard input closes or reads {@code quit}.
+ * Runs one reference endpoint in its own JVM: {@code bare} (parse the JSON, answer), {@code kafka}
+ * (parse, produce with acks=all, answer from the producer callback) or {@code redis} (the lease routes
+ * on a Redis {@code SET NX PX} lock, {@link RedisLeaseController}). Prints {@code BENCH ready port=N}
+ * once it listens and stops when its standard input closes or reads {@code quit}.
  *
- * <p>Usage: {@code RefServer bare <port>} or {@code RefServer kafka <port> <bootstrap> <topic>}.
+ * <p>Usage: {@code RefServer bare <port>}, {@code RefServer kafka <port> <bootstrap> <topic>} or {@code
+ * RefServer redis <port> <redis-uri>}.
  */
 public final class RefServer {
 
@@ -33,7 +35,8 @@ public final class RefServer {
 
     public static void main(String[] args) throws IOException {
         if (args.length < 2) {
-            throw new IllegalArgumentException("usage: RefServer bare|kafka <port> [<bootstrap> <topic>]");
+            throw new IllegalArgumentException(
+                    "usage: RefServer bare|kafka|redis <port> [<bootstrap> <topic> | <redis-uri>]");
         }
         String mode = args[0];
         Map<String, Object> props = new HashMap<>();
@@ -43,6 +46,8 @@ public final class RefServer {
         if (mode.equals("kafka")) {
             props.put("bench.ref.bootstrap", args[2]);
             props.put("bench.ref.topic", args[3]);
+        } else if (mode.equals("redis")) {
+            props.put("bench.ref.redis-uri", args[2]);
         } else if (!mode.equals("bare")) {
             throw new IllegalArgumentException("unknown mode " + mode);
         }
