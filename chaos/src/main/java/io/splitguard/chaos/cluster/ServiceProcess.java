@@ -21,8 +21,8 @@ import java.util.Map;
  * {@code SPLITGUARD_MIN_INSYNC_REPLICAS}, {@code SPLITGUARD_DEDUP_WINDOW}: one environment map
  * configures all three services alike, the gateway included.
  *
- * <p>Each JVM gets {@code -Xmx256m} and a logback configuration (INFO, Kafka clients at WARN) whose
- * output is appended to the service's log file.
+ * <p>Each JVM gets {@code -Xmx256m} (a heap dump beside the log if it runs out) and a logback
+ * configuration (INFO, Kafka clients at WARN) whose output is appended to the service's log file.
  */
 public final class ServiceProcess extends NodeProcess {
 
@@ -104,6 +104,9 @@ public final class ServiceProcess extends NodeProcess {
     private static List<String> jvmOptions(Path log) {
         return List.of(
                 "-Xmx256m",
+                // a heap dump beside the log before the JVM exits: what filled the heap is the question
+                "-XX:+HeapDumpOnOutOfMemoryError",
+                "-XX:HeapDumpPath=" + log.toAbsolutePath().getParent(),
                 "-XX:+ExitOnOutOfMemoryError",
                 "-Djava.awt.headless=true",
                 "-Dlogback.configurationFile=" + logbackConfig(log).toAbsolutePath());
