@@ -4,6 +4,8 @@ import io.splitguard.chaos.check.CheckResult;
 import io.splitguard.chaos.check.Checker;
 import io.splitguard.chaos.check.CheckpointChecker;
 import io.splitguard.chaos.check.CheckpointFinal;
+import io.splitguard.chaos.check.LeaseChecker;
+import io.splitguard.chaos.check.LeaseFinal;
 import io.splitguard.chaos.check.Observed;
 import io.splitguard.chaos.check.Recovery;
 import io.splitguard.chaos.cluster.BrokerCluster;
@@ -22,9 +24,11 @@ import io.splitguard.chaos.workload.ChaosTokens;
 import io.splitguard.chaos.workload.CheckpointOp;
 import io.splitguard.chaos.workload.CheckpointWorkload;
 import io.splitguard.chaos.workload.History;
+import io.splitguard.chaos.workload.LeaseWorkload;
 import io.splitguard.chaos.workload.Workload;
 import io.splitguard.gateway.security.Scopes;
 import io.splitguard.infra.Ports;
+import io.splitguard.schemas.model.AuditRecord;
 import io.splitguard.schemas.model.SequencedMutation;
 import io.splitguard.schemas.topics.TopicBootstrap;
 import io.splitguard.schemas.topics.TopicCatalog;
@@ -78,6 +82,23 @@ public final class ChaosRun {
 
     static final double CHECKPOINT_STEPS_PER_SECOND = 4;
     static final double CHECKPOINT_READS_PER_SECOND = 4;
+
+    /**
+     * Sessions reserved for the lease workload (resource id = session id), and its cycles started per
+     * second: a few requests a second in all.
+     */
+    static final int LEASE_RESOURCES = 20;
+
+    static final double LEASE_CYCLES_PER_SECOND = 1;
+    /**
+     * The dedup topology's lease stale threshold and lock-delay in a chaos run (product defaults 15 s and
+     * 5 s): short, so that the lease workload's paused holders are overridden within the short profile's
+     * two minutes, many times over. The workload's TTL ({@link LeaseWorkload#TTL_MS}) is longer than the
+     * threshold, so a silent holder's lease is still live when the other region finds it stale.
+     */
+    static final Duration LEASE_STALE_THRESHOLD = Duration.ofSeconds(3);
+
+    static final Duration LEASE_LOCK_DELAY = Duration.ofSeconds(1);
 
     /** The gateways' environment key for the Standard Webhooks secrets Genesys notifications are signed with. */
     static final String GENESYS_SIGNING_SECRETS = "SPLITGUARD_GATEWAY_WEBHOOKS_PLATFORMS_GENESYS_SIGNING_SECRETS";
@@ -179,9 +200,18 @@ public final class ChaosRun {
                                 CHECKPOINT_STEPS_PER_SECOND,
                                 CHECKPOINT_READS_PER_SECOND,
                                 seed,
+                                history);
+                        LeaseWorkload leases = new LeaseWorkload(
+                                services.gatewayUrls(),
+                                token,
+                                LEASE_RESOURCES,
+                                LEASE_CYCLES_PER_SECOND,
+                                LEASE_STALE_THRESHOLD,
+                                seed,
                                 history)) {
                     workload.start();
                     flows.start();
+                    leases.start();
                     // steady state first: the first fault should not land in the start-up rebalances
                     waitUntil(System.currentTimeMillis() + profile.warmUp().toMillis());
                     long phaseStart = System.currentTimeMillis();
@@ -194,6 +224,7 @@ public final class ChaosRun {
                     waitUntil(phaseStart + profile.faultPhase().toMillis());
                     workload.stopGenerating();
                     flows.stopGenerating();
+                    leases.stopGenerating();
                     injector.healAll();
                     LOG.info("fault phase over after {} events; draining", workload.events());
                     List<String> incomplete = new ArrayList<>();
@@ -205,14 +236,42 @@ public final class ChaosRun {
                         incomplete.add("the checkpoint workload still had " + flows.pending()
                                 + " requests pending a minute after the fault phase");
                     }
+                    List<String> leaseIncomplete = new ArrayList<>();
+                    if (!awaitCondition(Duration.ofMinutes(1), () -> leases.pending() == 0)) {
+                        leaseIncomplete.add("the lease workload still had " + leases.pending()
+                                + " cycles under way a minute after the fault phase");
+                    }
                     incomplete.addAll(services.exited());
-                    Observed observed = drain(brokers.bootstrapServers(), jdbcUrl, topics, incomplete);
+                    Observed all = drain(brokers.bootstrapServers(), jdbcUrl, topics, incomplete);
+                    // the lease sessions' writes are not in history.jsonl: the lease checker takes them
+                    Observed observed = new Observed(
+                            all.rows().stream()
+                                    .filter(r -> !LeaseWorkload.isLeaseSession(r.session()))
+                                    .toList(),
+                            all.committed().stream()
+                                    .filter(m -> !LeaseWorkload.isLeaseSession(m.session()))
+                                    .toList(),
+                            all.incomplete());
+                    LeaseFinal leaseFinal = observeLeases(
+                            brokers.bootstrapServers(),
+                            jdbcUrl,
+                            topics,
+                            all.committed().stream()
+                                    .filter(m -> LeaseWorkload.isLeaseSession(m.session()))
+                                    .toList(),
+                            leaseIncomplete);
                     CheckpointFinal checkpoints = observeCheckpoints(
                             services.gatewayUrls(), token, jdbcUrl, flows.sessions(), history.checkpointOps());
-                    CheckResult check = CheckpointChecker.merge(
-                            Checker.check(history.ops(), observed, profile.minAcknowledgedShare()),
-                            CheckpointChecker.check(history.checkpointOps(), checkpoints));
-                    List<Recovery.Stall> stalls = Recovery.stalls(injected, observed.rows(), PARTITIONS);
+                    CheckResult check = LeaseChecker.merge(
+                            CheckpointChecker.merge(
+                                    Checker.check(history.ops(), observed, profile.minAcknowledgedShare()),
+                                    CheckpointChecker.check(history.checkpointOps(), checkpoints)),
+                            LeaseChecker.check(
+                                    history.leaseOps(),
+                                    leaseFinal,
+                                    LEASE_STALE_THRESHOLD.toMillis(),
+                                    LEASE_LOCK_DELAY.toMillis()));
+                    List<Recovery.Stall> stalls = Recovery.stalls(injected, all.rows(), PARTITIONS);
                     notes.addAll(services.stateFsUsage());
                     return new Result(
                             profile, seed, commit, check, stalls, dir, System.currentTimeMillis() - started, notes);
@@ -235,7 +294,11 @@ public final class ChaosRun {
         int stableRounds = 0;
         while (System.currentTimeMillis() < deadline) {
             Observed now = observe(bootstrap, jdbcUrl, topics);
-            boolean complete = now.rows().size() == now.committed().size();
+            // the sink refuses lease writes with a superseded token (no row): those count as written
+            long refused = leaseSinkRefusals(jdbcUrl).values().stream()
+                    .mapToLong(Long::longValue)
+                    .sum();
+            boolean complete = now.rows().size() + refused == now.committed().size();
             if (last != null
                     && complete
                     && now.rows().size() == last.rows().size()
@@ -310,6 +373,99 @@ public final class ChaosRun {
             }
         }
         return new Observed(rows, committed);
+    }
+
+    /**
+     * What the system recorded about the lease sessions: their audit records (read committed, with partition
+     * and offset), their rows of {@code crm_contact_updates} with the fencing token, and the sink's refusals.
+     */
+    private static LeaseFinal observeLeases(
+            String bootstrap,
+            String jdbcUrl,
+            TopicCatalog topics,
+            List<Observed.Applied> committed,
+            List<String> incomplete) {
+        List<String> problems = new ArrayList<>(incomplete);
+        List<LeaseFinal.Audit> audits = new ArrayList<>();
+        Map<String, Object> props = new HashMap<>();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        org.apache.kafka.common.serialization.Deserializer<AuditRecord> values =
+                topics.audit.valueSerde().deserializer();
+        long unreadable = 0;
+        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(
+                props, new StringDeserializer(), new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
+            List<TopicPartition> partitions = Stream.iterate(0, i -> i + 1)
+                    .limit(topics.sessionPartitions())
+                    .map(i -> new TopicPartition(topics.audit.name(), i))
+                    .toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            Map<TopicPartition, Long> end = consumer.endOffsets(partitions, Duration.ofSeconds(30));
+            while (partitions.stream().anyMatch(tp -> consumer.position(tp, Duration.ofSeconds(30)) < end.get(tp))) {
+                for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(500))) {
+                    if (!LeaseWorkload.isLeaseSession(r.key())) {
+                        continue;
+                    }
+                    AuditRecord a;
+                    try {
+                        a = values.deserialize(r.topic(), r.value());
+                    } catch (RuntimeException e) {
+                        unreadable++;
+                        continue;
+                    }
+                    if (a == null || !LeaseWorkload.isLeaseSession(a.sessionId())) {
+                        continue;
+                    }
+                    audits.add(new LeaseFinal.Audit(
+                            r.partition(),
+                            r.offset(),
+                            a.decision().wireName(),
+                            a.sessionId(),
+                            a.requestId(),
+                            a.scopedKey(),
+                            a.sequence() == null ? -1 : a.sequence(),
+                            a.at().toEpochMilli(),
+                            a.detail()));
+                }
+            }
+        } catch (RuntimeException e) {
+            problems.add("the audit topic could not be read to its end: " + e);
+        }
+        if (unreadable > 0) {
+            problems.add(unreadable + " audit records of lease sessions could not be read");
+        }
+        List<LeaseFinal.Row> rows = new ArrayList<>();
+        try (Connection c = DriverManager.getConnection(jdbcUrl, "postgres", "");
+                Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("select idempotency_key, session_id, session_epoch, sequence,"
+                        + " fencing_token from crm_contact_updates where session_id like '"
+                        + LeaseWorkload.RESOURCE_PREFIX + "%'")) {
+            while (rs.next()) {
+                long token = rs.getLong(5);
+                rows.add(new LeaseFinal.Row(
+                        rs.getString(1), rs.getString(2), rs.getLong(3), rs.getLong(4), rs.wasNull() ? null : token));
+            }
+        } catch (SQLException e) {
+            problems.add("the lease sessions' rows could not be read: " + e.getMessage());
+        }
+        return new LeaseFinal(audits, rows, committed, leaseSinkRefusals(jdbcUrl), problems);
+    }
+
+    /** The sink's refusals of lease sessions' mutations, by reason. */
+    private static Map<String, Long> leaseSinkRefusals(String jdbcUrl) {
+        Map<String, Long> refusals = new java.util.TreeMap<>();
+        try (Connection c = DriverManager.getConnection(jdbcUrl, "postgres", "");
+                Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("select reason, count(*) from sink_refusals where session_id like '"
+                        + LeaseWorkload.RESOURCE_PREFIX + "%' group by reason")) {
+            while (rs.next()) {
+                refusals.put(rs.getString(1), rs.getLong(2));
+            }
+        } catch (SQLException e) {
+            LOG.warn("cannot read sink_refusals yet: {}", e.getMessage());
+        }
+        return refusals;
     }
 
     /**
@@ -628,6 +784,8 @@ public final class ChaosRun {
         private Map<String, String> dedupEnv(int i) {
             Map<String, String> env = streamsEnv();
             env.put("SPLITGUARD_STATE_DIR", stateDir(i).toString());
+            env.put("SPLITGUARD_LEASE_STALE_THRESHOLD", LEASE_STALE_THRESHOLD.toString());
+            env.put("SPLITGUARD_LEASE_LOCK_DELAY", LEASE_LOCK_DELAY.toString());
             if (!stateFs.isEmpty()) {
                 // on a small filesystem: small memtables, so the stores reach the disk within a fault
                 env.put("SPLITGUARD_STREAMS_ROCKSDB_CONFIG_SETTER", SmallRocksDbFootprint.class.getName());

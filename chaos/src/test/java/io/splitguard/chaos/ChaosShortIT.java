@@ -3,6 +3,7 @@ package io.splitguard.chaos;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.splitguard.chaos.check.CheckpointChecker;
+import io.splitguard.chaos.check.LeaseChecker;
 import io.splitguard.chaos.faults.FaultSchedule;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -53,6 +54,10 @@ class ChaosShortIT {
         // the checkpoint part ran: its rules were counted and reads were compared against acknowledged writes
         assertThat(result.check().counts()).containsKeys(CheckpointChecker.RULES.toArray(String[]::new));
         assertThat(result.check().counts().get("checkpoint_ryw_reads_checked")).isPositive();
+        // the lease part ran: its rules were counted, and leases were overridden and writes fenced
+        assertThat(result.check().counts()).containsKeys(LeaseChecker.RULES.toArray(String[]::new));
+        assertThat(result.check().counts().get("lease_audit_lease_overridden")).isPositive();
+        assertThat(result.check().counts().get("lease_audit_fenced")).isPositive();
         assertThat(result.check().harnessErrors()).as(Report.markdown(result)).isEmpty();
         assertThat(result.check().examples()).as(Report.markdown(result)).isEmpty();
         assertThat(result.check().valid()).isTrue();

@@ -74,6 +74,28 @@ class ReportTest {
     }
 
     @Test
+    void shouldReportTheLeaseFiguresAndRulesWhenTheRunCheckedLeases() {
+        java.util.Map<String, Long> counts = new java.util.TreeMap<>();
+        io.splitguard.chaos.check.LeaseChecker.RULES.forEach(rule -> counts.put(rule, 0L));
+        counts.put("lease_audit_lease_overridden", 12L);
+        counts.put("lease_grants_distinct", 90L);
+        CheckResult check =
+                new CheckResult(true, List.of(), counts, java.util.Map.of(), java.util.Map.of(), java.util.Map.of());
+        ChaosRun.Result result =
+                new ChaosRun.Result(Profile.quick(), 7, "abc1234", check, List.of(), dir, 1_000, List.of());
+
+        JsonNode json = Report.json(result);
+
+        assertThat(json.path("leases_checked").asBoolean()).isTrue();
+        assertThat(json.at("/leases/lease_audit_lease_overridden").asLong()).isEqualTo(12);
+        assertThat(json.at("/leases/lease_overlapping_grants_audit").asLong()).isZero();
+        assertThat(Report.markdown(result))
+                .contains("## Leases", "(`lease_audit_lease_overridden`) | 12 |", "| lease_token_not_increasing | 0 |")
+                .doesNotContain("not built");
+        assertThat(Report.summary(List.of(result))).contains("| 90 | 0 |");
+    }
+
+    @Test
     void shouldSayCheckpointsWereNotCheckedWhenTheRunHadNoCheckpointRules() {
         ChaosRun.Result result = result(withNotifications(ok("k1")), observedK1());
 

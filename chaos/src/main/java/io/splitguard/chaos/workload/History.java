@@ -15,17 +15,20 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Every request the workload made and its answer, kept in memory and appended to JSON-lines files: the
  * idempotent mutations to the given file, the checkpoint requests ({@link CheckpointOp}) to {@value
- * #CHECKPOINT_FILE} beside it.
+ * #CHECKPOINT_FILE} and the lease requests ({@link LeaseOp}) to {@value #LEASE_FILE} beside it.
  */
 public final class History implements AutoCloseable {
 
     private final ObjectMapper mapper = Json.mapper();
     private final BufferedWriter out;
     public static final String CHECKPOINT_FILE = "checkpoint-history.jsonl";
+    public static final String LEASE_FILE = "lease-history.jsonl";
 
     private final BufferedWriter checkpointOut;
     private final List<Op> ops = new ArrayList<>();
     private final List<CheckpointOp> checkpointOps = new ArrayList<>();
+    private final BufferedWriter leaseOut;
+    private final List<LeaseOp> leaseOps = new ArrayList<>();
     private final AtomicLong ids = new AtomicLong();
 
     public History(Path file) {
@@ -33,6 +36,7 @@ public final class History implements AutoCloseable {
             Files.createDirectories(file.getParent());
             this.out = Files.newBufferedWriter(file, StandardCharsets.UTF_8);
             this.checkpointOut = Files.newBufferedWriter(file.resolveSibling(CHECKPOINT_FILE), StandardCharsets.UTF_8);
+            this.leaseOut = Files.newBufferedWriter(file.resolveSibling(LEASE_FILE), StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -70,11 +74,26 @@ public final class History implements AutoCloseable {
         return List.copyOf(checkpointOps);
     }
 
+    public synchronized void record(LeaseOp op) {
+        leaseOps.add(op);
+        try {
+            leaseOut.write(mapper.writeValueAsString(op));
+            leaseOut.newLine();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public synchronized List<LeaseOp> leaseOps() {
+        return List.copyOf(leaseOps);
+    }
+
     @Override
     public synchronized void close() {
         try {
             out.close();
             checkpointOut.close();
+            leaseOut.close();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
