@@ -100,6 +100,9 @@ public final class ChaosRun {
 
     static final Duration LEASE_LOCK_DELAY = Duration.ofSeconds(1);
 
+    /** The gateways' lease decision wait in a chaos run ({@code SPLITGUARD_GATEWAY_LEASE_DECISION_TIMEOUT}). */
+    static final String LEASE_DECISION_TIMEOUT = "20s";
+
     /** The gateways' environment key for the Standard Webhooks secrets Genesys notifications are signed with. */
     static final String GENESYS_SIGNING_SECRETS = "SPLITGUARD_GATEWAY_WEBHOOKS_PLATFORMS_GENESYS_SIGNING_SECRETS";
 
@@ -817,6 +820,9 @@ public final class ChaosRun {
             env.put("MICRONAUT_SERVER_HOST", "127.0.0.1");
             env.put("MICRONAUT_SECURITY_TOKEN_JWT_SIGNATURES_SECRET_GENERATOR_SECRET", SECRET);
             env.put("SPLITGUARD_GATEWAY_DELIVERY_TIMEOUT", "10s");
+            // lease answers wait up to 20 s for the topology's decision (product default 5 s): under faults on a
+            // loaded machine its lag often exceeds 5 s, and a run without grants tests no lease invariant
+            env.put("SPLITGUARD_GATEWAY_LEASE_DECISION_TIMEOUT", LEASE_DECISION_TIMEOUT);
             // Genesys notifications authenticate by signature (tenant platform:genesys), no bearer token
             env.put(GENESYS_SIGNING_SECRETS, webhookSecret);
             if (profile.gatewayCacheMaxEntries() != Profile.PRODUCT_DEFAULT) {

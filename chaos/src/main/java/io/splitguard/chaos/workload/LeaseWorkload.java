@@ -341,7 +341,7 @@ public final class LeaseWorkload implements AutoCloseable {
             List<String> extraHeaders) {
         long id = history.nextId();
         HttpRequest.Builder builder = HttpRequest.newBuilder(URI.create(gateways.get(plan.region()) + path))
-                .timeout(Duration.ofSeconds(10))
+                .timeout(Duration.ofSeconds(25))
                 .header("Authorization", "Bearer " + token)
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(body));
