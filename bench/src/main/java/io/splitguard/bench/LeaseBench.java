@@ -68,6 +68,7 @@ public final class LeaseBench {
             String redisServer,
             String redisDurability,
             int commitIntervalMs,
+            Map<String, String> pipelineEnv,
             Path resultsDir,
             Path workDir) {
 
@@ -85,6 +86,8 @@ public final class LeaseBench {
                   --redis-server=          path of redis-server (default: found on the PATH, /usr/bin, /usr/sbin)
                   --redis-durability=off   off (--save '' --appendonly no), everysec or always (append-only file)
                   --commit-interval-ms=0   the dedup topology's commit.interval.ms (0: the launcher's default, 100)
+                  --pipeline-env=          more settings of the pipeline, NAME=VALUE[,NAME=VALUE...], e.g.
+                                           SPLITGUARD_STREAMS_POLL_MS=10 (Streams' poll.ms of the topology)
                   --results=bench/results
                   --work=bench/target/leases-run
                 """;
@@ -113,6 +116,7 @@ public final class LeaseBench {
                     "redis-server",
                     "redis-durability",
                     "commit-interval-ms",
+                    "pipeline-env",
                     "results",
                     "work");
             for (String name : v.keySet()) {
@@ -129,6 +133,16 @@ public final class LeaseBench {
             if (!List.of("off", "everysec", "always").contains(durability)) {
                 throw new IllegalArgumentException("--redis-durability is off, everysec or always\n" + USAGE);
             }
+            Map<String, String> pipelineEnv = new LinkedHashMap<>();
+            for (String pair : v.getOrDefault("pipeline-env", "").split(",")) {
+                int eq = pair.indexOf('=');
+                if (eq > 0) {
+                    pipelineEnv.put(
+                            pair.substring(0, eq).trim(), pair.substring(eq + 1).trim());
+                } else if (!pair.isBlank()) {
+                    throw new IllegalArgumentException("--pipeline-env takes NAME=VALUE pairs, not " + pair);
+                }
+            }
             return new Opts(
                     conc,
                     Integer.parseInt(v.getOrDefault("window", "10")),
@@ -140,6 +154,7 @@ public final class LeaseBench {
                     v.getOrDefault("redis-server", ""),
                     durability,
                     Integer.parseInt(v.getOrDefault("commit-interval-ms", "0")),
+                    Map.copyOf(pipelineEnv),
                     Path.of(v.getOrDefault("results", "bench/results")),
                     Path.of(v.getOrDefault("work", "bench/target/leases-run")));
         }
@@ -330,6 +345,7 @@ public final class LeaseBench {
             if (opts.commitIntervalMs() > 0) {
                 env.put("SPLITGUARD_COMMIT_INTERVAL_MS", Integer.toString(opts.commitIntervalMs()));
             }
+            env.putAll(opts.pipelineEnv());
             pipeline = Child.start(
                     "pipeline",
                     jvmOptions(),
@@ -871,6 +887,7 @@ public final class LeaseBench {
                         opts.commitIntervalMs() > 0
                                 ? opts.commitIntervalMs() + " (set by the run)"
                                 : "100 (launcher default)")
+                .append(opts.pipelineEnv().isEmpty() ? "" : "; also set: " + opts.pipelineEnv())
                 .append(".\n");
         b.append("- **Redis**: ")
                 .append(rd.label())
