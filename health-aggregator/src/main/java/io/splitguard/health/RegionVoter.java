@@ -50,6 +50,8 @@ public final class RegionVoter implements AutoCloseable {
     private final KafkaProducer<String, RegionVote> producer;
     private final ScheduledExecutorService scheduler;
     private final Duration interval;
+    /** Whether this region has been healthy since it started: until then the scheduled votes abstain. */
+    private volatile boolean healthySinceStart;
 
     private RegionVoter(
             String region,
@@ -112,7 +114,13 @@ public final class RegionVoter implements AutoCloseable {
         return new RegionVoter(settings.region(), topics, health, view, clock, producer, settings.voteInterval());
     }
 
-    /** Sends a vote now and then every vote interval. */
+    /**
+     * Sends a vote now and then every vote interval. A region that has not yet been healthy since it
+     * started abstains (sends nothing) rather than vote itself unhealthy: a primary still warming up
+     * (its checks not yet passed, or timing out on a loaded host) would otherwise be voted out the moment
+     * it starts. Its silence counts for nothing; a primary that never becomes healthy still loses its
+     * role once the others find its votes older than the age bound.
+     */
     public RegionVoter start() {
         scheduler.scheduleAtFixedRate(this::send, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
         return this;
@@ -135,6 +143,14 @@ public final class RegionVoter implements AutoCloseable {
     private void send() {
         try {
             RegionVote vote = vote();
+            if (!healthySinceStart) {
+                if (!vote.healthy()) {
+                    LOG.debug("region {} abstains: not yet healthy since it started", region);
+                    return;
+                }
+                healthySinceStart = true;
+                LOG.info("region {} is healthy and votes from now on", region);
+            }
             producer.send(new ProducerRecord<>(topic, region, vote), (metadata, error) -> {
                 if (error != null) {
                     LOG.warn("region {} could not publish its vote: {}", region, error.toString());

@@ -74,7 +74,11 @@ class RegionQuorumIT {
     }
 
     private void startRegion(String bootstrap, TopicCatalog topics, RegionSettings settings) {
-        AtomicBoolean healthy = new AtomicBoolean(true);
+        startRegion(bootstrap, topics, settings, true);
+    }
+
+    private void startRegion(String bootstrap, TopicCatalog topics, RegionSettings settings, boolean startHealthy) {
+        AtomicBoolean healthy = new AtomicBoolean(startHealthy);
         up.put(settings.region(), healthy);
         CompositeHealth composite = track(CompositeHealth.builder()
                 .interval(Duration.ofMillis(100))
@@ -89,6 +93,29 @@ class RegionQuorumIT {
         views.put(settings.region(), view);
         track(RegionVoter.create(bootstrap, Map.of(), topics, settings, composite::report, view, Clock.systemUTC())
                 .start());
+    }
+
+    /** Every vote {@code region} published on region-health so far. */
+    private static List<io.splitguard.schemas.model.RegionVote> votesOf(
+            String bootstrap, TopicCatalog topics, String region) {
+        TopicPartition partition = new TopicPartition(topics.regionHealth.name(), 0);
+        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(
+                Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap),
+                new StringDeserializer(),
+                new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
+            consumer.assign(List.of(partition));
+            consumer.seekToBeginning(List.of(partition));
+            long end = consumer.endOffsets(List.of(partition)).get(partition);
+            List<io.splitguard.schemas.model.RegionVote> out = new ArrayList<>();
+            while (consumer.position(partition) < end) {
+                for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+                    if (region.equals(r.key())) {
+                        out.add(topics.regionHealth.valueSerde().deserializer().deserialize(r.topic(), r.value()));
+                    }
+                }
+            }
+            return out;
+        }
     }
 
     private static List<FailoverDecision> decisions(String bootstrap, TopicCatalog topics) {
@@ -112,6 +139,36 @@ class RegionQuorumIT {
             }
             return out;
         }
+    }
+
+    @Test
+    void shouldAbstainFromVotingUntilTheRegionHasBeenHealthyOnceAndVoteEveryStateAfterWhenItStartsUnhealthy()
+            throws Exception {
+        String bootstrap = SharedInfra.kafka().bootstrapServers();
+        String name = SharedInfra.uniqueName("abstain");
+        TopicCatalog topics =
+                TopicCatalog.builder().prefix(name + ".").sessionPartitions(1).build();
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+            TopicBootstrap.ensure(admin, topics, 60_000);
+        }
+        startRegion(bootstrap, topics, settings("us-east", name), true);
+        startRegion(bootstrap, topics, settings("eu-west", name), false);
+
+        // us-east's votes arrive while eu-west, not yet healthy, sends none (a warming primary is not voted out)
+        await().atMost(Duration.ofSeconds(30))
+                .until(() -> votesOf(bootstrap, topics, "us-east").size() >= 3);
+        await().during(Duration.ofSeconds(2))
+                .atMost(Duration.ofSeconds(10))
+                .until(() -> votesOf(bootstrap, topics, "eu-west").isEmpty());
+
+        up.get("eu-west").set(true);
+        await().atMost(Duration.ofSeconds(30)).until(() -> votesOf(bootstrap, topics, "eu-west").stream()
+                .anyMatch(io.splitguard.schemas.model.RegionVote::healthy));
+        up.get("eu-west").set(false);
+
+        // once it has been healthy, an unhealthy state is voted like any other
+        await().atMost(Duration.ofSeconds(30))
+                .until(() -> votesOf(bootstrap, topics, "eu-west").stream().anyMatch(v -> !v.healthy()));
     }
 
     @Test
