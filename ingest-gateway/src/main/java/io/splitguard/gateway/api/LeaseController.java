@@ -103,7 +103,8 @@ public class LeaseController {
      */
     @Get(uri = BASE + "/{resource_id}", produces = MediaType.APPLICATION_JSON)
     @Secured(Scopes.ADMIN)
-    public CompletableFuture<HttpResponse<?>> describe(HttpRequest<?> request, @PathVariable("resource_id") String resourceId) {
+    public CompletableFuture<HttpResponse<?>> describe(
+            HttpRequest<?> request, @PathVariable("resource_id") String resourceId) {
         LeaseCommand command;
         try {
             command = LeaseCommand.describe(resourceId, UUID.randomUUID().toString(), Instant.now());
