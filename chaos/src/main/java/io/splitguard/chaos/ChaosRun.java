@@ -100,6 +100,14 @@ public final class ChaosRun {
 
     static final Duration LEASE_LOCK_DELAY = Duration.ofSeconds(1);
 
+    /**
+     * Pause cycles run after the fault phase ({@link LeaseWorkload#settle}), one after the other, and how
+     * long they may take in all.
+     */
+    static final int LEASE_SETTLE_CYCLES = 2;
+
+    static final Duration LEASE_SETTLE_BUDGET = Duration.ofMinutes(5);
+
     /** The gateways' lease decision wait in a chaos run ({@code SPLITGUARD_GATEWAY_LEASE_DECISION_TIMEOUT}). */
     static final String LEASE_DECISION_TIMEOUT = "20s";
 
@@ -243,6 +251,11 @@ public final class ChaosRun {
                     if (!awaitCondition(Duration.ofMinutes(1), () -> leases.pending() == 0)) {
                         leaseIncomplete.add("the lease workload still had " + leases.pending()
                                 + " cycles under way a minute after the fault phase");
+                    }
+                    // every lease decision taken and answered at least once, however the fault phase went
+                    if (leaseIncomplete.isEmpty() && !leases.settle(LEASE_SETTLE_CYCLES, LEASE_SETTLE_BUDGET)) {
+                        leaseIncomplete.add("the lease workload's settle cycles were not over "
+                                + LEASE_SETTLE_BUDGET.toMinutes() + " minutes after the fault phase");
                     }
                     incomplete.addAll(services.exited());
                     Observed all = drain(brokers.bootstrapServers(), jdbcUrl, topics, incomplete);

@@ -63,6 +63,16 @@ public final class LeaseWorkload implements AutoCloseable {
     static final Duration ZOMBIE_WAITS_AT_MOST = Duration.ofSeconds(15);
     /** How long a contender that overrode a paused holder waits for the zombie's attempts before releasing. */
     static final Duration CONTENDER_WAITS_AT_MOST = Duration.ofSeconds(20);
+    /**
+     * The same three bounds for a settle cycle ({@link #settle}): long, since it runs once the faults are
+     * healed and must end with an answer, however far behind the topology still is.
+     */
+    static final Duration SETTLE_ACQUIRE_FOR = Duration.ofSeconds(90);
+
+    static final Duration SETTLE_ZOMBIE_WAITS_AT_MOST = Duration.ofSeconds(90);
+    static final Duration SETTLE_CONTENDER_WAITS_AT_MOST = Duration.ofSeconds(120);
+    /** A holder waiting for something heartbeats this often (a third of its TTL). */
+    static final long HEARTBEAT_EVERY_MS = TTL_MS / 3;
 
     private static final String[] REGIONS = {"region-a", "region-b"};
 
@@ -92,8 +102,24 @@ public final class LeaseWorkload implements AutoCloseable {
 
     private volatile boolean running;
 
-    /** The random draws of one cycle, made on the scheduler thread. */
-    private record Plan(long cycle, String resource, int region, boolean pause, int writes) {}
+    /**
+     * The random draws of one cycle, made on the scheduler thread; {@code settle} marks a cycle of the
+     * settle phase (longer bounds, and it may start its contender after the load stopped).
+     */
+    private record Plan(long cycle, String resource, int region, boolean pause, int writes, boolean settle) {
+
+        Duration acquireFor() {
+            return settle ? SETTLE_ACQUIRE_FOR : ACQUIRE_FOR;
+        }
+
+        Duration zombieWaitsAtMost() {
+            return settle ? SETTLE_ZOMBIE_WAITS_AT_MOST : ZOMBIE_WAITS_AT_MOST;
+        }
+
+        Duration contenderWaitsAtMost() {
+            return settle ? SETTLE_CONTENDER_WAITS_AT_MOST : CONTENDER_WAITS_AT_MOST;
+        }
+    }
 
     /** A pause's rendezvous: the contender's grant, and the end of the zombie's attempts. */
     private record Rendezvous(CompletableFuture<Void> contenderHolds, CompletableFuture<Void> zombieDone) {}
@@ -165,8 +191,42 @@ public final class LeaseWorkload implements AutoCloseable {
         if (!busy.add(resource + " " + region)) {
             return;
         }
-        Plan plan = new Plan(cycleIds.incrementAndGet(), resource, region, pause, writes);
+        Plan plan = new Plan(cycleIds.incrementAndGet(), resource, region, pause, writes, false);
         submit(plan, () -> cycle(plan, null));
+    }
+
+    /**
+     * The settle phase, run after the load stopped and the faults were healed: {@code count} pause cycles,
+     * one after the other, on resources 0, 1, ... starting in alternate regions. Each is a grant, a write
+     * with its token, a silence past the stale threshold, an override by the other region, the paused
+     * holder's write with its old token (to be fenced), its refused heartbeat and release, the contender's
+     * write and release. Under the fault schedule on a small machine, lease decisions can take longer than
+     * the gateways wait for them, and the cycles under fault then end on indeterminate answers; the settle
+     * cycles make sure every lease decision is taken and answered at least once, with the same bounded
+     * rules, however the fault phase went. Returns when they ended or {@code budget} passed.
+     *
+     * @return whether every settle cycle ended within the budget
+     */
+    public boolean settle(int count, Duration budget) {
+        long deadline = System.currentTimeMillis() + budget.toMillis();
+        for (int i = 0; i < count; i++) {
+            String resource = RESOURCE_PREFIX + (i % resources);
+            int region = i % 2;
+            synchronized (this) {
+                if (!busy.add(resource + " " + region)) {
+                    continue;
+                }
+            }
+            Plan plan = new Plan(cycleIds.incrementAndGet(), resource, region, true, 1, true);
+            submit(plan, () -> cycle(plan, null));
+            while (pending.get() > 0) {
+                if (System.currentTimeMillis() >= deadline) {
+                    return false;
+                }
+                sleep(100);
+            }
+        }
+        return true;
     }
 
     private void submit(Plan plan, Runnable body) {
@@ -212,9 +272,10 @@ public final class LeaseWorkload implements AutoCloseable {
             lost = write.fenced();
             sleep(300);
         }
-        if (rendezvous != null) {
-            // hold on until the paused holder's zombie attempts are over, so they meet the newer lease
-            await(rendezvous.zombieDone(), CONTENDER_WAITS_AT_MOST);
+        if (rendezvous != null && !lost) {
+            // hold on (heartbeating) until the paused holder's zombie attempts are over, so they meet the
+            // newer lease while it is live
+            lost = holdUntil(plan, held, rendezvous.zombieDone(), plan.contenderWaitsAtMost());
         }
         if (plan.pause() && !lost && rendezvous == null) {
             pause(plan, held);
@@ -235,15 +296,20 @@ public final class LeaseWorkload implements AutoCloseable {
         Rendezvous rendezvous = new Rendezvous(new CompletableFuture<>(), new CompletableFuture<>());
         boolean started;
         synchronized (this) {
-            started = running && busy.add(plan.resource() + " " + other);
+            started = (running || plan.settle()) && busy.add(plan.resource() + " " + other);
         }
         if (started) {
-            Plan contender =
-                    new Plan(cycleIds.incrementAndGet(), plan.resource(), other, false, 1 + (int) (plan.cycle() % 2));
+            Plan contender = new Plan(
+                    cycleIds.incrementAndGet(),
+                    plan.resource(),
+                    other,
+                    false,
+                    1 + (int) (plan.cycle() % 2),
+                    plan.settle());
             submit(contender, () -> cycle(contender, rendezvous));
-            await(rendezvous.contenderHolds(), ZOMBIE_WAITS_AT_MOST);
+            await(rendezvous.contenderHolds(), plan.zombieWaitsAtMost());
         } else {
-            sleep(ZOMBIE_WAITS_AT_MOST.toMillis() / 3);
+            sleep(plan.zombieWaitsAtMost().toMillis() / 3);
         }
         try {
             write(plan, LeaseOp.ZOMBIE, held, 9);
@@ -254,10 +320,33 @@ public final class LeaseWorkload implements AutoCloseable {
         }
     }
 
-    /** Acquires until granted, refused for good, or {@link #ACQUIRE_FOR} passed; the grant or null. */
+    /**
+     * Heartbeats every {@link #HEARTBEAT_EVERY_MS} until {@code done} completes or {@code max} passed;
+     * whether the lease was lost meanwhile (a heartbeat answered 409).
+     */
+    private boolean holdUntil(Plan plan, Held held, CompletableFuture<Void> done, Duration max) {
+        long deadline = System.currentTimeMillis() + max.toMillis();
+        while (!done.isDone()
+                && System.currentTimeMillis() < deadline
+                && !Thread.currentThread().isInterrupted()) {
+            await(
+                    done,
+                    Duration.ofMillis(
+                            Math.min(HEARTBEAT_EVERY_MS, Math.max(1, deadline - System.currentTimeMillis()))));
+            if (done.isDone()) {
+                return false;
+            }
+            if (command(plan, LeaseOp.HEARTBEAT, LeaseOp.HOLD, held, null, 1).status() == 409) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Acquires until granted, refused for good, or the plan's acquire bound passed; the grant or null. */
     private Held acquire(Plan plan) {
         String correlation = "corr-" + plan.cycle() + "-" + REGIONS[plan.region()];
-        long deadline = System.currentTimeMillis() + ACQUIRE_FOR.toMillis();
+        long deadline = System.currentTimeMillis() + plan.acquireFor().toMillis();
         while (System.currentTimeMillis() < deadline && !Thread.currentThread().isInterrupted()) {
             LeaseOp op = command(plan, LeaseOp.ACQUIRE, LeaseOp.CONTEND, null, correlation, 1);
             if (op.granted()) {
