@@ -175,6 +175,23 @@ class DedupTopologyTest {
     }
 
     @Test
+    void shouldFenceAnOlderTokenWhenTheSessionsLeaseEndedButItsTokenIsRemembered() {
+        // the lease of token 20 was released (or expired and its lock-delay passed): nobody holds it, and
+        // the entry stays as a fence for the fence retention
+        driver.<String, LeaseState>getKeyValueStore(DedupNodes.LEASE_STORE).put("s3", LeaseState.cooling("s3", 20, T0));
+
+        send(Fixtures.request("s3", "k-zombie", "late", T0, 10L), T0.plusSeconds(1));
+        send(Fixtures.request("s3", "k-last", "last holder", T0, 20L), T0.plusSeconds(2));
+
+        assertThat(audit.readValuesToList())
+                .extracting(a -> a.decision() + "/" + a.sequence())
+                .containsExactly("FENCED/10", "APPLIED/1");
+        assertThat(mutations.readValuesToList())
+                .extracting(SequencedMutation::idempotencyKey)
+                .containsExactly("k-last");
+    }
+
+    @Test
     void shouldAnswerAReplayOfAnAppliedKeyAsADuplicateEvenWhenItsTokenWasSupersededSince() {
         MutationRequest first = Fixtures.request("s2", "k1", "hello", T0, 5L);
         send(first, T0);

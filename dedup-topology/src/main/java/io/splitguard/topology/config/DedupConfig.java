@@ -158,6 +158,7 @@ public record DedupConfig(
     public static final String LEASE_LOCK_DELAY = "SPLITGUARD_LEASE_LOCK_DELAY";
     public static final String LEASE_MAX_TTL = "SPLITGUARD_LEASE_MAX_TTL";
     public static final String LEASE_PURGE_INTERVAL = "SPLITGUARD_LEASE_PURGE_INTERVAL";
+    public static final String LEASE_FENCE_RETENTION = "SPLITGUARD_LEASE_FENCE_RETENTION";
     public static final String MANAGEMENT_PORT = "SPLITGUARD_MANAGEMENT_PORT";
     /** {@code SPLITGUARD_STREAMS_NUM_STANDBY_REPLICAS=1} sets the Streams setting {@code num.standby.replicas}. */
     public static final String STREAMS_PREFIX = "SPLITGUARD_STREAMS_";
@@ -243,6 +244,16 @@ public record DedupConfig(
                     "After a lease ends by expiry or override, nothing is granted on the resource for this long, so"
                             + " the previous holder's work in flight can drain; a release frees at once. PT0S: off.")
             .define(
+                    LEASE_FENCE_RETENTION,
+                    Type.STRING,
+                    LeaseRules.DEFAULT_FENCE_RETENTION.toString(),
+                    Settings.nonNegativeDuration(),
+                    Importance.MEDIUM,
+                    "How long a resource's latest fencing token is remembered after its lease ended (released, or"
+                            + " its lock-delay over): all that time a CRM update carrying an older token is fenced,"
+                            + " though nobody holds the lease. The lease store then holds one small entry per"
+                            + " resource leased within this time. PT0S: forget the token when the lease ends.")
+            .define(
                     LEASE_MAX_TTL,
                     Type.STRING,
                     LeaseRules.DEFAULT_MAX_TTL.toString(),
@@ -296,6 +307,7 @@ public record DedupConfig(
                         Settings.duration(v.get(LEASE_STALE_THRESHOLD)),
                         Settings.duration(v.get(LEASE_LOCK_DELAY)),
                         Settings.duration(v.get(LEASE_MAX_TTL)),
-                        Settings.duration(v.get(LEASE_PURGE_INTERVAL))));
+                        Settings.duration(v.get(LEASE_PURGE_INTERVAL)),
+                        Settings.duration(v.get(LEASE_FENCE_RETENTION))));
     }
 }

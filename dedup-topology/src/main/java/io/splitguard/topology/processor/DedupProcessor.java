@@ -139,8 +139,10 @@ public final class DedupProcessor implements Processor<String, byte[], Object, O
     /**
      * The session's lease (resource id = session id) when it was granted with a newer fencing token than
      * the one {@code request} carries: the writer lost the lease (override, expiry, release) and must not
-     * write any more. A request without a token, or a session without a lease entry, is not fenced here
-     * (the sink still compares tokens with the session's latest applied one).
+     * write any more. The entry outlives the lease by the fence retention, so this holds while nobody
+     * holds the lease too. A request without a token, or a session without a lease entry (never leased,
+     * or last leased longer ago than the retention), is not fenced here (the sink still compares tokens
+     * with the session's latest applied one).
      */
     private Optional<LeaseState> supersedingLease(MutationRequest request) {
         Long token = request.fencingToken();

@@ -158,9 +158,10 @@ public final class LeaseProcessor implements Processor<String, byte[], Object, O
 
     /**
      * The stored lease brought to {@code now}: a held lease past its expiry has expired (lock-delay from
-     * its expiry); a lock-delay that has passed leaves the resource free. After an override the entry
-     * stays (free, {@code grantable}) a while longer ({@link #keepOverrideUntil}), so the next grant
-     * reports the override.
+     * its expiry); a lock-delay that has passed leaves the resource free ({@code grantable}). The free
+     * entry is kept, with the latest fencing token, for the fence retention, so that writes with an older
+     * token are still fenced; after an override at least until {@link #keepOverrideUntil}, so that the
+     * next grant reports the override.
      */
     private Current settle(LeaseState stored, Instant now) {
         List<AuditRecord> audits = new ArrayList<>();
@@ -173,7 +174,11 @@ public final class LeaseProcessor implements Processor<String, byte[], Object, O
         boolean grantable = state == null;
         if (state != null && !state.isHeld() && !now.isBefore(state.blockedUntil())) {
             grantable = true;
-            if (state.previous() == null || !now.isBefore(keepOverrideUntil(state))) {
+            Instant keepUntil = state.blockedUntil().plus(rules.fenceRetention());
+            if (state.previous() != null && keepOverrideUntil(state).isAfter(keepUntil)) {
+                keepUntil = keepOverrideUntil(state);
+            }
+            if (!now.isBefore(keepUntil)) {
                 state = null;
             }
         }
@@ -193,7 +198,9 @@ public final class LeaseProcessor implements Processor<String, byte[], Object, O
     private Decided acquire(LeaseCommand command, Current current, Instant now, long offset) {
         LeaseState state = current.state;
         if (current.grantable) {
-            return grant(command, now, offset, state == null ? null : state.previous());
+            boolean reportOverride =
+                    state != null && state.previous() != null && now.isBefore(keepOverrideUntil(state));
+            return grant(command, now, offset, reportOverride ? state.previous() : null);
         }
         if (state.isHeld()) {
             boolean sameHolder = state.holderRegion().equals(command.regionOrigin());
@@ -309,7 +316,11 @@ public final class LeaseProcessor implements Processor<String, byte[], Object, O
                     null,
                     null,
                     now);
-            return new Decided(released, null, List.of(audit));
+            // free at once; the token stays as a fence for the fence retention
+            LeaseState free = rules.fenceRetention().isZero()
+                    ? null
+                    : LeaseState.cooling(state.resourceId(), state.fencingToken(), now);
+            return new Decided(released, free, List.of(audit));
         }
         return refused(command, Outcome.NOT_HOLDER, state, heldUntil(state), null, now);
     }

@@ -13,22 +13,40 @@ import java.util.Objects;
  *     release frees at once); zero turns it off
  * @param maxTtl the longest lease granted; a longer {@code lock_ttl_ms} is cut to it
  * @param purgeInterval how often (wall clock) expired leases and finished lock-delays are swept from the store
+ * @param fenceRetention how long a resource's latest fencing token is remembered once its lease ended
+ *     (released, or its lock-delay over): a write with an older token is fenced all that time, even
+ *     though nobody holds the lease; then the entry is deleted. Zero forgets it when the lease ends.
  */
-public record LeaseRules(Duration staleThreshold, Duration lockDelay, Duration maxTtl, Duration purgeInterval) {
+public record LeaseRules(
+        Duration staleThreshold, Duration lockDelay, Duration maxTtl, Duration purgeInterval, Duration fenceRetention) {
 
     public static final Duration DEFAULT_STALE_THRESHOLD = Duration.ofSeconds(15);
     public static final Duration DEFAULT_LOCK_DELAY = Duration.ofSeconds(5);
     public static final Duration DEFAULT_MAX_TTL = Duration.ofMillis(LeaseCommand.MAX_TTL_MS);
     public static final Duration DEFAULT_PURGE_INTERVAL = Duration.ofSeconds(1);
+    public static final Duration DEFAULT_FENCE_RETENTION = Duration.ofHours(24);
 
-    public static final LeaseRules DEFAULTS =
-            new LeaseRules(DEFAULT_STALE_THRESHOLD, DEFAULT_LOCK_DELAY, DEFAULT_MAX_TTL, DEFAULT_PURGE_INTERVAL);
+    public static final LeaseRules DEFAULTS = new LeaseRules(
+            DEFAULT_STALE_THRESHOLD,
+            DEFAULT_LOCK_DELAY,
+            DEFAULT_MAX_TTL,
+            DEFAULT_PURGE_INTERVAL,
+            DEFAULT_FENCE_RETENTION);
+
+    /** The rules before fence retention existed: a resource's token is forgotten when its lease ends. */
+    public LeaseRules(Duration staleThreshold, Duration lockDelay, Duration maxTtl, Duration purgeInterval) {
+        this(staleThreshold, lockDelay, maxTtl, purgeInterval, Duration.ZERO);
+    }
 
     public LeaseRules {
         Objects.requireNonNull(staleThreshold, "staleThreshold");
         Objects.requireNonNull(lockDelay, "lockDelay");
         Objects.requireNonNull(maxTtl, "maxTtl");
         Objects.requireNonNull(purgeInterval, "purgeInterval");
+        Objects.requireNonNull(fenceRetention, "fenceRetention");
+        if (fenceRetention.isNegative()) {
+            throw new IllegalArgumentException("the lease fence retention must not be negative");
+        }
         if (staleThreshold.isNegative() || staleThreshold.isZero()) {
             throw new IllegalArgumentException("the lease stale threshold must be positive");
         }

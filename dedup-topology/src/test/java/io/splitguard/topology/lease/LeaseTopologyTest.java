@@ -161,7 +161,7 @@ class LeaseTopologyTest {
 
     @Test
     void shouldFreeAuditAndPurgeAnExpiredLeaseWhenTheWallClockPassesItsExpiryWithoutAnyCommand() {
-        LeaseDriver l = start(Map.of());
+        LeaseDriver l = start(Map.of(DedupConfig.LEASE_FENCE_RETENTION, "PT1M"));
         LeaseDecision granted = l.acquire("s1", "eu-west", Duration.ofSeconds(10), "c1");
         l.audit.readValuesToList();
 
@@ -179,7 +179,46 @@ class LeaseTopologyTest {
         assertThat(l.heartbeat("s1", granted.lockToken()).outcome()).isEqualTo(Outcome.LOST);
 
         l.advance(Duration.ofSeconds(5));
+        // free, and remembered as a fence (its token) for the fence retention
+        assertThat(l.store().get("s1").isHeld()).isFalse();
+        assertThat(l.store().get("s1").fencingToken()).isEqualTo(granted.fencingToken());
+        assertThat(l.describe("s1").lease().state()).isEqualTo(LeaseView.State.FREE);
+
+        l.advance(Duration.ofSeconds(61));
         assertThat(l.store().get("s1")).isNull();
+        assertThat(l.entries()).isZero();
+    }
+
+    @Test
+    void shouldRememberTheLatestTokenAsAFenceAfterAReleaseUntilTheFenceRetentionPassed() {
+        LeaseDriver l = start(Map.of(DedupConfig.LEASE_FENCE_RETENTION, "PT10M"));
+        LeaseDecision first = l.acquire("s1", "eu-west", TTL, "c1");
+        l.release("s1", first.lockToken());
+
+        LeaseState fence = l.store().get("s1");
+        assertThat(fence.isHeld()).isFalse();
+        assertThat(fence.fencingToken()).isEqualTo(first.fencingToken());
+        // a release frees at once: the fence blocks no grant, and the next token is higher
+        LeaseDecision second = l.acquire("s1", "us-east", TTL, "c2");
+        assertThat(second.outcome()).isEqualTo(Outcome.GRANTED);
+        assertThat(second.overrode()).isNull();
+        assertThat(second.fencingToken()).isGreaterThan(first.fencingToken());
+        l.release("s1", second.lockToken());
+        assertThat(l.store().get("s1").fencingToken()).isEqualTo(second.fencingToken());
+
+        l.advance(Duration.ofMinutes(9));
+        assertThat(l.entries()).isEqualTo(1);
+        l.advance(Duration.ofMinutes(2));
+        assertThat(l.entries()).isZero();
+    }
+
+    @Test
+    void shouldForgetTheTokenWhenTheLeaseEndsWhenTheFenceRetentionIsZero() {
+        LeaseDriver l = start(Map.of(DedupConfig.LEASE_FENCE_RETENTION, "PT0S"));
+        LeaseDecision first = l.acquire("s1", "eu-west", TTL, "c1");
+
+        l.release("s1", first.lockToken());
+
         assertThat(l.entries()).isZero();
     }
 
@@ -333,7 +372,7 @@ class LeaseTopologyTest {
 
     @Test
     void shouldReportTheOverrideWithTheFirstGrantWhenTheSweepRanBetweenTheDelayAndTheRetry() {
-        LeaseDriver l = start(Map.of());
+        LeaseDriver l = start(Map.of(DedupConfig.LEASE_FENCE_RETENTION, "PT0S"));
         LeaseDecision first = l.acquire("s1", "eu-west", Duration.ofMinutes(2), "c1");
         l.advance(Duration.ofSeconds(15));
         l.acquire("s1", "us-east", TTL, "c2");
@@ -496,7 +535,8 @@ class LeaseTopologyTest {
                                 DedupConfig.LEASE_STALE_THRESHOLD, "PT30S",
                                 DedupConfig.LEASE_LOCK_DELAY, "PT0S",
                                 DedupConfig.LEASE_MAX_TTL, "PT2M",
-                                DedupConfig.LEASE_PURGE_INTERVAL, "PT5S"),
+                                DedupConfig.LEASE_PURGE_INTERVAL, "PT5S",
+                                DedupConfig.LEASE_FENCE_RETENTION, "PT1H"),
                         "dlq")
                 .leases();
 
@@ -504,7 +544,11 @@ class LeaseTopologyTest {
         assertThat(defaults.staleThreshold()).isEqualTo(Duration.ofSeconds(15));
         assertThat(set)
                 .isEqualTo(new LeaseRules(
-                        Duration.ofSeconds(30), Duration.ZERO, Duration.ofMinutes(2), Duration.ofSeconds(5)));
+                        Duration.ofSeconds(30),
+                        Duration.ZERO,
+                        Duration.ofMinutes(2),
+                        Duration.ofSeconds(5),
+                        Duration.ofHours(1)));
         org.assertj.core.api.Assertions.assertThatThrownBy(
                         () -> DedupConfig.fromEnv(Map.of(DedupConfig.LEASE_MAX_TTL, "PT11M"), "dlq"))
                 .isInstanceOf(IllegalArgumentException.class);
@@ -512,7 +556,7 @@ class LeaseTopologyTest {
 
     @Test
     void shouldKeepOnlyLiveLeasesAndRunningDelaysInTheStoreWhenLeasesEnd() {
-        LeaseDriver l = start(NO_LOCK_DELAY);
+        LeaseDriver l = start(Map.of(DedupConfig.LEASE_LOCK_DELAY, "PT0S", DedupConfig.LEASE_FENCE_RETENTION, "PT0S"));
         for (int i = 0; i < 20; i++) {
             l.acquire("r" + i, "eu-west", Duration.ofSeconds(1 + i % 5), "c" + i);
         }
