@@ -8,6 +8,8 @@ import io.splitguard.chaos.check.LeaseChecker;
 import io.splitguard.chaos.check.LeaseFinal;
 import io.splitguard.chaos.check.Observed;
 import io.splitguard.chaos.check.Recovery;
+import io.splitguard.chaos.check.RegionChecker;
+import io.splitguard.chaos.check.RegionFinal;
 import io.splitguard.chaos.cluster.BrokerCluster;
 import io.splitguard.chaos.cluster.Faketime;
 import io.splitguard.chaos.cluster.Netns;
@@ -29,9 +31,12 @@ import io.splitguard.chaos.workload.Workload;
 import io.splitguard.gateway.security.Scopes;
 import io.splitguard.infra.Ports;
 import io.splitguard.schemas.model.AuditRecord;
+import io.splitguard.schemas.model.FailoverDecision;
+import io.splitguard.schemas.model.RegionVote;
 import io.splitguard.schemas.model.SequencedMutation;
 import io.splitguard.schemas.topics.TopicBootstrap;
 import io.splitguard.schemas.topics.TopicCatalog;
+import io.splitguard.topology.processor.LeaseRules;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -111,6 +116,18 @@ public final class ChaosRun {
     /** The gateways' lease decision wait in a chaos run ({@code SPLITGUARD_GATEWAY_LEASE_DECISION_TIMEOUT}). */
     static final String LEASE_DECISION_TIMEOUT = "20s";
 
+    /**
+     * The regions of the region quorum: one coordinator per broker, each inside its broker's network
+     * namespace (region-1 on broker 1, ...), so a broker cut off or paused takes its region's coordinator
+     * with it. region-1 is primary at epoch 1.
+     */
+    static final List<String> COORDINATOR_REGIONS = List.of("region-1", "region-2", "region-3");
+
+    /** The coordinators' vote interval and vote max age (product defaults 2 s and 10 s): short, to decide within a fault. */
+    static final Duration VOTE_INTERVAL = Duration.ofSeconds(1);
+
+    static final Duration VOTE_MAX_AGE = Duration.ofSeconds(5);
+
     /** The gateways' environment key for the Standard Webhooks secrets Genesys notifications are signed with. */
     static final String GENESYS_SIGNING_SECRETS = "SPLITGUARD_GATEWAY_WEBHOOKS_PLATFORMS_GENESYS_SIGNING_SECRETS";
 
@@ -185,7 +202,7 @@ public final class ChaosRun {
                 TopicBootstrap.ensure(admin, topics, 120_000);
             }
             String jdbcUrl = postgres.createDatabase("splitguard");
-            Services services = new Services(brokers.bootstrapServers(), jdbcUrl, topics);
+            Services services = new Services(brokers, jdbcUrl, topics);
             try {
                 services.start();
                 // valid days either way: a gateway with a skewed clock must still accept it
@@ -278,15 +295,20 @@ public final class ChaosRun {
                             leaseIncomplete);
                     CheckpointFinal checkpoints = observeCheckpoints(
                             services.gatewayUrls(), token, jdbcUrl, flows.sessions(), history.checkpointOps());
-                    CheckResult check = LeaseChecker.merge(
-                            CheckpointChecker.merge(
-                                    Checker.check(history.ops(), observed, profile.minAcknowledgedShare()),
-                                    CheckpointChecker.check(history.checkpointOps(), checkpoints)),
-                            LeaseChecker.check(
-                                    history.leaseOps(),
-                                    leaseFinal,
-                                    LEASE_STALE_THRESHOLD.toMillis(),
-                                    LEASE_LOCK_DELAY.toMillis()));
+                    RegionFinal regions =
+                            observeRegions(brokers.bootstrapServers(), topics, services.coordinatorsExited());
+                    CheckResult check = RegionChecker.merge(
+                            LeaseChecker.merge(
+                                    CheckpointChecker.merge(
+                                            Checker.check(history.ops(), observed, profile.minAcknowledgedShare()),
+                                            CheckpointChecker.check(history.checkpointOps(), checkpoints)),
+                                    LeaseChecker.check(
+                                            history.leaseOps(),
+                                            leaseFinal,
+                                            LEASE_STALE_THRESHOLD.toMillis(),
+                                            LEASE_LOCK_DELAY.toMillis(),
+                                            LeaseRules.DEFAULT_FENCE_RETENTION.toMillis())),
+                            RegionChecker.check(regions));
                     List<Recovery.Stall> stalls = Recovery.stalls(injected, all.rows(), PARTITIONS);
                     notes.addAll(services.stateFsUsage());
                     return new Result(
@@ -395,6 +417,60 @@ public final class ChaosRun {
      * What the system recorded about the lease sessions: their audit records (read committed, with partition
      * and offset), their rows of {@code crm_contact_updates} with the fencing token, and the sink's refusals.
      */
+    /**
+     * Reads the failover-decisions and region-health topics (one partition each) to their ends,
+     * read-committed; what could not be read, and coordinators that exited, make the observation
+     * incomplete.
+     */
+    private static RegionFinal observeRegions(String bootstrap, TopicCatalog topics, List<String> exited) {
+        List<String> problems = new ArrayList<>(exited);
+        List<RegionFinal.Vote> votes = new ArrayList<>();
+        List<RegionFinal.Decision> decisions = new ArrayList<>();
+        Map<String, Object> props = new HashMap<>();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        org.apache.kafka.common.serialization.Deserializer<RegionVote> voteValues =
+                topics.regionHealth.valueSerde().deserializer();
+        org.apache.kafka.common.serialization.Deserializer<FailoverDecision> decisionValues =
+                topics.failoverDecisions.valueSerde().deserializer();
+        long unreadable = 0;
+        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(
+                props, new StringDeserializer(), new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
+            List<TopicPartition> partitions = List.of(
+                    new TopicPartition(topics.regionHealth.name(), 0),
+                    new TopicPartition(topics.failoverDecisions.name(), 0));
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            Map<TopicPartition, Long> end = consumer.endOffsets(partitions, Duration.ofSeconds(30));
+            while (partitions.stream().anyMatch(tp -> consumer.position(tp, Duration.ofSeconds(30)) < end.get(tp))) {
+                for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(500))) {
+                    if (r.value() == null) {
+                        continue;
+                    }
+                    try {
+                        if (r.topic().equals(topics.regionHealth.name())) {
+                            votes.add(new RegionFinal.Vote(
+                                    r.offset(), r.timestamp(), voteValues.deserialize(r.topic(), r.value())));
+                        } else {
+                            decisions.add(new RegionFinal.Decision(
+                                    r.offset(), r.timestamp(), decisionValues.deserialize(r.topic(), r.value())));
+                        }
+                    } catch (RuntimeException e) {
+                        unreadable++;
+                    }
+                }
+            }
+        } catch (RuntimeException e) {
+            problems.add("the region topics could not be read to their ends: " + e);
+        }
+        if (unreadable > 0) {
+            problems.add(unreadable + " records of the region topics could not be read");
+        }
+        votes.sort(Comparator.comparingLong(RegionFinal.Vote::offset));
+        decisions.sort(Comparator.comparingLong(RegionFinal.Decision::offset));
+        return new RegionFinal(COORDINATOR_REGIONS, VOTE_MAX_AGE.toMillis(), votes, decisions, problems);
+    }
+
     private static LeaseFinal observeLeases(
             String bootstrap,
             String jdbcUrl,
@@ -664,17 +740,27 @@ public final class ChaosRun {
                     .flatMap(List::stream)
                     .toList());
         }
+
+        /** The region coordinators that are not running at the end: the region checkers' harness errors. */
+        List<String> coordinatorsExited() {
+            return notRunning(coordinators);
+        }
+
+        /** The region coordinators, one per broker (region-1 on broker 1, ...), in their brokers' namespaces. */
+        final List<ServiceProcess> coordinators = new ArrayList<>();
         /** Each topology instance's state filesystem, in runs that fill it; empty otherwise. */
         final List<StateFs> stateFs = new ArrayList<>();
 
         private final List<Integer> ports = new ArrayList<>();
         private final List<Integer> checkpointPorts = new ArrayList<>();
+        private final BrokerCluster brokers;
         private final String bootstrap;
         private final String jdbcUrl;
         private final TopicCatalog topics;
 
-        Services(String bootstrap, String jdbcUrl, TopicCatalog topics) {
-            this.bootstrap = bootstrap;
+        Services(BrokerCluster brokers, String jdbcUrl, TopicCatalog topics) {
+            this.brokers = brokers;
+            this.bootstrap = brokers.bootstrapServers();
             this.jdbcUrl = jdbcUrl;
             this.topics = topics;
         }
@@ -690,6 +776,13 @@ public final class ChaosRun {
             for (int i = 0; i < INSTANCES; i++) {
                 sinks.add(ServiceProcess.sink("sink-" + i, sinkEnv(i), logs.resolve("sink-" + i + ".log")));
                 topologies.add(ServiceProcess.dedup("dedup-" + i, dedupEnv(i), logs.resolve("dedup-" + i + ".log")));
+            }
+            for (int i = 0; i < COORDINATOR_REGIONS.size(); i++) {
+                coordinators.add(ServiceProcess.coordinator(
+                        "coordinator-" + (i + 1),
+                        brokers.execPrefix(i + 1),
+                        coordinatorEnv(i),
+                        logs.resolve("coordinator-" + (i + 1) + ".log")));
             }
             for (int i = 0; i < INSTANCES; i++) {
                 int port = Ports.free();
@@ -765,6 +858,23 @@ public final class ChaosRun {
             env.put("SPLITGUARD_SESSION_PARTITIONS", Integer.toString(topics.sessionPartitions()));
             env.put("SPLITGUARD_REPLICATION_FACTOR", "3");
             env.put("SPLITGUARD_MIN_INSYNC_REPLICAS", "2");
+            return env;
+        }
+
+        private Map<String, String> coordinatorEnv(int i) {
+            Map<String, String> env = common();
+            env.put("SPLITGUARD_REGIONS", String.join(",", COORDINATOR_REGIONS));
+            env.put("SPLITGUARD_REGION", COORDINATOR_REGIONS.get(i));
+            env.put("SPLITGUARD_REGION_INITIAL_PRIMARY", COORDINATOR_REGIONS.get(0));
+            env.put("SPLITGUARD_REGION_VOTE_INTERVAL", VOTE_INTERVAL.toString());
+            env.put("SPLITGUARD_REGION_VOTE_MAX_AGE", VOTE_MAX_AGE.toString());
+            env.put("SPLITGUARD_HEALTH_CHECK_INTERVAL", "PT1S");
+            env.put(
+                    "SPLITGUARD_STATE_DIR",
+                    dir.resolve("coordinator-streams-" + (i + 1)).toString());
+            // the quorum task moves within seconds when the instance running it is cut off
+            env.put("SPLITGUARD_KAFKA_CLIENT_SESSION_TIMEOUT_MS", "6000");
+            env.put("SPLITGUARD_KAFKA_CLIENT_HEARTBEAT_INTERVAL_MS", "1500");
             return env;
         }
 
@@ -847,7 +957,7 @@ public final class ChaosRun {
         @Override
         public void close() {
             try {
-                Stream.of(gateways, topologies, checkpoints, sinks)
+                Stream.of(gateways, topologies, checkpoints, sinks, coordinators)
                         .flatMap(List::stream)
                         .forEach(ServiceProcess::stop);
             } finally {

@@ -6,6 +6,7 @@ import io.splitguard.chaos.check.Checker;
 import io.splitguard.chaos.check.CheckpointChecker;
 import io.splitguard.chaos.check.LeaseChecker;
 import io.splitguard.chaos.check.Recovery;
+import io.splitguard.chaos.check.RegionChecker;
 import io.splitguard.schemas.json.Json;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -94,10 +95,25 @@ final class Report {
                 }
             });
         }
+        root.put("regions_checked", regionsChecked(result));
+        if (regionsChecked(result)) {
+            ObjectNode regions = root.putObject("regions");
+            result.check().counts().forEach((name, value) -> {
+                if (name.startsWith(REGION_PREFIX)) {
+                    regions.put(name, value);
+                }
+            });
+        }
         return root;
     }
 
     private static final String LEASE_PREFIX = "lease_";
+    private static final String REGION_PREFIX = "region_";
+
+    /** Whether the run's check covered the region quorum (its counts carry the region rules). */
+    static boolean regionsChecked(ChaosRun.Result result) {
+        return result.check().counts().keySet().containsAll(RegionChecker.RULES);
+    }
 
     /** Whether the run's check covered leases (its counts carry the lease rules). */
     static boolean leasesChecked(ChaosRun.Result result) {
@@ -267,6 +283,25 @@ final class Report {
                     .append(" |\n"));
         } else {
             md.append("\nLease invariants were not checked in this run.\n");
+        }
+        if (regionsChecked(result)) {
+            md.append("\n## Regions\n\nChecked over the failover-decisions and region-health topics: epochs"
+                    + " consecutive from 1, one primary per epoch, each failover backed by fresh votes of a strict"
+                    + " majority against the previous primary and a healthy vote of the new one.\n\n");
+            md.append("| figure | value |\n|---|---|\n");
+            result.check().counts().forEach((name, value) -> {
+                if (name.startsWith(REGION_PREFIX) && !RegionChecker.RULES.contains(name)) {
+                    md.append("| `").append(name).append("` | ").append(value).append(" |\n");
+                }
+            });
+            md.append("\n| rule | violations |\n|---|---|\n");
+            RegionChecker.RULES.forEach(rule -> md.append("| ")
+                    .append(rule)
+                    .append(" | ")
+                    .append(result.check().counts().getOrDefault(rule, 0L))
+                    .append(" |\n"));
+        } else {
+            md.append("\nRegion invariants were not checked in this run.\n");
         }
         return md.toString();
     }

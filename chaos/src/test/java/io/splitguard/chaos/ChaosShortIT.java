@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.splitguard.chaos.check.CheckpointChecker;
 import io.splitguard.chaos.check.LeaseChecker;
+import io.splitguard.chaos.check.RegionChecker;
 import io.splitguard.chaos.faults.FaultSchedule;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -58,6 +59,9 @@ class ChaosShortIT {
         assertThat(result.check().counts()).containsKeys(LeaseChecker.RULES.toArray(String[]::new));
         assertThat(result.check().counts().get("lease_audit_lease_overridden")).isPositive();
         assertThat(result.check().counts().get("lease_audit_fenced")).isPositive();
+        // the region quorum ran: three coordinators voted (else a harness error) and epoch 1 was decided
+        assertThat(result.check().counts()).containsKeys(RegionChecker.RULES.toArray(String[]::new));
+        assertThat(result.check().counts().get("region_last_epoch")).isPositive();
         assertThat(result.check().harnessErrors()).as(Report.markdown(result)).isEmpty();
         assertThat(result.check().examples()).as(Report.markdown(result)).isEmpty();
         assertThat(result.check().valid()).isTrue();

@@ -113,6 +113,17 @@ public final class LeaseChecker {
      * @param lockDelayMs the topology's lease lock-delay
      */
     public static Result check(List<LeaseOp> history, LeaseFinal end, long staleThresholdMs, long lockDelayMs) {
+        return check(history, end, staleThresholdMs, lockDelayMs, 0);
+    }
+
+    /**
+     * @param staleThresholdMs the topology's lease stale threshold
+     * @param lockDelayMs the topology's lease lock-delay
+     * @param fenceRetentionMs the topology's lease fence retention: how long an ended lease's entry (and so
+     *     its token) is kept after the release or the end of the lock-delay
+     */
+    public static Result check(
+            List<LeaseOp> history, LeaseFinal end, long staleThresholdMs, long lockDelayMs, long fenceRetentionMs) {
         Map<String, List<String>> violations = new LinkedHashMap<>();
         Map<String, List<String>> observations = new LinkedHashMap<>();
         Map<String, Long> counts = new TreeMap<>();
@@ -128,7 +139,7 @@ public final class LeaseChecker {
         for (LeaseFinal.Audit a : end.audits()) {
             byResource.computeIfAbsent(a.resource(), r -> new ArrayList<>()).add(a);
         }
-        AuditOrder order = new AuditOrder(tokenOfKey, lockDelayMs);
+        AuditOrder order = new AuditOrder(tokenOfKey, lockDelayMs, fenceRetentionMs);
         byResource.forEach((resource, audits) -> {
             if (audits.stream().map(LeaseFinal.Audit::partition).distinct().count() > 1) {
                 harnessErrors.add("the audit records of " + resource + " are on several partitions: their order"
@@ -253,6 +264,7 @@ public final class LeaseChecker {
     static final class AuditOrder {
         private final Map<String, Long> tokenOfKey;
         private final long lockDelayMs;
+        private final long fenceRetentionMs;
         long grants;
         long tokenPairs;
         long appliedWithToken;
@@ -264,7 +276,8 @@ public final class LeaseChecker {
         /** keys with a fenced record */
         final Set<String> fenced = new HashSet<>();
 
-        AuditOrder(Map<String, Long> tokenOfKey, long lockDelayMs) {
+        AuditOrder(Map<String, Long> tokenOfKey, long lockDelayMs, long fenceRetentionMs) {
+            this.fenceRetentionMs = fenceRetentionMs;
             this.tokenOfKey = tokenOfKey;
             this.lockDelayMs = lockDelayMs;
         }
@@ -354,17 +367,15 @@ public final class LeaseChecker {
 
         /**
          * Whether the lease store surely still held the entry of the latest grant when {@code applied} was
-         * decided: the lease had not ended, or it ended by expiry or override less than the lock-delay before
-         * (a release deletes the entry at once).
+         * decided: the lease had not ended, or it ended less than the fence retention before (after a
+         * release), or less than the lock-delay plus the fence retention before (after expiry or override).
          */
         private boolean entrySurelyKept(LeaseFinal.Audit lastEnd, LeaseFinal.Audit applied) {
             if (lastEnd == null) {
                 return true;
             }
-            if (RELEASED.equals(lastEnd.decision())) {
-                return false;
-            }
-            return applied.atMs() < lastEnd.atMs() + lockDelayMs;
+            long kept = RELEASED.equals(lastEnd.decision()) ? fenceRetentionMs : lockDelayMs + fenceRetentionMs;
+            return applied.atMs() < lastEnd.atMs() + kept;
         }
     }
 

@@ -201,6 +201,15 @@ public final class BrokerCluster implements AutoCloseable {
         node(node).resume();
     }
 
+    /**
+     * The command prefix that runs a program inside node {@code node}'s network namespace: a process
+     * started with it shares the node's network fate ({@link #isolate} cuts it off too).
+     */
+    public List<String> execPrefix(int node) {
+        node(node);
+        return netns.execPrefix(nodeName(node));
+    }
+
     /** Cuts the node off the network (its veth goes down); the JVM keeps running. */
     public void isolate(int node) {
         node(node);

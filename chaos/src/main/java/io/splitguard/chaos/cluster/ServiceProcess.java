@@ -30,6 +30,7 @@ public final class ServiceProcess extends NodeProcess {
     public static final String DEDUP_MAIN = "io.splitguard.topology.app.DedupMain";
     public static final String SINK_MAIN = "io.splitguard.sink.app.SinkMain";
     public static final String CHECKPOINT_MAIN = "io.splitguard.checkpoint.app.CheckpointMain";
+    public static final String COORDINATOR_MAIN = "io.splitguard.coordinator.app.RegionCoordinatorMain";
 
     /** Gateway keys (Micronaut property names as environment variables). */
     public static final String GATEWAY_PORT = "MICRONAUT_SERVER_PORT";
@@ -39,7 +40,11 @@ public final class ServiceProcess extends NodeProcess {
     public static final String BOOTSTRAP_SERVERS = "SPLITGUARD_KAFKA_BOOTSTRAP_SERVERS";
 
     private ServiceProcess(String name, String mainClass, Map<String, String> env, Path log) {
-        super(name, List.of(), jvmOptions(log), mainClass, List.of(), env, log);
+        this(name, List.of(), mainClass, env, log);
+    }
+
+    private ServiceProcess(String name, List<String> prefix, String mainClass, Map<String, String> env, Path log) {
+        super(name, prefix, jvmOptions(log), mainClass, List.of(), env, log);
     }
 
     /**
@@ -72,6 +77,15 @@ public final class ServiceProcess extends NodeProcess {
     public static ServiceProcess checkpoint(String name, Map<String, String> env, Path log) {
         require(env, BOOTSTRAP_SERVERS);
         return started(new ServiceProcess(name, CHECKPOINT_MAIN, withManagementPort(env), log));
+    }
+
+    /**
+     * Starts a region coordinator (see {@code CoordinatorConfig.fromEnv}) behind {@code prefix}, e.g.
+     * inside a broker's network namespace so that cutting the broker off cuts its region off too.
+     */
+    public static ServiceProcess coordinator(String name, List<String> prefix, Map<String, String> env, Path log) {
+        require(env, BOOTSTRAP_SERVERS, "SPLITGUARD_REGIONS", "SPLITGUARD_REGION");
+        return started(new ServiceProcess(name, prefix, COORDINATOR_MAIN, withManagementPort(env), log));
     }
 
     /** Starts the Postgres sink (see {@code SinkConfig.fromMap}); needs {@code DATABASE_URL}. */

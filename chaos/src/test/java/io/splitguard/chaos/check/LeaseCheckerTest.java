@@ -349,6 +349,27 @@ class LeaseCheckerTest {
     }
 
     @Test
+    void shouldFailSupersededWriteWhenAppliedAfterTheNewLeaseWasReleasedButWithinTheFenceRetention() {
+        // the same history as above, with a topology that keeps a released lease's token for a minute
+        List<LeaseFinal.Audit> audits = audits();
+        audits.set(6, mutation(6, LeaseChecker.FENCED, "k0", 7_700));
+        audits.add(mutation(8, LeaseChecker.APPLIED, "k2", 9_500));
+        List<LeaseOp> history = history();
+        history.add(write("k0", 20, LeaseOp.ZOMBIE, 409, "fenced", 7_650));
+
+        LeaseChecker.Result result = LeaseChecker.check(
+                history,
+                new LeaseFinal(audits, rows(), List.of(), Map.of("stale_fencing_token", 0L), List.of()),
+                STALE,
+                LOCK_DELAY,
+                60_000);
+
+        assertThat(violations(result, "lease_superseded_write_applied")).isEqualTo(1);
+        assertThat(result.counts()).containsEntry("lease_superseded_applied_without_entry", 0L);
+        assertThat(result.valid()).isFalse();
+    }
+
+    @Test
     void shouldFailSupersededStoredWhenTheCrmHoldsAnOldTokenWrittenAfterTheNewLeaseWasReleased() {
         List<LeaseFinal.Audit> audits = audits();
         audits.set(6, mutation(6, LeaseChecker.FENCED, "k0", 7_700));
