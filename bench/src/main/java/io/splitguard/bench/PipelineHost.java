@@ -60,6 +60,15 @@ public final class PipelineHost {
                     }
                     case "cpu" -> System.out.println("CPU " + format(groupsSince(mark)));
                     case "threads" -> dumpThreads();
+                        // take the database down hard and bring it back (health bench: time to 503 and back)
+                    case "pg-stop" -> {
+                        local.postgres().ifPresent(io.splitguard.infra.LocalPostgres::suspend);
+                        System.out.println("PG stopped");
+                    }
+                    case "pg-start" -> {
+                        local.postgres().ifPresent(io.splitguard.infra.LocalPostgres::resumeServer);
+                        System.out.println("PG started");
+                    }
                     case "quit" -> {
                         return;
                     }

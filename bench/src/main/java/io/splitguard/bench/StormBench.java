@@ -1057,7 +1057,8 @@ public final class StormBench {
         return m;
     }
 
-    private static Map<String, String> readInfo(Child child) throws InterruptedException {
+    /** The {@code BENCH key=value} lines {@link PipelineHost} prints, up to {@code BENCH ready}. */
+    static Map<String, String> readInfo(Child child) throws InterruptedException {
         Map<String, String> info = new HashMap<>();
         while (true) {
             String line = child.await("BENCH ", 300);

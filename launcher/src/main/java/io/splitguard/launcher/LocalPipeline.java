@@ -42,6 +42,7 @@ public final class LocalPipeline implements AutoCloseable {
     private final Deque<AutoCloseable> started = new ArrayDeque<>();
     private Pipeline pipeline;
     private String jdbcUrl;
+    private LocalPostgres postgres;
 
     private LocalPipeline() {}
 
@@ -105,7 +106,7 @@ public final class LocalPipeline implements AutoCloseable {
         String user = env.getOrDefault("DATABASE_USER", "postgres");
         String password = env.getOrDefault("DATABASE_PASSWORD", "");
         if (jdbcUrl == null || jdbcUrl.isBlank()) {
-            LocalPostgres postgres = LocalPostgres.start(dataDir.resolve("postgres"), true);
+            postgres = LocalPostgres.start(dataDir.resolve("postgres"), true);
             started.push(postgres);
             jdbcUrl = postgres.createDatabase("splitguard");
             user = postgres.user();
@@ -170,6 +171,11 @@ public final class LocalPipeline implements AutoCloseable {
 
     public String jdbcUrl() {
         return jdbcUrl;
+    }
+
+    /** The throwaway PostgreSQL this launcher started; empty when {@code DATABASE_URL} named one. */
+    public java.util.Optional<LocalPostgres> postgres() {
+        return java.util.Optional.ofNullable(postgres);
     }
 
     private static String randomSecret() {
