@@ -4,6 +4,7 @@ import io.splitguard.chaos.check.CheckResult;
 import io.splitguard.chaos.check.Checker;
 import io.splitguard.chaos.check.CheckpointChecker;
 import io.splitguard.chaos.check.CheckpointFinal;
+import io.splitguard.chaos.check.HealthChecker;
 import io.splitguard.chaos.check.LeaseChecker;
 import io.splitguard.chaos.check.LeaseFinal;
 import io.splitguard.chaos.check.Observed;
@@ -25,6 +26,7 @@ import io.splitguard.chaos.faults.InjectedFault;
 import io.splitguard.chaos.workload.ChaosTokens;
 import io.splitguard.chaos.workload.CheckpointOp;
 import io.splitguard.chaos.workload.CheckpointWorkload;
+import io.splitguard.chaos.workload.HealthWatcher;
 import io.splitguard.chaos.workload.History;
 import io.splitguard.chaos.workload.LeaseWorkload;
 import io.splitguard.chaos.workload.Workload;
@@ -127,6 +129,21 @@ public final class ChaosRun {
     static final Duration VOTE_INTERVAL = Duration.ofSeconds(1);
 
     static final Duration VOTE_MAX_AGE = Duration.ofSeconds(5);
+
+    /** How often the harness probes each sink's {@code GET /health}, like a load balancer. */
+    static final Duration HEALTH_PROBE_EVERY = Duration.ofMillis(500);
+
+    /**
+     * A sink must answer 503 this soon after PostgreSQL stops: one run of its checks at the product
+     * defaults (every 5 s, 2 s timeout) plus 8 s for a saturated machine's scheduling.
+     */
+    static final Duration SINK_UNHEALTHY_BOUND = Duration.ofSeconds(15);
+
+    /**
+     * ... and 200 again this soon after it returns: crash recovery, the database breaker's 10 s open wait,
+     * three healthy runs of the checks (re-entry), and room for a saturated machine.
+     */
+    static final Duration SINK_HEALTHY_BOUND = Duration.ofSeconds(90);
 
     /** The gateways' environment key for the Standard Webhooks secrets Genesys notifications are signed with. */
     static final String GENESYS_SIGNING_SECRETS = "SPLITGUARD_GATEWAY_WEBHOOKS_PLATFORMS_GENESYS_SIGNING_SECRETS";
@@ -236,7 +253,9 @@ public final class ChaosRun {
                                 LEASE_CYCLES_PER_SECOND,
                                 LEASE_STALE_THRESHOLD,
                                 seed,
-                                history)) {
+                                history);
+                        HealthWatcher health = new HealthWatcher(services.sinkHealthUrls(), HEALTH_PROBE_EVERY)) {
+                    health.start();
                     workload.start();
                     flows.start();
                     leases.start();
@@ -295,20 +314,30 @@ public final class ChaosRun {
                             leaseIncomplete);
                     CheckpointFinal checkpoints = observeCheckpoints(
                             services.gatewayUrls(), token, jdbcUrl, flows.sessions(), history.checkpointOps());
+                    health.stop();
+                    HealthChecker.Result healthResult = HealthChecker.check(
+                            List.copyOf(services.sinkHealthUrls().keySet()),
+                            health.samples(),
+                            injected,
+                            SINK_UNHEALTHY_BOUND.toMillis(),
+                            SINK_HEALTHY_BOUND.toMillis());
                     RegionFinal regions =
                             observeRegions(brokers.bootstrapServers(), topics, services.coordinatorsExited());
-                    CheckResult check = RegionChecker.merge(
-                            LeaseChecker.merge(
-                                    CheckpointChecker.merge(
-                                            Checker.check(history.ops(), observed, profile.minAcknowledgedShare()),
-                                            CheckpointChecker.check(history.checkpointOps(), checkpoints)),
-                                    LeaseChecker.check(
-                                            history.leaseOps(),
-                                            leaseFinal,
-                                            LEASE_STALE_THRESHOLD.toMillis(),
-                                            LEASE_LOCK_DELAY.toMillis(),
-                                            LeaseRules.DEFAULT_FENCE_RETENTION.toMillis())),
-                            RegionChecker.check(regions));
+                    CheckResult check = HealthChecker.merge(
+                            RegionChecker.merge(
+                                    LeaseChecker.merge(
+                                            CheckpointChecker.merge(
+                                                    Checker.check(
+                                                            history.ops(), observed, profile.minAcknowledgedShare()),
+                                                    CheckpointChecker.check(history.checkpointOps(), checkpoints)),
+                                            LeaseChecker.check(
+                                                    history.leaseOps(),
+                                                    leaseFinal,
+                                                    LEASE_STALE_THRESHOLD.toMillis(),
+                                                    LEASE_LOCK_DELAY.toMillis(),
+                                                    LeaseRules.DEFAULT_FENCE_RETENTION.toMillis())),
+                                    RegionChecker.check(regions)),
+                            healthResult);
                     List<Recovery.Stall> stalls = Recovery.stalls(injected, all.rows(), PARTITIONS);
                     notes.addAll(services.stateFsUsage());
                     return new Result(
@@ -753,6 +782,17 @@ public final class ChaosRun {
 
         private final List<Integer> ports = new ArrayList<>();
         private final List<Integer> checkpointPorts = new ArrayList<>();
+        private final List<Integer> sinkPorts = new ArrayList<>();
+
+        /** Each sink's {@code /health} (its management port), by name. */
+        Map<String, String> sinkHealthUrls() {
+            Map<String, String> urls = new java.util.LinkedHashMap<>();
+            for (int i = 0; i < sinkPorts.size(); i++) {
+                urls.put("sink-" + i, "http://127.0.0.1:" + sinkPorts.get(i) + "/health");
+            }
+            return urls;
+        }
+
         private final BrokerCluster brokers;
         private final String bootstrap;
         private final String jdbcUrl;
@@ -774,6 +814,7 @@ public final class ChaosRun {
                 }
             }
             for (int i = 0; i < INSTANCES; i++) {
+                sinkPorts.add(Ports.free());
                 sinks.add(ServiceProcess.sink("sink-" + i, sinkEnv(i), logs.resolve("sink-" + i + ".log")));
                 topologies.add(ServiceProcess.dedup("dedup-" + i, dedupEnv(i), logs.resolve("dedup-" + i + ".log")));
             }
@@ -880,6 +921,7 @@ public final class ChaosRun {
 
         private Map<String, String> sinkEnv(int i) {
             Map<String, String> env = common();
+            env.put("SPLITGUARD_MANAGEMENT_PORT", Integer.toString(sinkPorts.get(i)));
             env.put("DATABASE_URL", jdbcUrl);
             env.put("DATABASE_USER", "postgres");
             env.put("DATABASE_PASSWORD", "");

@@ -3,6 +3,7 @@ package io.splitguard.chaos;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.splitguard.chaos.check.CheckpointChecker;
+import io.splitguard.chaos.check.HealthChecker;
 import io.splitguard.chaos.check.LeaseChecker;
 import io.splitguard.chaos.check.RegionChecker;
 import io.splitguard.chaos.faults.FaultSchedule;
@@ -62,6 +63,9 @@ class ChaosShortIT {
         // the region quorum ran: three coordinators voted (else a harness error) and epoch 1 was decided
         assertThat(result.check().counts()).containsKeys(RegionChecker.RULES.toArray(String[]::new));
         assertThat(result.check().counts().get("region_last_epoch")).isPositive();
+        // the sinks' /health was probed through the database stop: 503 while it was down, 200 after
+        assertThat(result.check().counts()).containsKeys(HealthChecker.RULES.toArray(String[]::new));
+        assertThat(result.check().counts().get("health_database_stops_checked")).isPositive();
         assertThat(result.check().harnessErrors()).as(Report.markdown(result)).isEmpty();
         assertThat(result.check().examples()).as(Report.markdown(result)).isEmpty();
         assertThat(result.check().valid()).isTrue();
