@@ -148,21 +148,7 @@ public final class BenchMain {
         wrk = new Wrk(script, options.wrkThreads(), options.sessions());
         log("work directory " + work + "; server logs there");
         log("starting the pipeline (broker, PostgreSQL, sink, topology, gateway)...");
-        pipeline = Child.start(
-                "pipeline",
-                jvmOptions(),
-                String.join(File.pathSeparator, fullClasspath),
-                PipelineHost.class.getName(),
-                List.of(),
-                Map.of(
-                        "SPLITGUARD_DATA_DIR",
-                        work.resolve("data").toString(),
-                        "SPLITGUARD_HTTP_PORT",
-                        "0",
-                        // one bench token is one client: its budget must not cap the throughput measured
-                        "SPLITGUARD_GATEWAY_RATE_LIMIT_LIMIT_FOR_PERIOD",
-                        "100000000"),
-                work.resolve("pipeline.log"));
+        pipeline = PipelineHost.launch(work, jvmOptions(), String.join(File.pathSeparator, fullClasspath), Map.of());
         EndToEnd.Result e2e = null;
         try {
             info = readInfo(pipeline);

@@ -108,8 +108,8 @@ public final class HealthBench {
             Files.copy(in, script, StandardCopyOption.REPLACE_EXISTING);
         }
         log("work directory " + work + "; the pipeline's log is there");
-        try (Child pipeline = Child.start(
-                "pipeline",
+        try (Child pipeline = PipelineHost.launch(
+                work,
                 List.of(
                         "-Xms" + opts.heap(),
                         "-Xmx" + opts.heap(),
@@ -117,16 +117,7 @@ public final class HealthBench {
                         "-Dlogback.configurationFile=bench-logback.xml",
                         "-Djava.io.tmpdir=" + work),
                 System.getProperty("java.class.path"),
-                PipelineHost.class.getName(),
-                List.of(),
-                Map.of(
-                        "SPLITGUARD_DATA_DIR",
-                        work.resolve("data").toString(),
-                        "SPLITGUARD_HTTP_PORT",
-                        "0",
-                        "SPLITGUARD_GATEWAY_RATE_LIMIT_LIMIT_FOR_PERIOD",
-                        "100000000"),
-                work.resolve("pipeline.log"))) {
+                Map.of())) {
             Map<String, String> info = StormBench.readInfo(pipeline);
             gateway = info.get("gateway").replace("//localhost:", "//127.0.0.1:");
             log("pipeline up: gateway " + gateway);

@@ -9,9 +9,11 @@ import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadInfo;
 import java.lang.management.ThreadMXBean;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -36,6 +38,26 @@ public final class PipelineHost {
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 
     private PipelineHost() {}
+
+    /**
+     * Starts this host in a child JVM on {@code classpath}, its data and log under {@code work}, the HTTP
+     * port chosen freely, and no request budget for the one client a bench is (the rate limit is what a
+     * bench would otherwise measure), plus {@code extraEnv}.
+     */
+    static Child launch(Path work, List<String> jvmOptions, String classpath, Map<String, String> extraEnv) {
+        Map<String, String> env = new HashMap<>(extraEnv);
+        env.put("SPLITGUARD_DATA_DIR", work.resolve("data").toString());
+        env.put("SPLITGUARD_HTTP_PORT", "0");
+        env.put("SPLITGUARD_GATEWAY_RATE_LIMIT_LIMIT_FOR_PERIOD", "100000000");
+        return Child.start(
+                "pipeline",
+                jvmOptions,
+                classpath,
+                PipelineHost.class.getName(),
+                List.of(),
+                env,
+                work.resolve("pipeline.log"));
+    }
 
     public static void main(String[] args) throws IOException {
         Map<String, String> env = new HashMap<>(System.getenv());

@@ -239,8 +239,8 @@ public final class StormBench {
         Map<String, String> machine = machine();
         log("work directory " + work + "; the pipeline's log is there");
         log("starting the pipeline (broker, PostgreSQL, sink, topologies, gateway; Genesys deliveries signed)...");
-        pipeline = Child.start(
-                "pipeline",
+        pipeline = PipelineHost.launch(
+                work,
                 List.of(
                         "-Xms" + opts.heap(),
                         "-Xmx" + opts.heap(),
@@ -248,20 +248,7 @@ public final class StormBench {
                         "-Dlogback.configurationFile=bench-logback.xml",
                         "-Djava.io.tmpdir=" + work),
                 System.getProperty("java.class.path"),
-                PipelineHost.class.getName(),
-                List.of(),
-                Map.of(
-                        "SPLITGUARD_DATA_DIR",
-                        work.resolve("data").toString(),
-                        "SPLITGUARD_HTTP_PORT",
-                        "0",
-                        // one client (one token, one address) sends everything here: its budget must not be
-                        // what is measured; the refusals are still counted, should any happen
-                        "SPLITGUARD_GATEWAY_RATE_LIMIT_LIMIT_FOR_PERIOD",
-                        "100000000",
-                        "SPLITGUARD_GATEWAY_WEBHOOKS_PLATFORMS_GENESYS_SIGNING_SECRETS",
-                        secret),
-                work.resolve("pipeline.log"));
+                Map.of("SPLITGUARD_GATEWAY_WEBHOOKS_PLATFORMS_GENESYS_SIGNING_SECRETS", secret));
         try {
             info = readInfo(pipeline);
             gateway = info.get("gateway").replace("//localhost:", "//127.0.0.1:");

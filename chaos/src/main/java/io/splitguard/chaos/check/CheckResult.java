@@ -31,4 +31,43 @@ public record CheckResult(
         }
         return examples.isEmpty() ? VALID : INVALID;
     }
+
+    /** Examples kept per violated rule or observation when results are folded together. */
+    public static final int EXAMPLES = 10;
+
+    /**
+     * This result with a part's result folded in: counts and operations added, violations and observations
+     * appended (the first {@value #EXAMPLES} examples each), harness errors appended; valid only if both are.
+     *
+     * @param partValid whether the part found no violation and no harness error
+     */
+    public CheckResult fold(
+            boolean partValid,
+            Map<String, Long> partCounts,
+            Map<String, Map<String, Long>> partOperations,
+            Map<String, List<String>> partViolations,
+            Map<String, List<String>> partObservations,
+            List<String> partHarnessErrors) {
+        Map<String, Long> allCounts = new java.util.TreeMap<>(counts);
+        allCounts.putAll(partCounts);
+        Map<String, Map<String, Long>> allOperations = new java.util.LinkedHashMap<>(operations);
+        allOperations.putAll(partOperations);
+        Map<String, List<String>> allExamples = new java.util.LinkedHashMap<>(examples);
+        partViolations.forEach((rule, list) -> allExamples.put(rule, first(list)));
+        Map<String, List<String>> allObservations = new java.util.LinkedHashMap<>(observations);
+        partObservations.forEach((name, list) -> allObservations.put(name, first(list)));
+        List<String> allHarnessErrors = new java.util.ArrayList<>(harnessErrors);
+        allHarnessErrors.addAll(partHarnessErrors);
+        return new CheckResult(
+                valid && partValid,
+                List.copyOf(allHarnessErrors),
+                allCounts,
+                allOperations,
+                allExamples,
+                allObservations);
+    }
+
+    private static List<String> first(List<String> list) {
+        return List.copyOf(list.subList(0, Math.min(EXAMPLES, list.size())));
+    }
 }

@@ -53,8 +53,6 @@ public final class CheckpointChecker {
     public static final List<String> KINDS =
             List.of(CheckpointOp.WRITE, CheckpointOp.STALE_WRITE, CheckpointOp.RYW_READ, CheckpointOp.READ);
 
-    private static final int EXAMPLES = 10;
-
     private CheckpointChecker() {}
 
     /**
@@ -148,24 +146,13 @@ public final class CheckpointChecker {
      * (truncated to ten examples each) and harness errors appended, valid only if both are.
      */
     public static CheckResult merge(CheckResult base, Result checkpoints) {
-        Map<String, Long> counts = new TreeMap<>(base.counts());
-        counts.putAll(checkpoints.counts());
-        Map<String, Map<String, Long>> operations = new LinkedHashMap<>(base.operations());
-        operations.putAll(checkpoints.operations());
-        Map<String, List<String>> examples = new LinkedHashMap<>(base.examples());
-        checkpoints
-                .violations()
-                .forEach((rule, list) ->
-                        examples.put(rule, List.copyOf(list.subList(0, Math.min(EXAMPLES, list.size())))));
-        List<String> harnessErrors = new ArrayList<>(base.harnessErrors());
-        harnessErrors.addAll(checkpoints.harnessErrors());
-        return new CheckResult(
-                base.valid() && checkpoints.valid(),
-                List.copyOf(harnessErrors),
-                counts,
-                operations,
-                examples,
-                base.observations());
+        return base.fold(
+                checkpoints.valid(),
+                checkpoints.counts(),
+                checkpoints.operations(),
+                checkpoints.violations(),
+                Map.of(),
+                checkpoints.harnessErrors());
     }
 
     /** The writes of the history, by session. */

@@ -136,19 +136,7 @@ public final class HealthChecker {
 
     /** The run's result with the health result folded in (counts added, violations and harness errors appended). */
     public static CheckResult merge(CheckResult base, Result health) {
-        Map<String, Long> counts = new TreeMap<>(base.counts());
-        counts.putAll(health.counts());
-        Map<String, List<String>> examples = new LinkedHashMap<>(base.examples());
-        health.violations()
-                .forEach((rule, list) -> examples.put(rule, List.copyOf(list.subList(0, Math.min(10, list.size())))));
-        List<String> harnessErrors = new ArrayList<>(base.harnessErrors());
-        harnessErrors.addAll(health.harnessErrors());
-        return new CheckResult(
-                base.valid() && health.valid(),
-                List.copyOf(harnessErrors),
-                counts,
-                base.operations(),
-                examples,
-                base.observations());
+        return base.fold(
+                health.valid(), health.counts(), Map.of(), health.violations(), Map.of(), health.harnessErrors());
     }
 }

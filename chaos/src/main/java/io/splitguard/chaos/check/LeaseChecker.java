@@ -242,22 +242,13 @@ public final class LeaseChecker {
      * observations (ten examples each) and harness errors appended, valid only if both are.
      */
     public static CheckResult merge(CheckResult base, Result leases) {
-        Map<String, Long> counts = new TreeMap<>(base.counts());
-        counts.putAll(leases.counts());
-        Map<String, Map<String, Long>> operations = new LinkedHashMap<>(base.operations());
-        operations.putAll(leases.operations());
-        Map<String, List<String>> examples = new LinkedHashMap<>(base.examples());
-        leases.violations().forEach((rule, list) -> examples.put(rule, first(list)));
-        Map<String, List<String>> observations = new LinkedHashMap<>(base.observations());
-        leases.observations().forEach((name, list) -> observations.put(name, first(list)));
-        List<String> harnessErrors = new ArrayList<>(base.harnessErrors());
-        harnessErrors.addAll(leases.harnessErrors());
-        return new CheckResult(
-                base.valid() && leases.valid(), List.copyOf(harnessErrors), counts, operations, examples, observations);
-    }
-
-    private static List<String> first(List<String> list) {
-        return List.copyOf(list.subList(0, Math.min(EXAMPLES, list.size())));
+        return base.fold(
+                leases.valid(),
+                leases.counts(),
+                leases.operations(),
+                leases.violations(),
+                leases.observations(),
+                leases.harnessErrors());
     }
 
     /** The audit-order rules, walked resource by resource; keeps what the row rules need. */

@@ -208,19 +208,7 @@ public final class RegionChecker {
      * and harness errors appended, valid only if both are.
      */
     public static CheckResult merge(CheckResult base, Result regions) {
-        Map<String, Long> counts = new TreeMap<>(base.counts());
-        counts.putAll(regions.counts());
-        Map<String, List<String>> examples = new LinkedHashMap<>(base.examples());
-        regions.violations()
-                .forEach((rule, list) -> examples.put(rule, List.copyOf(list.subList(0, Math.min(10, list.size())))));
-        List<String> harnessErrors = new ArrayList<>(base.harnessErrors());
-        harnessErrors.addAll(regions.harnessErrors());
-        return new CheckResult(
-                base.valid() && regions.valid(),
-                List.copyOf(harnessErrors),
-                counts,
-                base.operations(),
-                examples,
-                base.observations());
+        return base.fold(
+                regions.valid(), regions.counts(), Map.of(), regions.violations(), Map.of(), regions.harnessErrors());
     }
 }
