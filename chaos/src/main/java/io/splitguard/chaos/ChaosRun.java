@@ -130,6 +130,9 @@ public final class ChaosRun {
 
     static final Duration VOTE_MAX_AGE = Duration.ofSeconds(5);
 
+    /** The coordinators' management port, inside their namespaces (the product default). */
+    static final int COORDINATOR_PORT = 8084;
+
     /** How often the harness probes each sink's {@code GET /health}, like a load balancer. */
     static final Duration HEALTH_PROBE_EVERY = Duration.ofMillis(500);
 
@@ -254,7 +257,7 @@ public final class ChaosRun {
                                 LEASE_STALE_THRESHOLD,
                                 seed,
                                 history);
-                        HealthWatcher health = new HealthWatcher(services.sinkHealthUrls(), HEALTH_PROBE_EVERY)) {
+                        HealthWatcher health = new HealthWatcher(services.healthTargets(), HEALTH_PROBE_EVERY)) {
                     health.start();
                     workload.start();
                     flows.start();
@@ -316,7 +319,8 @@ public final class ChaosRun {
                             services.gatewayUrls(), token, jdbcUrl, flows.sessions(), history.checkpointOps());
                     health.stop();
                     HealthChecker.Result healthResult = HealthChecker.check(
-                            List.copyOf(services.sinkHealthUrls().keySet()),
+                            services.sinkNames(),
+                            services.coordinatorNames(),
                             health.samples(),
                             injected,
                             SINK_UNHEALTHY_BOUND.toMillis(),
@@ -784,13 +788,32 @@ public final class ChaosRun {
         private final List<Integer> checkpointPorts = new ArrayList<>();
         private final List<Integer> sinkPorts = new ArrayList<>();
 
-        /** Each sink's {@code /health} (its management port), by name. */
-        Map<String, String> sinkHealthUrls() {
-            Map<String, String> urls = new java.util.LinkedHashMap<>();
+        List<String> sinkNames() {
+            return sinks.stream().map(ServiceProcess::name).toList();
+        }
+
+        List<String> coordinatorNames() {
+            return coordinators.stream().map(ServiceProcess::name).toList();
+        }
+
+        /**
+         * What the harness probes like a load balancer: each sink's {@code /health} (its management port),
+         * and each coordinator's, asked from inside its broker's namespace (so a cut does not hide it).
+         */
+        Map<String, HealthWatcher.Target> healthTargets() {
+            Map<String, HealthWatcher.Target> targets = new java.util.LinkedHashMap<>();
             for (int i = 0; i < sinkPorts.size(); i++) {
-                urls.put("sink-" + i, "http://127.0.0.1:" + sinkPorts.get(i) + "/health");
+                targets.put(
+                        sinks.get(i).name(),
+                        new HealthWatcher.Target("http://127.0.0.1:" + sinkPorts.get(i) + "/health", List.of()));
             }
-            return urls;
+            for (int i = 0; i < coordinators.size(); i++) {
+                targets.put(
+                        coordinators.get(i).name(),
+                        new HealthWatcher.Target(
+                                "http://127.0.0.1:" + COORDINATOR_PORT + "/health", brokers.execPrefix(i + 1)));
+            }
+            return targets;
         }
 
         private final BrokerCluster brokers;
@@ -913,6 +936,8 @@ public final class ChaosRun {
             env.put(
                     "SPLITGUARD_STATE_DIR",
                     dir.resolve("coordinator-streams-" + (i + 1)).toString());
+            // each coordinator has its broker's namespace to itself: the product's port, probed from inside
+            env.put("SPLITGUARD_MANAGEMENT_PORT", Integer.toString(COORDINATOR_PORT));
             // the quorum task moves within seconds when the instance running it is cut off
             env.put("SPLITGUARD_KAFKA_CLIENT_SESSION_TIMEOUT_MS", "6000");
             env.put("SPLITGUARD_KAFKA_CLIENT_HEARTBEAT_INTERVAL_MS", "1500");

@@ -16,14 +16,27 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Asks each target's {@code GET /health} on a fixed period for the whole run and records every answer's
- * status (0: no answer within a second), as a load balancer's probe would see the service.
+ * status (0: no answer within a second), as a load balancer's probe would see the service. A target
+ * inside a network namespace is asked from inside it (its {@code ip netns exec} prefix, a plain HTTP/1.0
+ * request over bash's {@code /dev/tcp}), so that cutting the namespace off does not cut the probe off.
  */
 public final class HealthWatcher implements AutoCloseable {
 
     /** One probe: which target, when it was sent (epoch ms), the HTTP status or 0. */
     public record Sample(String target, long atMs, int status) {}
 
-    private final Map<String, URI> targets;
+    /** A service's {@code /health} URL, and the command prefix that enters its namespace (empty: none). */
+    public record Target(String url, List<String> prefix) {
+
+        public Target {
+            prefix = List.copyOf(prefix);
+        }
+    }
+
+    private static final java.util.regex.Pattern STATUS_LINE =
+            java.util.regex.Pattern.compile("^HTTP/\\d(?:\\.\\d)? (\\d{3})");
+
+    private final Map<String, Target> targets;
     private final Duration every;
     private final HttpClient http =
             HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
@@ -34,10 +47,9 @@ public final class HealthWatcher implements AutoCloseable {
         return t;
     });
 
-    /** @param targets name → the service's {@code /health} URL */
-    public HealthWatcher(Map<String, String> targets, Duration every) {
-        this.targets = new LinkedHashMap<>();
-        targets.forEach((name, url) -> this.targets.put(name, URI.create(url)));
+    /** @param targets name → the service's {@code /health} and how to reach it */
+    public HealthWatcher(Map<String, Target> targets, Duration every) {
+        this.targets = new LinkedHashMap<>(targets);
         this.every = every;
     }
 
@@ -46,16 +58,11 @@ public final class HealthWatcher implements AutoCloseable {
     }
 
     private void probeAll() {
-        targets.forEach((name, url) -> {
+        targets.forEach((name, target) -> {
             long at = System.currentTimeMillis();
             int status = 0;
             try {
-                status = http.send(
-                                HttpRequest.newBuilder(url)
-                                        .timeout(Duration.ofSeconds(1))
-                                        .build(),
-                                HttpResponse.BodyHandlers.discarding())
-                        .statusCode();
+                status = target.prefix().isEmpty() ? viaHttp(target.url()) : viaPrefix(target);
             } catch (IOException e) {
                 // no answer: recorded as 0
             } catch (InterruptedException e) {
@@ -66,6 +73,36 @@ public final class HealthWatcher implements AutoCloseable {
                 samples.add(new Sample(name, at, status));
             }
         });
+    }
+
+    private int viaHttp(String url) throws IOException, InterruptedException {
+        return http.send(
+                        HttpRequest.newBuilder(URI.create(url))
+                                .timeout(Duration.ofSeconds(1))
+                                .build(),
+                        HttpResponse.BodyHandlers.discarding())
+                .statusCode();
+    }
+
+    /** The status line's code of {@code GET /health} asked from inside the target's namespace; 0 if none. */
+    private static int viaPrefix(Target target) throws IOException, InterruptedException {
+        URI url = URI.create(target.url());
+        List<String> command = new ArrayList<>(target.prefix());
+        command.addAll(List.of(
+                "timeout",
+                "1",
+                "bash",
+                "-c",
+                "exec 3<>/dev/tcp/" + url.getHost() + "/" + url.getPort() + " && printf 'GET " + url.getPath()
+                        + " HTTP/1.0\\r\\n\\r\\n' >&3 && head -n 1 <&3"));
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        if (!p.waitFor(3, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            return 0;
+        }
+        java.util.regex.Matcher m = STATUS_LINE.matcher(out.strip());
+        return m.find() ? Integer.parseInt(m.group(1)) : 0;
     }
 
     /** Every probe so far, in the order they were sent. */

@@ -31,7 +31,7 @@ class HealthCheckerTest {
 
     private HealthChecker.Result check() {
         samples.sort(java.util.Comparator.comparingLong(Sample::atMs));
-        return HealthChecker.check(List.of("sink-0"), samples, FAULTS, TO_503, TO_200);
+        return HealthChecker.check(List.of("sink-0"), List.of(), samples, FAULTS, TO_503, TO_200);
     }
 
     @Test
@@ -44,9 +44,9 @@ class HealthCheckerTest {
 
         assertThat(result.valid()).as("%s", result).isTrue();
         assertThat(result.counts())
-                .containsEntry("health_worst_ms_to_unhealthy", 6_000L)
-                .containsEntry("health_worst_ms_to_healthy", 15_000L)
-                .containsEntry("health_database_stops_checked", 1L);
+                .containsEntry("health_database_stopped_worst_ms_to_unhealthy", 6_000L)
+                .containsEntry("health_database_stopped_worst_ms_to_healthy", 15_000L)
+                .containsEntry("health_database_stopped_checked", 1L);
     }
 
     @Test
@@ -79,7 +79,29 @@ class HealthCheckerTest {
         answers(200, STOP - 10_000, STOP + 5_000);
         answers(503, STOP + 5_000, BACK + 70_000);
 
-        assertThat(check().violations()).containsKey("health_not_healthy_after_database_back");
+        assertThat(check().violations()).containsKey("health_not_healthy_after_database_stopped");
+    }
+
+    @Test
+    void shouldJudgeACutBrokersCoordinatorAndNotTheOthers() {
+        long cut = 200_000;
+        long healed = cut + 30_000;
+        List<InjectedFault> faults = List.of(new InjectedFault(
+                new Fault(Duration.ofSeconds(160), FaultKind.ISOLATE_BROKER, 1, Duration.ofSeconds(30)), cut, healed));
+        for (long t = cut - 20_000; t < healed + 70_000; t += 1_000) {
+            // coordinator-1's broker is not cut: it stays healthy; coordinator-2's is, and it never says so
+            samples.add(new Sample("coordinator-1", t, 200));
+            samples.add(new Sample("coordinator-2", t, 200));
+        }
+
+        HealthChecker.Result result = HealthChecker.check(
+                List.of(), List.of("coordinator-1", "coordinator-2"), samples, faults, TO_503, TO_200);
+
+        assertThat(result.violations().get("health_not_unhealthy_when_broker_cut"))
+                .singleElement()
+                .asString()
+                .startsWith("coordinator-2");
+        assertThat(result.counts()).containsEntry("health_broker_cut_checked", 1L);
     }
 
     @Test
