@@ -65,7 +65,8 @@ class ChaosShortIT {
         assertThat(result.check().counts().get("region_last_epoch")).isPositive();
         // the sinks' /health was probed through the database stop: 503 while it was down, 200 after
         assertThat(result.check().counts()).containsKeys(HealthChecker.RULES.toArray(String[]::new));
-        assertThat(result.check().counts().get("health_database_stopped_checked")).isPositive();
+        assertThat(result.check().counts().get("health_database_stopped_checked"))
+                .isPositive();
         assertThat(result.check().harnessErrors()).as(Report.markdown(result)).isEmpty();
         assertThat(result.check().examples()).as(Report.markdown(result)).isEmpty();
         assertThat(result.check().valid()).isTrue();
