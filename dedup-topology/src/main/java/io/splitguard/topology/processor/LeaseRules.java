@@ -33,11 +33,6 @@ public record LeaseRules(
             DEFAULT_PURGE_INTERVAL,
             DEFAULT_FENCE_RETENTION);
 
-    /** The rules before fence retention existed: a resource's token is forgotten when its lease ends. */
-    public LeaseRules(Duration staleThreshold, Duration lockDelay, Duration maxTtl, Duration purgeInterval) {
-        this(staleThreshold, lockDelay, maxTtl, purgeInterval, Duration.ZERO);
-    }
-
     public LeaseRules {
         Objects.requireNonNull(staleThreshold, "staleThreshold");
         Objects.requireNonNull(lockDelay, "lockDelay");

@@ -6,6 +6,7 @@ import io.splitguard.schemas.model.AuditRecord;
 import io.splitguard.schemas.model.LeaseCommand;
 import io.splitguard.schemas.model.LeaseDecision;
 import io.splitguard.schemas.model.LeaseState;
+import io.splitguard.schemas.model.MutationRequest;
 import io.splitguard.schemas.topics.TopicCatalog;
 import io.splitguard.topology.DedupTopology;
 import io.splitguard.topology.config.DedupConfig;
@@ -41,6 +42,7 @@ final class LeaseDriver implements AutoCloseable {
     final TopologyTestDriver driver;
     private final TestInputTopic<String, LeaseCommand> commands;
     private final TestInputTopic<String, byte[]> raw;
+    private final TestInputTopic<String, MutationRequest> mutations;
     final TestOutputTopic<String, LeaseDecision> decisions;
     final TestOutputTopic<String, AuditRecord> audit;
     final TestOutputTopic<byte[], byte[]> deadLetters;
@@ -64,6 +66,10 @@ final class LeaseDriver implements AutoCloseable {
                 topics.leaseCommands.name(),
                 Serdes.String().serializer(),
                 Serdes.ByteArray().serializer());
+        mutations = driver.createInputTopic(
+                topics.mutationsIn.name(),
+                Serdes.String().serializer(),
+                topics.mutationsIn.valueSerde().serializer());
         decisions = driver.createOutputTopic(
                 topics.leaseDecisions.name(),
                 Serdes.String().deserializer(),
@@ -88,6 +94,11 @@ final class LeaseDriver implements AutoCloseable {
     void advance(Duration step) {
         driver.advanceWallClockTime(step);
         wallClock = wallClock.plus(step);
+    }
+
+    /** Delivers a CRM update for its session (the resource) now; its verdict goes to {@link #audit}. */
+    void write(MutationRequest request) {
+        mutations.pipeInput(new TestRecord<>(request.sessionId(), request, wallClock));
     }
 
     /** The offset the next command gets. */

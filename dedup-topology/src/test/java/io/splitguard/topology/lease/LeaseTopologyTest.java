@@ -189,6 +189,41 @@ class LeaseTopologyTest {
         assertThat(l.entries()).isZero();
     }
 
+    /**
+     * The chaos finding: a grant nobody used (its client had given up on the answer) expired, its entry went
+     * when the lock-delay ended, and the previous holder's write with its older token then passed. With the
+     * token remembered as a fence it is refused; with the retention at zero (the old behaviour) it applies.
+     */
+    @Test
+    void shouldFenceTheOldHoldersWriteWhenTheNewerGrantExpiredUnusedAndItsLockDelayEnded() {
+        assertThat(oldHoldersWriteAfterAnUnusedGrantExpired(Map.of())).isEqualTo(AuditRecord.Decision.FENCED);
+    }
+
+    @Test
+    void shouldLetTheOldHoldersWriteThroughWhenTheFenceRetentionIsZero() {
+        assertThat(oldHoldersWriteAfterAnUnusedGrantExpired(Map.of(DedupConfig.LEASE_FENCE_RETENTION, "PT0S")))
+                .isEqualTo(AuditRecord.Decision.APPLIED);
+    }
+
+    /** The verdict on eu-west's write with its token after us-east's later grant expired unused. */
+    private AuditRecord.Decision oldHoldersWriteAfterAnUnusedGrantExpired(Map<String, String> settings) {
+        LeaseDriver l = start(settings);
+        LeaseDecision first = l.acquire("s1", "eu-west", Duration.ofSeconds(10), "c1");
+        l.advance(Duration.ofSeconds(16)); // expired at +10 s, lock-delay over at +15 s
+        LeaseDecision unused = l.acquire("s1", "us-east", Duration.ofSeconds(10), "c2");
+        assertThat(unused.fencingToken()).isGreaterThan(first.fencingToken());
+        l.advance(Duration.ofSeconds(16)); // expired unused, lock-delay over, swept
+        l.audit.readValuesToList();
+
+        l.write(io.splitguard.topology.Fixtures.request("s1", "k-old", "late", l.now(), first.fencingToken()));
+
+        return l.audit.readValuesToList().stream()
+                .map(AuditRecord::decision)
+                .filter(d -> d == AuditRecord.Decision.FENCED || d == AuditRecord.Decision.APPLIED)
+                .findFirst()
+                .orElseThrow();
+    }
+
     @Test
     void shouldRememberTheLatestTokenAsAFenceAfterAReleaseUntilTheFenceRetentionPassed() {
         LeaseDriver l = start(Map.of(DedupConfig.LEASE_FENCE_RETENTION, "PT10M"));
