@@ -109,15 +109,7 @@ public final class HealthBench {
         }
         log("work directory " + work + "; the pipeline's log is there");
         try (Child pipeline = PipelineHost.launch(
-                work,
-                List.of(
-                        "-Xms" + opts.heap(),
-                        "-Xmx" + opts.heap(),
-                        "-XX:+UseG1GC",
-                        "-Dlogback.configurationFile=bench-logback.xml",
-                        "-Djava.io.tmpdir=" + work),
-                System.getProperty("java.class.path"),
-                Map.of())) {
+                work, PipelineHost.jvmOptions(work, opts.heap()), System.getProperty("java.class.path"), Map.of())) {
             Map<String, String> info = StormBench.readInfo(pipeline);
             gateway = info.get("gateway").replace("//localhost:", "//127.0.0.1:");
             log("pipeline up: gateway " + gateway);

@@ -39,6 +39,16 @@ public final class PipelineHost {
 
     private PipelineHost() {}
 
+    /** The pipeline JVM's options: a fixed heap of {@code heap}, G1, the bench's logging, temp files in {@code work}. */
+    static List<String> jvmOptions(Path work, String heap) {
+        return List.of(
+                "-Xms" + heap,
+                "-Xmx" + heap,
+                "-XX:+UseG1GC",
+                "-Dlogback.configurationFile=bench-logback.xml",
+                "-Djava.io.tmpdir=" + work);
+    }
+
     /**
      * Starts this host in a child JVM on {@code classpath}, its data and log under {@code work}, the HTTP
      * port chosen freely, and no request budget for the one client a bench is (the rate limit is what a

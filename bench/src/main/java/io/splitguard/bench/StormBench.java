@@ -241,12 +241,7 @@ public final class StormBench {
         log("starting the pipeline (broker, PostgreSQL, sink, topologies, gateway; Genesys deliveries signed)...");
         pipeline = PipelineHost.launch(
                 work,
-                List.of(
-                        "-Xms" + opts.heap(),
-                        "-Xmx" + opts.heap(),
-                        "-XX:+UseG1GC",
-                        "-Dlogback.configurationFile=bench-logback.xml",
-                        "-Djava.io.tmpdir=" + work),
+                PipelineHost.jvmOptions(work, opts.heap()),
                 System.getProperty("java.class.path"),
                 Map.of("SPLITGUARD_GATEWAY_WEBHOOKS_PLATFORMS_GENESYS_SIGNING_SECRETS", secret));
         try {

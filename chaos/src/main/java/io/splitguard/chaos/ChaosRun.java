@@ -418,38 +418,46 @@ public final class ChaosRun {
             LOG.warn("cannot read rows yet: {}", e.getMessage());
         }
         List<Observed.Applied> committed = new ArrayList<>();
+        org.apache.kafka.common.serialization.Deserializer<SequencedMutation> values =
+                topics.mutations.valueSerde().deserializer();
+        readToEnd(bootstrap, sessionPartitions(topics, topics.mutations.name()), r -> {
+            SequencedMutation m = values.deserialize(r.topic(), r.value());
+            committed.add(new Observed.Applied(
+                    m.idempotencyKey(), m.sessionId(), m.sessionEpoch(), m.sequence(), m.payloadHash(), m.route()));
+        });
+        return new Observed(rows, committed);
+    }
+
+    /** Every partition of a session-keyed topic. */
+    private static List<TopicPartition> sessionPartitions(TopicCatalog topics, String topic) {
+        return Stream.iterate(0, i -> i + 1)
+                .limit(topics.sessionPartitions())
+                .map(i -> new TopicPartition(topic, i))
+                .toList();
+    }
+
+    /**
+     * Reads {@code partitions} from their beginning to the end they have now, read-committed, and hands
+     * each record (value as bytes) to {@code each}.
+     */
+    private static void readToEnd(
+            String bootstrap,
+            List<TopicPartition> partitions,
+            java.util.function.Consumer<ConsumerRecord<String, byte[]>> each) {
         Map<String, Object> props = new HashMap<>();
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        try (KafkaConsumer<String, SequencedMutation> consumer = new KafkaConsumer<>(
-                props, new StringDeserializer(), topics.mutations.valueSerde().deserializer())) {
-            List<TopicPartition> partitions = Stream.iterate(0, i -> i + 1)
-                    .limit(topics.sessionPartitions())
-                    .map(i -> new TopicPartition(topics.mutations.name(), i))
-                    .toList();
+        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(
+                props, new StringDeserializer(), new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
             Map<TopicPartition, Long> end = consumer.endOffsets(partitions, Duration.ofSeconds(30));
             while (partitions.stream().anyMatch(tp -> consumer.position(tp, Duration.ofSeconds(30)) < end.get(tp))) {
-                for (ConsumerRecord<String, SequencedMutation> r : consumer.poll(Duration.ofMillis(500))) {
-                    SequencedMutation m = r.value();
-                    committed.add(new Observed.Applied(
-                            m.idempotencyKey(),
-                            m.sessionId(),
-                            m.sessionEpoch(),
-                            m.sequence(),
-                            m.payloadHash(),
-                            m.route()));
-                }
+                consumer.poll(Duration.ofMillis(500)).forEach(each);
             }
         }
-        return new Observed(rows, committed);
     }
 
-    /**
-     * What the system recorded about the lease sessions: their audit records (read committed, with partition
-     * and offset), their rows of {@code crm_contact_updates} with the fencing token, and the sink's refusals.
-     */
     /**
      * Reads the failover-decisions and region-health topics (one partition each) to their ends,
      * read-committed; what could not be read, and coordinators that exited, make the observation
@@ -459,51 +467,46 @@ public final class ChaosRun {
         List<String> problems = new ArrayList<>(exited);
         List<RegionFinal.Vote> votes = new ArrayList<>();
         List<RegionFinal.Decision> decisions = new ArrayList<>();
-        Map<String, Object> props = new HashMap<>();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         org.apache.kafka.common.serialization.Deserializer<RegionVote> voteValues =
                 topics.regionHealth.valueSerde().deserializer();
         org.apache.kafka.common.serialization.Deserializer<FailoverDecision> decisionValues =
                 topics.failoverDecisions.valueSerde().deserializer();
-        long unreadable = 0;
-        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(
-                props, new StringDeserializer(), new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
-            List<TopicPartition> partitions = List.of(
-                    new TopicPartition(topics.regionHealth.name(), 0),
-                    new TopicPartition(topics.failoverDecisions.name(), 0));
-            consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
-            Map<TopicPartition, Long> end = consumer.endOffsets(partitions, Duration.ofSeconds(30));
-            while (partitions.stream().anyMatch(tp -> consumer.position(tp, Duration.ofSeconds(30)) < end.get(tp))) {
-                for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(500))) {
-                    if (r.value() == null) {
-                        continue;
-                    }
-                    try {
-                        if (r.topic().equals(topics.regionHealth.name())) {
-                            votes.add(new RegionFinal.Vote(
-                                    r.offset(), r.timestamp(), voteValues.deserialize(r.topic(), r.value())));
-                        } else {
-                            decisions.add(new RegionFinal.Decision(
-                                    r.offset(), r.timestamp(), decisionValues.deserialize(r.topic(), r.value())));
-                        }
-                    } catch (RuntimeException e) {
-                        unreadable++;
-                    }
+        long[] unreadable = {0};
+        List<TopicPartition> partitions = List.of(
+                new TopicPartition(topics.regionHealth.name(), 0),
+                new TopicPartition(topics.failoverDecisions.name(), 0));
+        try {
+            readToEnd(bootstrap, partitions, r -> {
+                if (r.value() == null) {
+                    return;
                 }
-            }
+                try {
+                    if (r.topic().equals(topics.regionHealth.name())) {
+                        votes.add(new RegionFinal.Vote(
+                                r.offset(), r.timestamp(), voteValues.deserialize(r.topic(), r.value())));
+                    } else {
+                        decisions.add(new RegionFinal.Decision(
+                                r.offset(), r.timestamp(), decisionValues.deserialize(r.topic(), r.value())));
+                    }
+                } catch (RuntimeException e) {
+                    unreadable[0]++;
+                }
+            });
         } catch (RuntimeException e) {
             problems.add("the region topics could not be read to their ends: " + e);
         }
-        if (unreadable > 0) {
-            problems.add(unreadable + " records of the region topics could not be read");
+        if (unreadable[0] > 0) {
+            problems.add(unreadable[0] + " records of the region topics could not be read");
         }
         votes.sort(Comparator.comparingLong(RegionFinal.Vote::offset));
         decisions.sort(Comparator.comparingLong(RegionFinal.Decision::offset));
         return new RegionFinal(COORDINATOR_REGIONS, VOTE_MAX_AGE.toMillis(), votes, decisions, problems);
     }
 
+    /**
+     * What the system recorded about the lease sessions: their audit records (read committed, with partition
+     * and offset), their rows of {@code crm_contact_updates} with the fencing token, and the sink's refusals.
+     */
     private static LeaseFinal observeLeases(
             String bootstrap,
             String jdbcUrl,
@@ -512,53 +515,40 @@ public final class ChaosRun {
             List<String> incomplete) {
         List<String> problems = new ArrayList<>(incomplete);
         List<LeaseFinal.Audit> audits = new ArrayList<>();
-        Map<String, Object> props = new HashMap<>();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         org.apache.kafka.common.serialization.Deserializer<AuditRecord> values =
                 topics.audit.valueSerde().deserializer();
-        long unreadable = 0;
-        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(
-                props, new StringDeserializer(), new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
-            List<TopicPartition> partitions = Stream.iterate(0, i -> i + 1)
-                    .limit(topics.sessionPartitions())
-                    .map(i -> new TopicPartition(topics.audit.name(), i))
-                    .toList();
-            consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
-            Map<TopicPartition, Long> end = consumer.endOffsets(partitions, Duration.ofSeconds(30));
-            while (partitions.stream().anyMatch(tp -> consumer.position(tp, Duration.ofSeconds(30)) < end.get(tp))) {
-                for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(500))) {
-                    if (!LeaseWorkload.isLeaseSession(r.key())) {
-                        continue;
-                    }
-                    AuditRecord a;
-                    try {
-                        a = values.deserialize(r.topic(), r.value());
-                    } catch (RuntimeException e) {
-                        unreadable++;
-                        continue;
-                    }
-                    if (a == null || !LeaseWorkload.isLeaseSession(a.sessionId())) {
-                        continue;
-                    }
-                    audits.add(new LeaseFinal.Audit(
-                            r.partition(),
-                            r.offset(),
-                            a.decision().wireName(),
-                            a.sessionId(),
-                            a.requestId(),
-                            a.scopedKey(),
-                            a.sequence() == null ? -1 : a.sequence(),
-                            a.at().toEpochMilli(),
-                            a.detail()));
+        long[] unreadable = {0};
+        try {
+            readToEnd(bootstrap, sessionPartitions(topics, topics.audit.name()), r -> {
+                if (!LeaseWorkload.isLeaseSession(r.key())) {
+                    return;
                 }
-            }
+                AuditRecord a;
+                try {
+                    a = values.deserialize(r.topic(), r.value());
+                } catch (RuntimeException e) {
+                    unreadable[0]++;
+                    return;
+                }
+                if (a == null || !LeaseWorkload.isLeaseSession(a.sessionId())) {
+                    return;
+                }
+                audits.add(new LeaseFinal.Audit(
+                        r.partition(),
+                        r.offset(),
+                        a.decision().wireName(),
+                        a.sessionId(),
+                        a.requestId(),
+                        a.scopedKey(),
+                        a.sequence() == null ? -1 : a.sequence(),
+                        a.at().toEpochMilli(),
+                        a.detail()));
+            });
         } catch (RuntimeException e) {
             problems.add("the audit topic could not be read to its end: " + e);
         }
-        if (unreadable > 0) {
-            problems.add(unreadable + " audit records of lease sessions could not be read");
+        if (unreadable[0] > 0) {
+            problems.add(unreadable[0] + " audit records of lease sessions could not be read");
         }
         List<LeaseFinal.Row> rows = new ArrayList<>();
         try (Connection c = DriverManager.getConnection(jdbcUrl, "postgres", "");
