@@ -37,6 +37,21 @@ public final class ManagementServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ManagementServer.class);
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    /**
+     * The JDK's HTTP server leaves Nagle's algorithm on for the connections it accepts unless this
+     * property is true when its first server is created: it writes a response's headers and body
+     * separately, so on a kept-alive connection the body waits for the client's delayed ACK, about
+     * 40 ms per answer on Linux. That made every checkpoint read forwarded through this port cost
+     * 40 ms and capped the gateway's lookups at a few hundred per second. An explicit setting wins.
+     */
+    static final String NODELAY = "sun.net.httpserver.nodelay";
+
+    static {
+        if (System.getProperty(NODELAY) == null) {
+            System.setProperty(NODELAY, "true");
+        }
+    }
+
     private final HttpServer server;
     private final ExecutorService executor;
     private final CompositeHealth composite;
