@@ -67,6 +67,9 @@ class ChaosShortIT {
         assertThat(result.check().counts()).containsKeys(HealthChecker.RULES.toArray(String[]::new));
         assertThat(result.check().counts().get("health_database_stopped_checked"))
                 .isPositive();
+        // the database had a synchronous streaming standby, and both sinks' health required and saw it
+        assertThat(result.check().counts().get("postgres_sync_standby")).isEqualTo(1L);
+        assertThat(result.check().counts().get("health_sinks_saw_sync_standby")).isEqualTo(2L);
         assertThat(result.check().harnessErrors()).as(Report.markdown(result)).isEmpty();
         assertThat(result.check().examples()).as(Report.markdown(result)).isEmpty();
         assertThat(result.check().valid()).isTrue();

@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.postgresql.ds.PGSimpleDataSource;
@@ -92,6 +93,54 @@ class DatabaseReplicationCheckIT {
                 ComponentHealth back = check.check();
                 assertThat(back.status()).as(back.details().toString()).isEqualTo(ComponentHealth.Status.HEALTHY);
                 assertThat(breaker.getState()).isEqualTo(CircuitBreaker.State.CLOSED);
+            });
+        }
+    }
+
+    @Test
+    void shouldBeHealthyWithASynchronousStreamingStandbyAndUnhealthyWhenItGoesOrWhenAskedOnTheStandby()
+            throws Exception {
+        try (LocalPostgres primary =
+                LocalPostgres.start(Files.createTempDirectory("splitguard-pg-replicated-"), false)) {
+            Assumptions.assumeTrue(primary.canStartStandby(), "these PostgreSQL binaries have no pg_basebackup");
+            String url = primary.createDatabase("replicated");
+            DatabaseReplicationCheck check = new DatabaseReplicationCheck(
+                    dataSource(primary, url),
+                    Breakers.create("db-replicated", Duration.ofSeconds(10), null),
+                    true,
+                    // a generous bound: this is about the standby's presence and state, not this machine's speed
+                    10_000,
+                    Duration.ofSeconds(2));
+            try (LocalPostgres standby = primary.startStandby(true)) {
+                ComponentHealth replicated = check.check();
+                assertThat(replicated.status())
+                        .as(replicated.details().toString())
+                        .isEqualTo(ComponentHealth.Status.HEALTHY);
+                assertThat(replicated.details())
+                        .containsEntry("mode", "replicated")
+                        .containsEntry("replicas", 1)
+                        .containsEntry("sync_replicas", 1)
+                        .containsKey("replication_lag_ms");
+
+                DatabaseReplicationCheck onStandby = new DatabaseReplicationCheck(
+                        dataSource(standby, standby.jdbcUrl("replicated")),
+                        Breakers.create("db-on-standby", Duration.ofSeconds(10), null),
+                        true,
+                        10_000,
+                        Duration.ofSeconds(2));
+                ComponentHealth wrongServer = onStandby.check();
+                assertThat(wrongServer.status()).isEqualTo(ComponentHealth.Status.UNHEALTHY);
+                assertThat(wrongServer.details())
+                        .containsEntry("mode", "standby")
+                        .containsEntry("error", "connected to a standby in recovery, not to the primary");
+            }
+            // the standby is stopped: the primary no longer replicates
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+                ComponentHealth alone = check.check();
+                assertThat(alone.status()).isEqualTo(ComponentHealth.Status.UNHEALTHY);
+                assertThat(alone.details())
+                        .containsEntry("mode", "standalone")
+                        .containsEntry("error", "replication required but the database is standalone");
             });
         }
     }

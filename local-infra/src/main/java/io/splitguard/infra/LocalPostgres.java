@@ -224,6 +224,90 @@ public final class LocalPostgres implements AutoCloseable {
         return running;
     }
 
+    /** Whether {@link #startStandby(boolean)} can work here: the binaries include {@code pg_basebackup}. */
+    public boolean canStartStandby() {
+        return Files.isExecutable(binDir.resolve("pg_basebackup"));
+    }
+
+    /**
+     * Starts a streaming standby of this server: a base backup taken over the replication protocol
+     * ({@code pg_basebackup -R}, which also writes the standby's connection to this primary), started
+     * as a hot standby on a port of its own, with the same durability as the primary's data directory
+     * gets from the backup. With {@code synchronous} the primary then names every standby synchronous
+     * ({@code synchronous_standby_names = '*'}), so a durable commit waits for the standby's flush, and
+     * this method returns once the primary reports the standby {@code streaming} and {@code sync}.
+     *
+     * <p>Closing the standby stops it and deletes its data; a synchronous primary whose standby is
+     * gone stops acknowledging durable commits until one streams again, as in production.
+     */
+    public LocalPostgres startStandby(boolean synchronous) {
+        if (!canStartStandby()) {
+            throw new IllegalStateException("no pg_basebackup among the PostgreSQL binaries in " + binDir);
+        }
+        try {
+            Path dir = Files.createTempDirectory(dataDir.getParent(), "splitguard-pg-standby-");
+            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+            LocalPostgres standby = new LocalPostgres(binDir, dir, Ports.free(), osUser);
+            if (osUser != null) {
+                run(List.of("chown", "-R", osUser + ":", dir.toString()), false);
+            }
+            run(
+                    List.of(
+                            binDir.resolve("pg_basebackup").toString(),
+                            "-h",
+                            "127.0.0.1",
+                            "-p",
+                            Integer.toString(port),
+                            "-U",
+                            USER,
+                            "-D",
+                            dir.toString(),
+                            "-X",
+                            "stream",
+                            "-c",
+                            "fast",
+                            "-R"),
+                    osUser != null);
+            standby.serverOptions = "-p " + standby.port
+                    + " -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c max_connections=200"
+                    + " -c cluster_name=splitguard_standby -c hot_standby=on";
+            standby.startServer();
+            if (synchronous) {
+                try (Connection c = DriverManager.getConnection(jdbcUrl("postgres"), USER, "");
+                        Statement s = c.createStatement()) {
+                    s.execute("ALTER SYSTEM SET synchronous_standby_names = '*'");
+                    s.execute("SELECT pg_reload_conf()");
+                    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+                    while (!streamsSynchronously(s)) {
+                        if (System.nanoTime() > deadline) {
+                            standby.close();
+                            throw new IllegalStateException("the standby on port " + standby.port
+                                    + " did not stream synchronously within 60 s");
+                        }
+                        TimeUnit.MILLISECONDS.sleep(100);
+                    }
+                }
+            }
+            LOG.info("PostgreSQL standby of port {} up at 127.0.0.1:{} (data in {})", port, standby.port, dir);
+            return standby;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot make the standby synchronous: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted waiting for the standby", e);
+        }
+    }
+
+    private static boolean streamsSynchronously(Statement s) throws SQLException {
+        try (java.sql.ResultSet rs = s.executeQuery(
+                "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming' AND sync_state = 'sync'")) {
+            rs.next();
+            return rs.getInt(1) > 0;
+        }
+    }
+
     /** Creates database {@code name} (lower case letters, digits, underscore) and returns its JDBC URL. */
     public String createDatabase(String name) {
         if (!DB_NAME.matcher(name).matches()) {
