@@ -8,7 +8,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeSet;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -20,10 +22,12 @@ import org.apache.kafka.clients.admin.DescribeMetadataQuorumOptions;
 import org.apache.kafka.clients.admin.DescribeTopicsOptions;
 import org.apache.kafka.clients.admin.QuorumInfo;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.Node;
 import org.apache.kafka.common.TopicPartitionInfo;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 
 /**
  * {@code kafka_quorum}: whether the Kafka cluster can take our writes, as a Kafka admin sees it.
@@ -71,93 +75,125 @@ public final class KafkaQuorumCheck implements ComponentCheck, AutoCloseable {
      */
     public static KafkaQuorumCheck create(
             String bootstrapServers, Map<String, ?> clientProperties, Collection<String> topics, Duration callTimeout) {
+        Map<String, Object> props = adminProperties(bootstrapServers, clientProperties, callTimeout);
+        List<String> names = List.copyOf(topics);
+        return new KafkaQuorumCheck(Admin.create(props), true, () -> names, callTimeout);
+    }
+
+    /**
+     * The check's own admin client settings: {@code clientProperties} (security), the bootstrap servers,
+     * and timeouts that fit inside one run of the check.
+     */
+    static Map<String, Object> adminProperties(
+            String bootstrapServers, Map<String, ?> clientProperties, Duration callTimeout) {
         Map<String, Object> props = new LinkedHashMap<>(clientProperties);
         props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         props.putIfAbsent(AdminClientConfig.CLIENT_ID_CONFIG, "splitguard-health");
         int ms = (int) Math.max(1, callTimeout.toMillis());
-        props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, ms);
         props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, ms);
-        List<String> names = List.copyOf(topics);
-        return new KafkaQuorumCheck(Admin.create(props), true, () -> names, callTimeout);
+        // A broker cut off the network holds a request until its timeout and a new connection to it until
+        // the connection set-up timeout (10 s by default): with both well inside the check's bound, a call
+        // that went to the cut broker is retried on another one in time, and the cluster that still takes
+        // writes with one broker gone is reported healthy instead of timing out for the whole cut.
+        props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, Math.max(1, ms / 3));
+        props.put(AdminClientConfig.SOCKET_CONNECTION_SETUP_TIMEOUT_MS_CONFIG, Math.max(1, ms / 4));
+        props.put(AdminClientConfig.SOCKET_CONNECTION_SETUP_TIMEOUT_MAX_MS_CONFIG, Math.max(1, ms / 4));
+        props.putIfAbsent(AdminClientConfig.RETRY_BACKOFF_MS_CONFIG, 50);
+        return props;
     }
 
     @Override
     public ComponentHealth check() throws Exception {
         Map<String, Object> details = new LinkedHashMap<>();
         List<String> problems = new ArrayList<>();
-
-        Collection<Node> nodes = admin.describeCluster(new DescribeClusterOptions().timeoutMs(callTimeoutMs))
-                .nodes()
-                .get(callTimeoutMs, TimeUnit.MILLISECONDS);
-        details.put("brokers", nodes.size());
-        if (nodes.isEmpty()) {
-            problems.add("no broker reachable");
-        }
-
-        QuorumInfo quorum = admin.describeMetadataQuorum(new DescribeMetadataQuorumOptions().timeoutMs(callTimeoutMs))
-                .quorumInfo()
-                .get(callTimeoutMs, TimeUnit.MILLISECONDS);
-        details.put("quorum_leader", quorum.leaderId());
-        details.put("quorum_epoch", quorum.leaderEpoch());
-        details.put("quorum_voters", quorum.voters().size());
-        long leaderEnd = quorum.voters().stream()
-                .filter(v -> v.replicaId() == quorum.leaderId())
-                .mapToLong(QuorumInfo.ReplicaState::logEndOffset)
-                .findFirst()
-                .orElse(quorum.highWatermark());
-        long maxLag = quorum.voters().stream()
-                .mapToLong(v -> Math.max(0, leaderEnd - v.logEndOffset()))
-                .max()
-                .orElse(0);
-        details.put("quorum_max_voter_lag", maxLag);
-        if (quorum.leaderId() < 0) {
-            problems.add("metadata quorum has no leader");
-        }
-
         List<String> names = List.copyOf(new TreeSet<>(topics.get()));
+
+        // every question at once, each answer awaited against one deadline inside the run's bound, so a
+        // slow part is named ("... did not answer") instead of the whole run timing out unexplained
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Math.max(1, callTimeoutMs * 3L / 4));
+        KafkaFuture<Collection<Node>> nodesAsked = admin.describeCluster(
+                        new DescribeClusterOptions().timeoutMs(callTimeoutMs))
+                .nodes();
+        KafkaFuture<QuorumInfo> quorumAsked = admin.describeMetadataQuorum(
+                        new DescribeMetadataQuorumOptions().timeoutMs(callTimeoutMs))
+                .quorumInfo();
+        Map<String, KafkaFuture<TopicDescription>> topicsAsked = names.isEmpty()
+                ? Map.of()
+                : admin.describeTopics(names, new DescribeTopicsOptions().timeoutMs(callTimeoutMs))
+                        .topicNameValues();
+        Map<ConfigResource, KafkaFuture<Config>> configsAsked = names.isEmpty()
+                ? Map.of()
+                : admin.describeConfigs(
+                                names.stream()
+                                        .map(n -> new ConfigResource(ConfigResource.Type.TOPIC, n))
+                                        .toList(),
+                                new DescribeConfigsOptions().timeoutMs(callTimeoutMs))
+                        .values();
+
+        Collection<Node> nodes = answer(nodesAsked, deadline, "the cluster (describeCluster)", problems);
+        if (nodes != null) {
+            details.put("brokers", nodes.size());
+            if (nodes.isEmpty()) {
+                problems.add("no broker reachable");
+            }
+        }
+
+        QuorumInfo quorum = answer(quorumAsked, deadline, "the metadata quorum (describeMetadataQuorum)", problems);
+        if (quorum != null) {
+            details.put("quorum_leader", quorum.leaderId());
+            details.put("quorum_epoch", quorum.leaderEpoch());
+            details.put("quorum_voters", quorum.voters().size());
+            long leaderEnd = quorum.voters().stream()
+                    .filter(v -> v.replicaId() == quorum.leaderId())
+                    .mapToLong(QuorumInfo.ReplicaState::logEndOffset)
+                    .findFirst()
+                    .orElse(quorum.highWatermark());
+            long maxLag = quorum.voters().stream()
+                    .mapToLong(v -> Math.max(0, leaderEnd - v.logEndOffset()))
+                    .max()
+                    .orElse(0);
+            details.put("quorum_max_voter_lag", maxLag);
+            if (quorum.leaderId() < 0) {
+                problems.add("metadata quorum has no leader");
+            }
+        }
+
         int partitions = 0;
         List<String> underMinIsr = new ArrayList<>();
         List<String> offline = new ArrayList<>();
         int smallestMinIsr = Integer.MAX_VALUE;
-        if (!names.isEmpty()) {
-            Map<String, TopicDescription> described = new LinkedHashMap<>();
-            for (String name : names) {
-                try {
-                    described.put(
-                            name,
-                            admin.describeTopics(List.of(name), new DescribeTopicsOptions().timeoutMs(callTimeoutMs))
-                                    .allTopicNames()
-                                    .get(callTimeoutMs, TimeUnit.MILLISECONDS)
-                                    .get(name));
-                } catch (java.util.concurrent.ExecutionException e) {
-                    if (e.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException) {
-                        problems.add("topic missing: " + name);
-                    } else {
-                        throw e;
-                    }
-                }
+        for (String name : names) {
+            TopicDescription topic;
+            try {
+                topic = topicsAsked.get(name).get(remainingNanos(deadline), TimeUnit.NANOSECONDS);
+            } catch (ExecutionException e) {
+                problems.add(
+                        e.getCause() instanceof UnknownTopicOrPartitionException
+                                ? "topic missing: " + name
+                                : "topic " + name + " cannot be described: " + e.getCause());
+                continue;
+            } catch (TimeoutException e) {
+                problems.add("topic " + name + " (describeTopics) did not answer in time");
+                continue;
             }
-            List<ConfigResource> resources = described.keySet().stream()
-                    .map(n -> new ConfigResource(ConfigResource.Type.TOPIC, n))
-                    .toList();
-            Map<ConfigResource, Config> configs = resources.isEmpty()
-                    ? Map.of()
-                    : admin.describeConfigs(resources, new DescribeConfigsOptions().timeoutMs(callTimeoutMs))
-                            .all()
-                            .get(callTimeoutMs, TimeUnit.MILLISECONDS);
-            for (TopicDescription topic : described.values()) {
-                Config config = configs.get(new ConfigResource(ConfigResource.Type.TOPIC, topic.name()));
-                ConfigEntry entry = config == null ? null : config.get(TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG);
-                int minIsr = entry == null || entry.value() == null ? 1 : Integer.parseInt(entry.value());
-                smallestMinIsr = Math.min(smallestMinIsr, minIsr);
-                for (TopicPartitionInfo p : topic.partitions()) {
-                    partitions++;
-                    String id = topic.name() + "-" + p.partition();
-                    if (p.leader() == null || p.leader().isEmpty()) {
-                        offline.add(id);
-                    } else if (p.isr().size() < minIsr) {
-                        underMinIsr.add(id);
-                    }
+            Config config = answer(
+                    configsAsked.get(new ConfigResource(ConfigResource.Type.TOPIC, name)),
+                    deadline,
+                    "topic " + name + "'s configuration (describeConfigs)",
+                    problems);
+            if (config == null) {
+                continue;
+            }
+            ConfigEntry entry = config.get(TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG);
+            int minIsr = entry == null || entry.value() == null ? 1 : Integer.parseInt(entry.value());
+            smallestMinIsr = Math.min(smallestMinIsr, minIsr);
+            for (TopicPartitionInfo p : topic.partitions()) {
+                partitions++;
+                String id = topic.name() + "-" + p.partition();
+                if (p.leader() == null || p.leader().isEmpty()) {
+                    offline.add(id);
+                } else if (p.isr().size() < minIsr) {
+                    underMinIsr.add(id);
                 }
             }
         }
@@ -181,6 +217,23 @@ public final class KafkaQuorumCheck implements ComponentCheck, AutoCloseable {
         }
         details.put("error", String.join("; ", problems));
         return ComponentHealth.unhealthy(details);
+    }
+
+    /** The answer, or null with the problem noted when it failed or did not come before the deadline. */
+    private static <T> T answer(KafkaFuture<T> asked, long deadline, String what, List<String> problems)
+            throws InterruptedException {
+        try {
+            return asked.get(remainingNanos(deadline), TimeUnit.NANOSECONDS);
+        } catch (ExecutionException e) {
+            problems.add(what + " failed: " + e.getCause());
+        } catch (TimeoutException e) {
+            problems.add(what + " did not answer in time");
+        }
+        return null;
+    }
+
+    private static long remainingNanos(long deadline) {
+        return Math.max(0, deadline - System.nanoTime());
     }
 
     @Override

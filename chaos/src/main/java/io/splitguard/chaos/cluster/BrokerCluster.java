@@ -458,6 +458,11 @@ public final class BrokerCluster implements AutoCloseable {
         p.put("group.initial.rebalance.delay.ms", "0");
         // quick fault detection
         p.put("broker.session.timeout.ms", "6000");
+        // A broker's channel to the active controller waits this long on a request before it looks for
+        // another controller (30 s by default): with the active controller cut off, the brokers forwarded
+        // admin questions (DescribeQuorum) into the cut for 30 s, so every region's health check failed for
+        // longer than a region's cut lasts. Its heartbeats use the same channel.
+        p.put("controller.socket.timeout.ms", "5000");
         // A producer that died inside a transaction blocks read_committed readers of its partitions until
         // the coordinator aborts it: check for expired transactions every second instead of every 10 s.
         p.put("transaction.abort.timed.out.transaction.cleanup.interval.ms", "1000");
