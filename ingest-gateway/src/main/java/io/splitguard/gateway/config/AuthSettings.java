@@ -21,6 +21,8 @@ public class AuthSettings {
     private Duration clockSkew = Duration.ofSeconds(60);
     private Duration jwksTimeout = Duration.ofSeconds(5);
     private int jwksMaxBytes = 512 * 1024;
+    private Duration tokenCacheTtl = Duration.ofSeconds(60);
+    private int tokenCacheSize = 10_000;
 
     /**
      * How far the gateway's clock may disagree with the token issuer's: a token is still taken up to
@@ -67,5 +69,36 @@ public class AuthSettings {
             throw new IllegalArgumentException("splitguard.gateway.auth.jwks-max-bytes must be at least 1024");
         }
         this.jwksMaxBytes = jwksMaxBytes;
+    }
+
+    /**
+     * How long a verified bearer token is remembered, so that its signature and claims are not checked
+     * again on every request (never past its {@code exp} plus the clock skew, which is checked on every
+     * use). A key removed from the JWKS still admits the tokens it signed for at most this long.
+     * Between {@code 0s} (off) and {@code 5m}.
+     */
+    public Duration getTokenCacheTtl() {
+        return tokenCacheTtl;
+    }
+
+    public void setTokenCacheTtl(Duration tokenCacheTtl) {
+        Objects.requireNonNull(tokenCacheTtl, "tokenCacheTtl");
+        if (tokenCacheTtl.isNegative() || tokenCacheTtl.compareTo(Duration.ofMinutes(5)) > 0) {
+            throw new IllegalArgumentException(
+                    "splitguard.gateway.auth.token-cache-ttl must be between 0s and 5m, was " + tokenCacheTtl);
+        }
+        this.tokenCacheTtl = tokenCacheTtl;
+    }
+
+    /** The most verified tokens remembered at once (least recently used ones go first). */
+    public int getTokenCacheSize() {
+        return tokenCacheSize;
+    }
+
+    public void setTokenCacheSize(int tokenCacheSize) {
+        if (tokenCacheSize < 1) {
+            throw new IllegalArgumentException("splitguard.gateway.auth.token-cache-size must be at least 1");
+        }
+        this.tokenCacheSize = tokenCacheSize;
     }
 }

@@ -337,6 +337,27 @@ class JwksAuthIT {
     }
 
     @Test
+    void shouldAnswerARepeatedTokenFromMemoryAndStillRefuseAForgedCopyOfIt() {
+        io.splitguard.gateway.security.VerifiedTokenCache cache =
+                gateway.context().getBean(io.splitguard.gateway.security.VerifiedTokenCache.class);
+        String token = sign(rsa);
+        long before = cache.remembered();
+
+        for (int i = 0; i < 3; i++) {
+            HttpResponse<String> ok = write(token);
+            assertThat(ok.statusCode()).as(ok.body()).isEqualTo(200);
+        }
+        // verified once, remembered once: the cache sits in front of Micronaut's validator
+        assertThat(cache.remembered()).isEqualTo(before + 1);
+
+        // one character of the signature changed: another string, checked in full and refused
+        int at = token.length() - 2;
+        String forged = token.substring(0, at) + (token.charAt(at) == 'A' ? 'B' : 'A') + token.substring(at + 1);
+        assertProblem(write(forged), 401);
+        assertThat(cache.remembered()).isEqualTo(before + 1);
+    }
+
+    @Test
     void shouldAnswer403WhenAReadOnlyTokenPostsAWrite() {
         assertProblem(write(sign(rsa, claims(b -> b.claim("scope", "session:read")))), 403);
         assertProblem(write(sign(ec, claims(b -> b.claim("scope", null)))), 403);
