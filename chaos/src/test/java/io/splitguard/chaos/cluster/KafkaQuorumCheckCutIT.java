@@ -70,14 +70,14 @@ class KafkaQuorumCheckCutIT {
             // When the active controller's broker is cut off (the hardest single cut: the metadata quorum must
             // elect a new leader and the brokers find it), the two left still take acks=all writes once the
             // new controller has fenced the cut one (session timeout 6 s here). The check must be healthy
-            // within 15 s and stay so; before the fixes every run failed for 18-35 s, longer than the chaos
-            // runs' 18 s cuts, so no region could take over from a cut-off primary.
+            // within 20 s (8.5 s measured) and stay so; before the fixes every run failed for 31-35 s after
+            // the controller's cut, longer than the chaos runs' 18 s cuts, so no region could take over.
             int cut = cluster.activeController();
             assertThat(cut).as("the active controller").isBetween(1, 3);
             cluster.isolate(cut);
             long cutAt = System.nanoTime();
             List<String> runs = new java.util.ArrayList<>();
-            await().atMost(Duration.ofSeconds(15))
+            await().atMost(Duration.ofSeconds(20))
                     .pollInterval(Duration.ofMillis(200))
                     .untilAsserted(() -> {
                         ComponentHealth seen = quorum(health);
