@@ -11,6 +11,7 @@ import java.util.TreeSet;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -163,17 +164,15 @@ public final class KafkaQuorumCheck implements ComponentCheck, AutoCloseable {
         List<String> offline = new ArrayList<>();
         int smallestMinIsr = Integer.MAX_VALUE;
         for (String name : names) {
-            TopicDescription topic;
-            try {
-                topic = topicsAsked.get(name).get(remainingNanos(deadline), TimeUnit.NANOSECONDS);
-            } catch (ExecutionException e) {
-                problems.add(
-                        e.getCause() instanceof UnknownTopicOrPartitionException
-                                ? "topic missing: " + name
-                                : "topic " + name + " cannot be described: " + e.getCause());
-                continue;
-            } catch (TimeoutException e) {
-                problems.add("topic " + name + " (describeTopics) did not answer in time");
+            TopicDescription topic = answer(
+                    topicsAsked.get(name),
+                    deadline,
+                    "topic " + name + " (describeTopics)",
+                    cause -> cause instanceof UnknownTopicOrPartitionException
+                            ? "topic missing: " + name
+                            : "topic " + name + " (describeTopics) failed: " + cause,
+                    problems);
+            if (topic == null) {
                 continue;
             }
             Config config = answer(
@@ -222,10 +221,17 @@ public final class KafkaQuorumCheck implements ComponentCheck, AutoCloseable {
     /** The answer, or null with the problem noted when it failed or did not come before the deadline. */
     private static <T> T answer(KafkaFuture<T> asked, long deadline, String what, List<String> problems)
             throws InterruptedException {
+        return answer(asked, deadline, what, cause -> what + " failed: " + cause, problems);
+    }
+
+    /** As above, with the failure described by {@code failed} from the call's cause. */
+    private static <T> T answer(
+            KafkaFuture<T> asked, long deadline, String what, Function<Throwable, String> failed, List<String> problems)
+            throws InterruptedException {
         try {
             return asked.get(remainingNanos(deadline), TimeUnit.NANOSECONDS);
         } catch (ExecutionException e) {
-            problems.add(what + " failed: " + e.getCause());
+            problems.add(failed.apply(e.getCause()));
         } catch (TimeoutException e) {
             problems.add(what + " did not answer in time");
         }
