@@ -76,6 +76,12 @@ import org.slf4j.LoggerFactory;
 public final class ChaosRun {
 
     private static final Logger LOG = LoggerFactory.getLogger(ChaosRun.class);
+
+    /** One client for the harness's own HTTP questions (readiness, health, final reads); every request sets its timeout. */
+    private static final java.net.http.HttpClient HTTP = java.net.http.HttpClient.newBuilder()
+            .connectTimeout(Duration.ofSeconds(2))
+            .build();
+
     private static final String SECRET = "chaos-secret-chaos-secret-chaos-secret-0123";
     private static final int INSTANCES = 2;
     private static final int PARTITIONS = 6;
@@ -641,7 +647,7 @@ public final class ChaosRun {
                 positions.merge(op.session(), op.position(), ChaosRun::later);
             }
         }
-        java.net.http.HttpClient client = java.net.http.HttpClient.newHttpClient();
+        java.net.http.HttpClient client = HTTP;
         // generous: after the last heal a loaded machine may still be restoring checkpoint stores, and an
         // owner answers only once its task runs again
         long deadline = System.currentTimeMillis() + Duration.ofMinutes(4).toMillis();
@@ -812,9 +818,6 @@ public final class ChaosRun {
          * the health rules would then be judged against a database set-up that is not the one intended.
          */
         List<String> awaitSinksReplicated() throws InterruptedException {
-            java.net.http.HttpClient http = java.net.http.HttpClient.newBuilder()
-                    .connectTimeout(Duration.ofSeconds(2))
-                    .build();
             List<String> errors = new ArrayList<>();
             long deadline = System.currentTimeMillis() + Duration.ofMinutes(3).toMillis();
             for (int i = 0; i < sinkPorts.size(); i++) {
@@ -822,32 +825,9 @@ public final class ChaosRun {
                 String[] last = {"no answer"};
                 boolean seen =
                         awaitCondition(Duration.ofMillis(Math.max(0, deadline - System.currentTimeMillis())), () -> {
-                            try {
-                                com.fasterxml.jackson.databind.JsonNode replication =
-                                        io.splitguard.schemas.json.Json.mapper()
-                                                .readTree(http.send(
-                                                                java.net.http.HttpRequest.newBuilder(
-                                                                                java.net.URI.create(url))
-                                                                        .timeout(Duration.ofSeconds(2))
-                                                                        .build(),
-                                                                java.net.http.HttpResponse.BodyHandlers.ofString())
-                                                        .body())
-                                                .path("components")
-                                                .path("database_replication");
-                                last[0] = replication.toString();
-                                return "healthy"
-                                                .equals(replication
-                                                        .path("status")
-                                                        .asText())
-                                        && "replicated"
-                                                .equals(replication.path("mode").asText())
-                                        && replication.path("sync_replicas").asInt() >= 1;
-                            } catch (IOException e) {
-                                return false;
-                            } catch (InterruptedException e) {
-                                Thread.currentThread().interrupt();
-                                return false;
-                            }
+                            com.fasterxml.jackson.databind.JsonNode replication = replicationOf(url);
+                            last[0] = replication.toString();
+                            return syncReplicated(replication);
                         });
                 if (!seen) {
                     errors.add(sinks.get(i).name() + " never reported its database replicated with a synchronous"
@@ -855,6 +835,33 @@ public final class ChaosRun {
                 }
             }
             return errors;
+        }
+
+        /** The {@code database_replication} component of a sink's {@code /health}; a missing node when not reached. */
+        private static com.fasterxml.jackson.databind.JsonNode replicationOf(String healthUrl) {
+            try {
+                String body = HTTP.send(
+                                java.net.http.HttpRequest.newBuilder(java.net.URI.create(healthUrl))
+                                        .timeout(Duration.ofSeconds(2))
+                                        .build(),
+                                java.net.http.HttpResponse.BodyHandlers.ofString())
+                        .body();
+                return io.splitguard.schemas.json.Json.mapper()
+                        .readTree(body)
+                        .path("components")
+                        .path("database_replication");
+            } catch (IOException e) {
+                return com.fasterxml.jackson.databind.node.MissingNode.getInstance();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return com.fasterxml.jackson.databind.node.MissingNode.getInstance();
+            }
+        }
+
+        private static boolean syncReplicated(com.fasterxml.jackson.databind.JsonNode replication) {
+            return "healthy".equals(replication.path("status").asText())
+                    && "replicated".equals(replication.path("mode").asText())
+                    && replication.path("sync_replicas").asInt() >= 1;
         }
 
         List<String> sinkNames() {
@@ -1107,12 +1114,13 @@ public final class ChaosRun {
     }
 
     private static void awaitHttp(String url, Duration max) {
-        java.net.http.HttpClient client = java.net.http.HttpClient.newHttpClient();
+        java.net.http.HttpClient client = HTTP;
         long deadline = System.currentTimeMillis() + max.toMillis();
         while (System.currentTimeMillis() < deadline) {
             try {
                 int status = client.send(
                                 java.net.http.HttpRequest.newBuilder(java.net.URI.create(url))
+                                        .timeout(Duration.ofSeconds(5))
                                         .build(),
                                 java.net.http.HttpResponse.BodyHandlers.discarding())
                         .statusCode();
