@@ -1,5 +1,7 @@
 package io.splitguard.bench;
 
+import io.splitguard.bench.ref.KafkaController;
+import io.splitguard.bench.ref.SeedController;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
@@ -81,12 +83,18 @@ public final class BenchMain {
             long pipelineTicks,
             Map<String, Long> groupNanos,
             long postgresTicks,
+            long redisTicks,
             long machineBusyTicks,
             long machineTotalTicks,
             double drainSeconds) {
 
         double perRequestMicros(long ticks) {
             return ticks * (1e6 / Proc.TICKS_PER_SECOND) / Math.max(1, wrk.accepted());
+        }
+
+        /** Rows per second the whole pipeline wrote: the window's 2xx over the window plus the catch-up after it. */
+        double sustainedPerSecond() {
+            return wrk.accepted() / (wrk.seconds() + drainSeconds);
         }
 
         double groupMicros(String group) {
@@ -118,6 +126,9 @@ public final class BenchMain {
     private Map<String, String> info;
     private Wrk wrk;
     private long gatewayAccepted;
+    private long seedAccepted;
+    /** Connections summed over the seed's wrk runs: the most requests those runs can leave in flight. */
+    private long seedConnections;
 
     private BenchMain(Options options) {
         this.options = options;
@@ -148,7 +159,15 @@ public final class BenchMain {
         wrk = new Wrk(script, options.wrkThreads(), options.sessions());
         log("work directory " + work + "; server logs there");
         log("starting the pipeline (broker, PostgreSQL, sink, topology, gateway)...");
-        pipeline = PipelineHost.launch(work, jvmOptions(), String.join(File.pathSeparator, fullClasspath), Map.of());
+        List<String> pipelineOptions = new ArrayList<>(jvmOptions());
+        // e.g. a profiler agent: BENCH_PIPELINE_JAVA_OPTS="-agentpath:/path/libasyncProfiler.so=start,event=itimer,..."
+        String extra =
+                System.getenv().getOrDefault("BENCH_PIPELINE_JAVA_OPTS", "").trim();
+        if (!extra.isEmpty()) {
+            pipelineOptions.addAll(Arrays.asList(extra.split("\\s+")));
+        }
+        pipeline = PipelineHost.launch(
+                work, List.copyOf(pipelineOptions), String.join(File.pathSeparator, fullClasspath), Map.of());
         EndToEnd.Result e2e = null;
         try {
             info = readInfo(pipeline);
@@ -204,6 +223,7 @@ public final class BenchMain {
 
     private void runTarget(String target) throws Exception {
         Child ref = null;
+        RedisProcess redis = null;
         String url;
         String token = null;
         long pid;
@@ -212,25 +232,52 @@ public final class BenchMain {
             token = info.get("token");
             pid = pipeline.pid();
         } else {
-            List<String> args = target.equals("kafka")
-                    ? List.of("kafka", "0", info.get("bootstrap"), REF_TOPIC)
-                    : List.of("bare", "0");
+            List<String> args;
+            String classpath = referenceClasspath();
+            String path;
+            switch (target) {
+                case "kafka" -> {
+                    args = List.of("kafka", "0", info.get("bootstrap"), REF_TOPIC);
+                    path = KafkaController.PATH;
+                }
+                case "seed" -> {
+                    redis = RedisProcess.start(
+                            RedisProcess.find(options.redisServer()),
+                            "off",
+                            work.resolve("redis"),
+                            work.resolve("redis-server.log"));
+                    log("seed: redis-server " + redis.uri() + " (pid " + redis.pid() + ", no persistence: a lock)");
+                    args = List.of(
+                            "seed",
+                            "0",
+                            redis.uri(),
+                            info.get("jdbc"),
+                            info.get("dbuser"),
+                            info.get("dbpassword"),
+                            Integer.toString(options.seedPool()));
+                    classpath = seedClasspath(fullClasspath);
+                    path = SeedController.PATH;
+                }
+                default -> {
+                    args = List.of("bare", "0");
+                    path = "/ref/bare";
+                }
+            }
             ref = Child.start(
                     "ref-" + target,
                     jvmOptions(),
-                    referenceClasspath(),
+                    classpath,
                     "io.splitguard.bench.ref.RefServer",
                     args,
                     Map.of(),
                     work.resolve("ref-" + target + ".log"));
             String ready = ref.await("BENCH ready", 120);
             String port = ready.substring(ready.indexOf("port=") + 5).trim();
-            url = "http://127.0.0.1:" + port + (target.equals("kafka") ? "/ref/kafka" : "/ref/bare");
+            url = "http://127.0.0.1:" + port + path;
             pid = ref.pid();
         }
         try {
-            log(target + ": " + url + " (pid " + pid + "), warm-up " + options.warmupSeconds() + " s at c=64");
-            load(target, url, token, 64, options.warmupSeconds(), "warm");
+            warmUp(target, url, token, pid);
             for (int c : options.concurrency()) {
                 if (options.settleSeconds() > 0) {
                     load(target, url, token, c, options.settleSeconds(), "settle" + c);
@@ -239,12 +286,84 @@ public final class BenchMain {
                     double d = drain();
                     log("gateway: pipeline caught up in " + fmt(d) + " s before the measured window");
                 }
-                points.add(measure(target, url, token, c, pid));
+                points.add(measure(target, url, token, c, pid, redis == null ? -1 : redis.pid()));
+            }
+            if (target.equals("seed")) {
+                checkSeedRows();
             }
         } finally {
             if (ref != null) {
                 ref.close();
             }
+            if (redis != null) {
+                redis.close();
+            }
+        }
+    }
+
+    /**
+     * Loads the target at c=64 for {@code --warmup} seconds, then in 10 s steps until two steps in a row
+     * answer within 5 % of each other, or {@code --warmup-max} seconds have passed. The pipeline JVM holds
+     * the broker, three Streams applications, the sink and the gateway: on two cores its JIT compiler
+     * is still busy well after 20 s (a 20 s warm-up measured the gateway at 1.3-2k req/s, a 90 s one at
+     * 9.3k), so a fixed short warm-up measures the compiler rather than the code.
+     */
+    private void warmUp(String target, String url, String token, long pid) throws IOException, InterruptedException {
+        log(target + ": " + url + " (pid " + pid + "), warm-up at c=64: " + options.warmupSeconds()
+                + " s, then 10 s steps until two agree within 5 % (at most " + options.warmupMaxSeconds() + " s)");
+        load(target, url, token, 64, options.warmupSeconds(), "warm");
+        int spent = options.warmupSeconds();
+        double previous = -1;
+        int step = 0;
+        while (spent + 10 <= options.warmupMaxSeconds()) {
+            Wrk.Result r = load(target, url, token, 64, 10, "warm-step" + ++step);
+            spent += 10;
+            double rate = r.acceptedPerSecond();
+            log(String.format(Locale.ROOT, "%s: warm-up step %d: %.0f req/s", target, step, rate));
+            if (previous > 0 && Math.abs(rate - previous) <= 0.05 * Math.max(rate, previous)) {
+                notes.add(String.format(
+                        Locale.ROOT,
+                        "%s warmed up in %d s at c=64 (last two 10 s steps: %.0f and %.0f req/s).",
+                        label(target),
+                        spent,
+                        previous,
+                        rate));
+                return;
+            }
+            previous = rate;
+        }
+        notes.add(String.format(
+                Locale.ROOT,
+                "%s: warm-up stopped at --warmup-max=%d s before two 10 s steps agreed within 5 %% (last %.0f"
+                        + " req/s); its figures may still include JIT compilation.",
+                label(target),
+                spent,
+                previous));
+    }
+
+    private static String label(String target) {
+        return Report.label(target);
+    }
+
+    /** Every 200 of the seed-style baseline must be a committed row: a baseline that answered more is not one. */
+    private void checkSeedRows() throws SQLException {
+        try (Connection c = DriverManager.getConnection(info.get("jdbc"), info.get("dbuser"), info.get("dbpassword"));
+                Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery("SELECT count(*) FROM seed.crm_contact_updates")) {
+            rs.next();
+            long rows = rs.getLong(1);
+            // wrk stops with up to one request per connection still in flight; the server commits those, so
+            // the table may hold a few more rows than wrk counted answers, never fewer
+            long inFlightBound = seedConnections;
+            String line = "Seed-style baseline: " + seedAccepted + " requests answered 2xx (warm-up included), "
+                    + rows + " rows in seed.crm_contact_updates"
+                    + (rows >= seedAccepted && rows - seedAccepted <= inFlightBound
+                            ? " (the difference is requests still in flight when wrk stopped its runs): every 2xx"
+                                    + " is a committed row."
+                            : " — MISMATCH: more answers than rows, or more extra rows than requests wrk can"
+                                    + " leave in flight; the baseline's figures are not trustworthy.");
+            notes.add(line);
+            log(line);
         }
     }
 
@@ -253,13 +372,17 @@ public final class BenchMain {
         Wrk.Result r = wrk.run(url, c, seconds, target + "-" + stamp + "-" + phase, token);
         if (target.equals("gateway")) {
             gatewayAccepted += r.accepted();
+        } else if (target.equals("seed")) {
+            seedAccepted += r.accepted();
+            seedConnections += c;
         }
         return r;
     }
 
-    private Point measure(String target, String url, String token, int c, long pid) throws Exception {
+    private Point measure(String target, String url, String token, int c, long pid, long redisPid) throws Exception {
         pipeline.send("mark");
         pipeline.await("MARKED", 30);
+        long r0 = redisPid < 0 ? 0 : Proc.processTicks(redisPid);
         long t0 = Proc.processTicks(pid);
         long p0 = Proc.processTicks(pipeline.pid());
         Map<Long, Long> pg0 = Proc.postgresTicks();
@@ -269,11 +392,22 @@ public final class BenchMain {
         long p1 = Proc.processTicks(pipeline.pid());
         Map<Long, Long> pg1 = Proc.postgresTicks();
         long[] m1 = Proc.machineTicks();
+        long r1 = redisPid < 0 ? 0 : Proc.processTicks(redisPid);
         pipeline.send("cpu");
         Map<String, Long> groups = parseGroups(pipeline.await("CPU ", 30));
         double drain = target.equals("gateway") ? drain() : 0;
         Point p = new Point(
-                target, c, r, t1 - t0, p1 - p0, groups, Proc.delta(pg0, pg1), m1[0] - m0[0], m1[1] - m0[1], drain);
+                target,
+                c,
+                r,
+                t1 - t0,
+                p1 - p0,
+                groups,
+                Proc.delta(pg0, pg1),
+                r1 - r0,
+                m1[0] - m0[0],
+                m1[1] - m0[1],
+                drain);
         log(String.format(
                 Locale.ROOT,
                 "%s c=%d: %.0f req/s accepted, p50 %.2f ms, p99 %.2f ms, non-2xx %d, target JVM %.1f µs/req%s",
@@ -354,7 +488,7 @@ public final class BenchMain {
             }
             // sustained = what the whole pipeline absorbed: the window's accepted requests over the window
             // plus the time the topology and sink needed afterwards to write them all to PostgreSQL
-            double sustained = max.wrk().accepted() / (max.wrk().seconds() + max.drainSeconds());
+            double sustained = max.sustainedPerSecond();
             rate = Math.floor(sustained / 2);
             notes.add(String.format(
                     Locale.ROOT,
@@ -403,6 +537,21 @@ public final class BenchMain {
                 .filter(entry -> {
                     String name = Path.of(entry).getFileName().toString();
                     return NOT_FOR_REFERENCE.stream().noneMatch(name::startsWith);
+                })
+                .collect(Collectors.joining(File.pathSeparator));
+    }
+
+    /**
+     * The reference classpath plus HikariCP and the PostgreSQL driver, which the seed-style baseline needs
+     * (neither registers Micronaut beans).
+     */
+    static String seedClasspath(List<String> fullClasspath) {
+        return fullClasspath.stream()
+                .filter(entry -> {
+                    String name = Path.of(entry).getFileName().toString();
+                    return name.startsWith("HikariCP")
+                            || name.startsWith("postgresql-")
+                            || NOT_FOR_REFERENCE.stream().noneMatch(name::startsWith);
                 })
                 .collect(Collectors.joining(File.pathSeparator));
     }

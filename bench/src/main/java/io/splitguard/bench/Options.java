@@ -8,6 +8,7 @@ import java.util.List;
 /** Command-line settings of the harness ({@code --name=value}); every one has a default. */
 record Options(
         int warmupSeconds,
+        int warmupMaxSeconds,
         int settleSeconds,
         int durationSeconds,
         List<Integer> concurrency,
@@ -18,17 +19,23 @@ record Options(
         int e2eSeconds,
         int pollMillis,
         String heap,
+        int seedPool,
+        String redisServer,
         Path resultsDir,
         Path workDir) {
 
     static final String USAGE =
             """
             Options (all --name=value):
-              --warmup=20          seconds of load at c=64 before a target's first point (JIT warm-up)
+              --warmup=30          seconds of load at c=64 before a target's first point (JIT warm-up), then
+                                   10 s steps until two in a row agree within 5 %
+              --warmup-max=180     the most seconds of warm-up per target
               --settle=5           seconds of load at each concurrency before its measured window
               --duration=20        measured seconds per point
               --concurrency=16,64,256
-              --targets=bare,kafka,gateway   any subset (or none), run in this order
+              --targets=bare,kafka,seed,gateway   any subset (or none), run in this order; seed is the guide's
+                                   design (Redis lock + idempotency row and update in one PostgreSQL
+                                   transaction) and needs redis-server
               --wrk-threads=2
               --sessions=1000      distinct session ids in the load
               --e2e-rate=0         requests/s of the end-to-end run; 0 = half the gateway's rate at the
@@ -36,22 +43,27 @@ record Options(
               --e2e-seconds=30     0 skips the end-to-end run
               --poll-ms=10         the end-to-end poller's interval
               --heap=2g            -Xms/-Xmx of every server JVM
+              --seed-pool=32       HikariCP pool size of the seed-style baseline
+              --redis-server=      the redis-server binary (default: found on the PATH)
               --results=bench/results
               --work=bench/target/bench-run
             """;
 
     static Options parse(String[] args) {
-        int warmup = 20;
+        int warmup = 30;
+        int warmupMax = 180;
         int settle = 5;
         int duration = 20;
         List<Integer> conc = List.of(16, 64, 256);
-        List<String> targets = List.of("bare", "kafka", "gateway");
+        List<String> targets = List.of("bare", "kafka", "seed", "gateway");
         int threads = 2;
         int sessions = 1000;
         double rate = 0;
         int e2eSeconds = 30;
         int poll = 10;
         String heap = "2g";
+        int seedPool = 32;
+        String redisServer = "";
         Path results = Path.of("bench/results");
         Path work = Path.of("bench/target/bench-run");
         for (String arg : args) {
@@ -67,6 +79,7 @@ record Options(
             String value = arg.substring(eq + 1);
             switch (name) {
                 case "warmup" -> warmup = Integer.parseInt(value);
+                case "warmup-max" -> warmupMax = Integer.parseInt(value);
                 case "settle" -> settle = Integer.parseInt(value);
                 case "duration" -> duration = Integer.parseInt(value);
                 case "concurrency" -> conc = ints(value);
@@ -77,18 +90,21 @@ record Options(
                 case "e2e-seconds" -> e2eSeconds = Integer.parseInt(value);
                 case "poll-ms" -> poll = Integer.parseInt(value);
                 case "heap" -> heap = value;
+                case "seed-pool" -> seedPool = Integer.parseInt(value);
+                case "redis-server" -> redisServer = value;
                 case "results" -> results = Path.of(value);
                 case "work" -> work = Path.of(value);
                 default -> throw new IllegalArgumentException("unknown option --" + name + "\n" + USAGE);
             }
         }
         for (String t : targets) {
-            if (!List.of("bare", "kafka", "gateway").contains(t)) {
+            if (!List.of("bare", "kafka", "seed", "gateway").contains(t)) {
                 throw new IllegalArgumentException("unknown target " + t);
             }
         }
         return new Options(
                 warmup,
+                warmupMax,
                 settle,
                 duration,
                 conc,
@@ -99,6 +115,8 @@ record Options(
                 e2eSeconds,
                 poll,
                 heap,
+                seedPool,
+                redisServer,
                 results,
                 work);
     }

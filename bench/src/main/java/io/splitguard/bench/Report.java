@@ -52,8 +52,10 @@ final class Report {
                 o.sessions()));
         md.append(String.format(
                 Locale.ROOT,
-                "- per target: %d s warm-up at c=64, then per concurrency %d s of unmeasured load and %d s measured\n",
+                "- per target: at least %d s warm-up at c=64 (then 10 s steps until two agree within 5 %%, at most %d"
+                        + " s; see the notes), then per concurrency %d s of unmeasured load and %d s measured\n",
                 o.warmupSeconds(),
+                o.warmupMaxSeconds(),
                 o.settleSeconds(),
                 o.durationSeconds()));
         md.append("- every server in its own JVM (`-Xms")
@@ -92,13 +94,13 @@ final class Report {
 
         md.append("## Where the CPU goes (µs per 2xx request)\n\n");
         md.append("| target | conc | reference JVM | pipeline JVM | · gateway threads | · broker threads |"
-                + " · topology threads | · sink threads | · JVM (GC, JIT) and exited threads | PostgreSQL |\n");
-        md.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+                + " · topology threads | · sink threads | · JVM (GC, JIT) and exited threads | PostgreSQL | Redis |\n");
+        md.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for (BenchMain.Point p : points) {
             boolean gw = p.target().equals("gateway");
             md.append(String.format(
                     Locale.ROOT,
-                    "| %s | %d | %s | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f |\n",
+                    "| %s | %d | %s | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %s |\n",
                     label(p.target()),
                     p.connections(),
                     gw ? "–" : String.format(Locale.ROOT, "%.1f", p.perRequestMicros(p.targetTicks())),
@@ -108,7 +110,10 @@ final class Report {
                     p.groupMicros("topology"),
                     p.groupMicros("sink"),
                     p.pipelineOtherMicros(),
-                    p.perRequestMicros(p.postgresTicks())));
+                    p.perRequestMicros(p.postgresTicks()),
+                    p.target().equals("seed")
+                            ? String.format(Locale.ROOT, "%.1f", p.perRequestMicros(p.redisTicks()))
+                            : "–"));
         }
         md.append("\nThreads are grouped by name (`pipeline-threads.txt` in the work directory lists them). The"
                 + " gateway's send pool, producer I/O thread, outcomes listener and Netty event loops count as"
@@ -139,6 +144,8 @@ final class Report {
                             : "–"));
         }
         md.append('\n');
+
+        p1(md, o, points);
 
         md.append("## Catch-up of the pipeline after each gateway point\n\n");
         md.append("| conc | seconds until every accepted request had its PostgreSQL row |\n|---:|---:|\n");
@@ -222,6 +229,52 @@ final class Report {
         return md.toString();
     }
 
+    /**
+     * P1: committed rows per second, SplitGuard against the seed-style baseline. The baseline answers 200
+     * only after its transaction commits, so its 2xx rate is its sustained rate. The gateway answers after
+     * Kafka's ack; the pipeline's sustained rate is what it wrote to PostgreSQL over the window plus the
+     * catch-up the topology and sink needed afterwards (the backlog built during the window).
+     */
+    static void p1(StringBuilder md, Options o, List<BenchMain.Point> points) {
+        md.append("## P1: sustained end-to-end throughput (HTTP request → committed PostgreSQL row)\n\n");
+        md.append("| conc | seed-style baseline rows/s | its machine CPU µs/row | SplitGuard accepted req/s |"
+                + " catch-up s | SplitGuard sustained rows/s | SplitGuard ÷ baseline |\n");
+        md.append("|---:|---:|---:|---:|---:|---:|---:|\n");
+        boolean any = false;
+        for (int c : o.concurrency()) {
+            Optional<BenchMain.Point> s = find(points, "seed", c);
+            Optional<BenchMain.Point> g = find(points, "gateway", c);
+            if (s.isEmpty() && g.isEmpty()) {
+                continue;
+            }
+            any = true;
+            double seedRate = s.map(p -> p.wrk().acceptedPerSecond()).orElse(Double.NaN);
+            double sustained = g.map(BenchMain.Point::sustainedPerSecond).orElse(Double.NaN);
+            md.append(String.format(
+                    Locale.ROOT,
+                    "| %d | %s | %s | %s | %s | %s | %s |\n",
+                    c,
+                    s.map(p -> String.format(Locale.ROOT, "%.0f", seedRate)).orElse("–"),
+                    s.map(p -> String.format(Locale.ROOT, "%.1f", p.perRequestMicros(p.machineBusyTicks())))
+                            .orElse("–"),
+                    g.map(p -> String.format(Locale.ROOT, "%.0f", p.wrk().acceptedPerSecond()))
+                            .orElse("–"),
+                    g.map(p -> String.format(Locale.ROOT, "%.1f", p.drainSeconds()))
+                            .orElse("–"),
+                    g.map(p -> String.format(Locale.ROOT, "%.0f", sustained)).orElse("–"),
+                    s.isPresent() && g.isPresent()
+                            ? String.format(Locale.ROOT, "**%.2f**", sustained / seedRate)
+                            : "–"));
+        }
+        if (!any) {
+            md.append("| – | not measured (needs the seed and gateway targets) | | | | | |\n");
+        }
+        md.append("\nTarget: SplitGuard's sustained rate ≥ 2× the baseline's in the same run. \"Sustained\" for"
+                + " SplitGuard = requests accepted in the window ÷ (window + the seconds until the last of them had"
+                + " its row): the rate the whole pipeline wrote rows, not the gateway's accepted rate. Every"
+                + " baseline 2xx is already a committed row.\n\n");
+    }
+
     private static void row(StringBuilder md, String name, Stats.Summary s) {
         md.append(String.format(
                 Locale.ROOT,
@@ -254,6 +307,7 @@ final class Report {
         return switch (target) {
             case "bare" -> "(A) bare Micronaut POST";
             case "kafka" -> "(B) Micronaut → Kafka acks=all";
+            case "seed" -> "(S) seed-style: Redis lock + PostgreSQL txn";
             default -> "SplitGuard gateway";
         };
     }

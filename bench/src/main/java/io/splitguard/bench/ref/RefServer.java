@@ -14,11 +14,14 @@ import java.util.Map;
 /**
  * Runs one reference endpoint in its own JVM: {@code bare} (parse the JSON, answer), {@code kafka}
  * (parse, produce with acks=all, answer from the producer callback) or {@code redis} (the lease routes
- * on a Redis {@code SET NX PX} lock, {@link RedisLeaseController}). Prints {@code BENCH ready port=N}
+ * on a Redis {@code SET NX PX} lock, {@link RedisLeaseController}) or {@code seed} (the guide's per-request
+ * design: Redis lock, idempotency row and contact update in one PostgreSQL transaction, {@link
+ * SeedController}). Prints {@code BENCH ready port=N}
  * once it listens and stops when its standard input closes or reads {@code quit}.
  *
  * <p>Usage: {@code RefServer bare <port>}, {@code RefServer kafka <port> <bootstrap> <topic>} or {@code
- * RefServer redis <port> <redis-uri>}.
+ * RefServer redis <port> <redis-uri>} or {@code RefServer seed <port> <redis-uri> <jdbc-url> <user> <password>
+ * <pool-size>}.
  */
 public final class RefServer {
 
@@ -36,7 +39,8 @@ public final class RefServer {
     public static void main(String[] args) throws IOException {
         if (args.length < 2) {
             throw new IllegalArgumentException(
-                    "usage: RefServer bare|kafka|redis <port> [<bootstrap> <topic> | <redis-uri>]");
+                    "usage: RefServer bare|kafka|redis|seed <port> [<bootstrap> <topic> | <redis-uri> [<jdbc> <user>"
+                            + " <password> <pool-size>]]");
         }
         String mode = args[0];
         Map<String, Object> props = new HashMap<>();
@@ -48,6 +52,12 @@ public final class RefServer {
             props.put("bench.ref.topic", args[3]);
         } else if (mode.equals("redis")) {
             props.put("bench.ref.redis-uri", args[2]);
+        } else if (mode.equals("seed")) {
+            props.put("bench.ref.redis-uri", args[2]);
+            props.put("bench.ref.jdbc", args[3]);
+            props.put("bench.ref.db-user", args[4]);
+            props.put("bench.ref.db-password", args[5]);
+            props.put("bench.ref.pool-size", Integer.parseInt(args[6]));
         } else if (!mode.equals("bare")) {
             throw new IllegalArgumentException("unknown mode " + mode);
         }
