@@ -139,6 +139,15 @@ public final class BenchMain {
 
     public static void main(String[] args) throws Exception {
         Options options = Options.parse(args);
+        if (options.targets().contains("seed")) {
+            try {
+                RedisProcess.find(options.redisServer());
+            } catch (IllegalStateException e) {
+                System.err.println("[bench] the seed target needs redis-server: " + e.getMessage()
+                        + " (or leave it out: --targets=bare,kafka,gateway)");
+                System.exit(2);
+            }
+        }
         BenchMain bench = new BenchMain(options);
         String report = bench.run(String.join(" ", args));
         System.out.println();

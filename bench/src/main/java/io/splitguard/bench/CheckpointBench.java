@@ -52,7 +52,8 @@ public final class CheckpointBench {
               --seed-concurrency=64  checkpoint writes in flight while seeding
               --rate=2000          reads per second (open loop)
               --window=30          seconds per measured read window
-              --warmup=10          seconds of reads at the rate before the first window (not measured)
+              --warmup=90          seconds of reads at the rate before the first window (not measured); the
+                                   pipeline JVM's JIT is still compiling after 10-20 s on two cores
               --standby=1          SPLITGUARD_STANDBY_REPLICAS of the checkpoint topology
               --direct=15          seconds of reads straight from the topology's query endpoint (0: skip)
               --jfr=false          record JFR (profile settings) of the pipeline JVM in the steady window
@@ -76,7 +77,7 @@ public final class CheckpointBench {
         opts.put("seed-concurrency", "64");
         opts.put("rate", "2000");
         opts.put("window", "30");
-        opts.put("warmup", "10");
+        opts.put("warmup", "90");
         opts.put("standby", "1");
         opts.put("direct", "15");
         opts.put("jfr", "false");
