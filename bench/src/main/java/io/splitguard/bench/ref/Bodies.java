@@ -30,6 +30,25 @@ final class Bodies {
         }
     }
 
+    /** The body as a JSON object, or null when it is empty, not JSON or not an object. */
+    static JsonNode object(byte[] body) {
+        if (body == null || body.length == 0) {
+            return null;
+        }
+        try {
+            JsonNode document = MAPPER.readTree(body);
+            return document != null && document.isObject() ? document : null;
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /** A non-empty string field of {@code document}, or null. */
+    static String text(JsonNode document, String field) {
+        JsonNode node = document == null ? null : document.get(field);
+        return node != null && node.isTextual() && !node.textValue().isEmpty() ? node.textValue() : null;
+    }
+
     static HttpResponse<byte[]> accepted(String sessionId) {
         ObjectNode answer = MAPPER.createObjectNode();
         answer.put("status", "accepted");

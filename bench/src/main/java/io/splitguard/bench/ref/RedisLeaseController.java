@@ -65,13 +65,13 @@ public class RedisLeaseController {
 
     @Post(uri = BASE + "/acquire", consumes = MediaType.ALL, produces = MediaType.APPLICATION_JSON)
     public CompletableFuture<HttpResponse<byte[]>> acquire(@Body byte[] body) {
-        JsonNode request = parse(body);
-        String resource = text(request, "resource_id");
-        String region = text(request, "region_origin");
+        JsonNode request = Bodies.object(body);
+        String resource = Bodies.text(request, "resource_id");
+        String region = Bodies.text(request, "region_origin");
         JsonNode ttlNode = request == null ? null : request.get("lock_ttl_ms");
         if (resource == null
                 || region == null
-                || text(request, "correlation_id") == null
+                || Bodies.text(request, "correlation_id") == null
                 || ttlNode == null
                 || !ttlNode.canConvertToLong()
                 || ttlNode.longValue() < 1) {
@@ -102,9 +102,9 @@ public class RedisLeaseController {
 
     @Post(uri = BASE + "/release", consumes = MediaType.ALL, produces = MediaType.APPLICATION_JSON)
     public CompletableFuture<HttpResponse<byte[]>> release(@Body byte[] body) {
-        JsonNode request = parse(body);
-        String resource = text(request, "resource_id");
-        String token = text(request, "lock_token");
+        JsonNode request = Bodies.object(body);
+        String resource = Bodies.text(request, "resource_id");
+        String token = Bodies.text(request, "lock_token");
         if (resource == null || token == null) {
             return CompletableFuture.completedFuture(problem(HttpStatus.UNPROCESSABLE_ENTITY));
         }
@@ -124,23 +124,6 @@ public class RedisLeaseController {
 
     private static String key(String resource) {
         return "lease:" + resource;
-    }
-
-    private static JsonNode parse(byte[] body) {
-        if (body == null || body.length == 0) {
-            return null;
-        }
-        try {
-            JsonNode document = MAPPER.readTree(body);
-            return document != null && document.isObject() ? document : null;
-        } catch (IOException e) {
-            return null;
-        }
-    }
-
-    private static String text(JsonNode document, String field) {
-        JsonNode node = document == null ? null : document.get(field);
-        return node != null && node.isTextual() && !node.textValue().isEmpty() ? node.textValue() : null;
     }
 
     private static HttpResponse<byte[]> json(HttpStatus status, ObjectNode answer) {

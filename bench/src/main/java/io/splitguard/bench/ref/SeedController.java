@@ -140,8 +140,8 @@ public class SeedController {
     @Post(uri = PATH, consumes = MediaType.ALL, produces = MediaType.APPLICATION_JSON)
     @ExecuteOn(TaskExecutors.BLOCKING)
     public HttpResponse<byte[]> update(@Nullable @Header("Idempotency-Key") String key, @Body byte[] body) {
-        JsonNode request = parse(body);
-        String session = text(request, "session_id");
+        JsonNode request = Bodies.object(body);
+        String session = Bodies.text(request, "session_id");
         if (key == null || key.isBlank() || session == null) {
             return Bodies.error(HttpStatus.BAD_REQUEST);
         }
@@ -201,8 +201,8 @@ public class SeedController {
                     try (PreparedStatement s = c.prepareStatement(INSERT_UPDATE)) {
                         s.setString(1, key);
                         s.setString(2, session);
-                        s.setString(3, text(request, "contact_id"));
-                        s.setString(4, text(request, "operation"));
+                        s.setString(3, Bodies.text(request, "contact_id"));
+                        s.setString(4, Bodies.text(request, "operation"));
                         JsonNode payload = request.get("payload");
                         s.setString(5, payload == null ? "{}" : payload.toString());
                         s.executeUpdate();
@@ -248,23 +248,6 @@ public class SeedController {
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
-    }
-
-    private static JsonNode parse(byte[] body) {
-        if (body == null || body.length == 0) {
-            return null;
-        }
-        try {
-            JsonNode document = MAPPER.readTree(body);
-            return document != null && document.isObject() ? document : null;
-        } catch (IOException e) {
-            return null;
-        }
-    }
-
-    private static String text(JsonNode document, String field) {
-        JsonNode node = document == null ? null : document.get(field);
-        return node != null && node.isTextual() && !node.textValue().isEmpty() ? node.textValue() : null;
     }
 
     @PreDestroy
